@@ -1,0 +1,144 @@
+"""The masking function M of SGT/SMOOT/HLGM (SPEC 3.2) and its fill strategies.
+
+Masking works on pixel positions: ``scores`` has one value per position (B, H, W); masking a
+position sets all of its channels. Ties are broken deterministically by a stable sort, so equal
+scores are taken in pixel order (row-major).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+FILLS = ("uniform", "constant", "mean", "noisy_linear")
+
+
+def select_positions(scores: torch.Tensor, k: int | torch.Tensor, which: str = "bottom") -> torch.Tensor:
+    """Boolean (B, H, W) mask of the ``k`` lowest (``"bottom"``) or highest (``"top"``) scores.
+
+    ``k`` is an int or a per-sample integer tensor (B,), clipped to [0, H*W]. A stable sort breaks
+    ties by pixel order (SGT: ``topk(largest=False)``; SPEC 3.2 and SPEC 4 "stable sort").
+    """
+    if which not in ("bottom", "top"):
+        raise ValueError(f"which must be 'bottom' or 'top', got {which!r}")
+    if scores.dim() != 3:
+        raise ValueError(f"scores must be (B, H, W), got shape {tuple(scores.shape)}")
+    b, h, w = scores.shape
+    flat = scores.reshape(b, h * w)
+    order = torch.sort(flat, dim=1, stable=True, descending=(which == "top")).indices
+    k_t = torch.as_tensor(k, device=scores.device).long().clamp(0, h * w)
+    if k_t.dim() == 0:
+        k_t = k_t.expand(b)
+    if k_t.shape != (b,):
+        raise ValueError(f"k must be an int or a ({b},) tensor, got shape {tuple(k_t.shape)}")
+    taken = torch.arange(h * w, device=scores.device)[None, :] < k_t[:, None]
+    selected = torch.zeros_like(taken)
+    selected.scatter_(1, order, taken)
+    return selected.reshape(b, h, w)
+
+
+def mask(
+    x: torch.Tensor,
+    scores: torch.Tensor,
+    k: int | torch.Tensor,
+    which: str = "bottom",
+    fill: str = "uniform",
+    value: float | torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+    noise_std: float = 0.01,
+) -> torch.Tensor:
+    """SPEC 3.2 ``M(x, s, k, which, fill)``: replace the selected positions, return a detached copy.
+
+    Fills (all in normalised space):
+      * ``uniform``: fresh draw per masked element from U(min, max) of that sample's channel (SGT).
+      * ``constant``: ``value`` (a float or a per-channel tensor), e.g. the dataset background.
+      * ``mean``: the per-channel mean of the sample (SGT Fig. 4, OOD replacement).
+      * ``noisy_linear``: ROAD noisy linear imputation (:func:`noisy_linear_impute`).
+    """
+    if x.dim() != 4:
+        raise ValueError(f"x must be (B, C, H, W), got shape {tuple(x.shape)}")
+    if scores.shape != (x.shape[0], *x.shape[2:]):
+        raise ValueError(
+            f"scores must have shape (B, H, W) = {(x.shape[0], *x.shape[2:])}, "
+            f"got {tuple(scores.shape)}"
+        )
+    x = x.detach()
+    selected = select_positions(scores.detach(), k, which)
+    if fill == "noisy_linear":
+        return noisy_linear_impute(x, selected, noise_std=noise_std, generator=generator)
+    replacement = _fill_values(x, fill, value, generator)
+    return torch.where(selected[:, None], replacement, x)
+
+
+def _fill_values(x, fill, value, generator) -> torch.Tensor:
+    if fill == "uniform":
+        lo = x.amin(dim=(2, 3), keepdim=True)
+        hi = x.amax(dim=(2, 3), keepdim=True)
+        u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return lo + (hi - lo) * u
+    if fill == "constant":
+        if value is None:
+            raise ValueError("fill='constant' needs value= (e.g. the dataset's .background)")
+        v = torch.as_tensor(value, dtype=x.dtype, device=x.device)
+        return v.reshape(1, -1, 1, 1).expand_as(x) if v.dim() == 1 else v.expand_as(x)
+    if fill == "mean":
+        return x.mean(dim=(2, 3), keepdim=True).expand_as(x)
+    raise ValueError(f"unknown fill {fill!r}; choose one of: {', '.join(FILLS)}")
+
+
+# ROAD neighbour weights: 1/6 for the 4 direct neighbours, 1/12 for the 4 diagonal ones.
+_NEIGHBOURS = [(-1, 0, 1 / 6), (1, 0, 1 / 6), (0, -1, 1 / 6), (0, 1, 1 / 6),
+               (-1, -1, 1 / 12), (-1, 1, 1 / 12), (1, -1, 1 / 12), (1, 1, 1 / 12)]  # fmt: skip
+
+
+def noisy_linear_impute(
+    x: torch.Tensor,
+    selected: torch.Tensor,
+    noise_std: float = 0.01,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """ROAD noisy linear imputation (Rong et al. 2022; SPEC 3.2).
+
+    Every removed pixel equals the weighted mean of its in-image neighbours (weights 1/6 direct,
+    1/12 diagonal, renormalised over the neighbours that exist), solved jointly as one sparse
+    linear system per image and channel; Gaussian noise (``noise_std``) is then added to the
+    imputed pixels. Kept pixels are unchanged.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import spsolve
+
+    b, c, h, w = x.shape
+    out = x.detach().cpu().double().numpy().copy()
+    sel = selected.detach().cpu().numpy()
+    for i in range(b):
+        rows_cols = np.argwhere(sel[i])
+        n = len(rows_cols)
+        if n == 0:
+            continue
+        if n == h * w:  # nothing left to interpolate from: the system is singular
+            out[i] = 0.0
+            continue
+        unknown_id = -np.ones((h, w), dtype=np.int64)
+        unknown_id[sel[i]] = np.arange(n)
+        r_idx, c_idx, vals = [], [], []
+        rhs = np.zeros((n, c))
+        for j, (r, col) in enumerate(rows_cols):
+            nb = [(r + dr, col + dc, wt) for dr, dc, wt in _NEIGHBOURS
+                  if 0 <= r + dr < h and 0 <= col + dc < w]  # fmt: skip
+            total = sum(wt for _, _, wt in nb)
+            r_idx.append(j)
+            c_idx.append(j)
+            vals.append(1.0)
+            for rr, cc, wt in nb:
+                if unknown_id[rr, cc] >= 0:
+                    r_idx.append(j)
+                    c_idx.append(unknown_id[rr, cc])
+                    vals.append(-wt / total)
+                else:
+                    rhs[j] += wt / total * out[i, :, rr, cc]
+        a = coo_matrix((vals, (r_idx, c_idx)), shape=(n, n)).tocsc()
+        solution = spsolve(a, rhs)
+        out[i][:, rows_cols[:, 0], rows_cols[:, 1]] = np.asarray(solution).reshape(n, c).T
+    result = torch.from_numpy(out).to(dtype=x.dtype, device=x.device)
+    noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) * noise_std
+    return torch.where(selected[:, None], result + noise, x).detach()
