@@ -36,7 +36,10 @@ def _check_output(output: str) -> None:
 
 
 def gradient_from_logits(
-    logits: torch.Tensor, x: torch.Tensor, y: torch.Tensor, output: str = "log_prob",
+    logits: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    output: str = "log_prob",
     retain_graph: bool = False,
 ) -> torch.Tensor:
     """d output[y] / d x for a forward pass that already happened (``x`` requires grad).
@@ -139,7 +142,9 @@ def _gradshap(f, x, y, generator=None, n_baselines=10, n_samples=5, stdevs=0.0):
     base = lo + (hi - lo) * torch.rand(
         (n_baselines, *x.shape[1:]), generator=generator, device=x.device
     )
-    return GradientShap(f).attribute(x, baselines=base, target=y, n_samples=n_samples, stdevs=stdevs)
+    return GradientShap(f).attribute(
+        x, baselines=base, target=y, n_samples=n_samples, stdevs=stdevs
+    )
 
 
 @SALIENCY_METHODS.register("random")
@@ -177,7 +182,7 @@ def attribute(
         if generator is not None and method == "smoothgrad":
             torch.manual_seed(int(torch.randint(2**31, (1,), generator=generator)))
         for start in range(0, len(x), step):
-            xb = x[start : start + step].detach()
+            xb = x[start : start + step].detach().requires_grad_(True)
             yb = torch.as_tensor(target, device=x.device)
             yb = yb[start : start + step] if yb.dim() else yb.expand(len(xb))
             with torch.enable_grad():

@@ -1,0 +1,127 @@
+"""Run configuration: one dataclass that names everything a training run depends on.
+
+A ``RunConfig`` is hashed (minus the fields in ``NON_IDENTITY_FIELDS``) to give the run's id in the
+run store, so two notebooks that ask for the same training share one run. ``from_dict`` validates
+keys and types before any work starts, with errors that name the key and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+# Fields that do not change the numbers a run produces.
+NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size")
+
+
+@dataclass
+class RunConfig:
+    """Everything one training run depends on (SPEC 3; DESIGN "the one flow")."""
+
+    method: str = "traditional"  # traditional | sgt | smoot | hlgm
+    method_params: dict[str, Any] = field(default_factory=dict)  # see saliency_lib.methods
+    dataset: str = "fashion_mnist"
+    dataset_params: dict[str, Any] = field(default_factory=dict)  # root, source, canvas_size...
+    train_subset: int | None = None  # seeded subset of the training split (None = all)
+    test_subset: int | None = None
+    data_seed: int = 0  # seed of the subsets (kept fixed across training seeds)
+    model: str = "cnn2"
+    pretrained: bool = False
+    epochs: int = 10
+    batch_size: int = 256
+    optimizer: str = "adadelta"  # adadelta | sgd | adam
+    lr: float = 1.0
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    seed: int = 0
+    continue_from: str | None = None  # run id whose phase-1 checkpoint this run continues (HLGM)
+    device: str = "auto"
+    eval_batch_size: int = 1024
+    progress: bool = True
+
+    def __post_init__(self):
+        check_types(self)
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunConfig:
+        return from_dict(cls, values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def identity(self) -> dict[str, Any]:
+        d = self.to_dict()
+        for name in NON_IDENTITY_FIELDS:
+            d.pop(name)
+        return d
+
+    def config_hash(self) -> str:
+        blob = json.dumps(self.identity(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.method}-{self.dataset}-{self.model}-s{self.seed}-{self.config_hash()}"
+
+    def replace(self, **changes) -> RunConfig:
+        return dataclasses.replace(self, **changes)
+
+
+OPTIMIZERS = ("adadelta", "sgd", "adam")
+
+
+def from_dict(cls, values: dict[str, Any]):
+    """Build dataclass ``cls`` from a dict, naming unknown keys and listing the valid ones."""
+    if not isinstance(values, dict):
+        raise TypeError(f"{cls.__name__} needs a mapping, got {type(values).__name__}")
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise KeyError(
+            f"unknown {cls.__name__} key(s) {unknown}; valid keys are: {', '.join(names)}"
+        )
+    return cls(**values)
+
+
+def check_types(obj) -> None:
+    """Check each dataclass field against its annotation (int accepted for float)."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if not _matches(value, hints[f.name]):
+            raise TypeError(
+                f"{type(obj).__name__}.{f.name} must be {_type_name(hints[f.name])}, "
+                f"got {value!r} ({type(value).__name__})"
+            )
+
+
+def _matches(value, hint) -> bool:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is not None:
+        return isinstance(value, origin)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _type_name(hint) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

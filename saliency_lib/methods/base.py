@@ -1,0 +1,166 @@
+"""The training-method interface and the saliency-guided loss shared by SGT, SMOOT and HLGM.
+
+A training method is a small object the single :class:`~saliency_lib.trainer.Trainer` calls:
+``setup`` once, ``start_epoch``/``end_epoch`` around each epoch (HLGM's schedule lives there) and
+``loss`` once per batch. Its state (SMOOT's K, HLGM's phase) is saved whole in every checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import check_types
+from ..masking import FILLS, mask
+from ..saliency import OUTPUTS, gradient_from_logits, reduce_channels, training_saliency
+
+
+class BatchLoss(NamedTuple):
+    loss: torch.Tensor  # scalar to back-propagate
+    logits: torch.Tensor  # clean logits (train mode), for the running train accuracy
+
+
+@dataclass
+class SaliencyGuidedConfig:
+    """Options shared by every masked-input method (SPEC 3.1, 3.2, 3.4)."""
+
+    lambda_kl: float = 1.0  # weight of KL(clean || masked); SGT Alg. 1, lambda = 1
+    fill: str = "uniform"  # masking fill (SPEC 3.2); SGT: U(min, max) of the sample's channel
+    fill_value: float | None = None  # for fill="constant"
+    saliency_output: str = "log_prob"  # log_prob (SGT reference) | logit
+    saliency_abs: bool = False  # signed by default, as the reference code
+    saliency_mode: str = "eval"  # eval (reference: separate eval-mode pass) | fused
+    joint_forward: bool = True  # eval mode: clean and masked batch in one forward (no BatchNorm)
+
+    def __post_init__(self):
+        check_types(self)
+        _choice("fill", self.fill, FILLS)
+        _choice("saliency_output", self.saliency_output, OUTPUTS)
+        _choice("saliency_mode", self.saliency_mode, ("eval", "fused"))
+        if self.fill == "noisy_linear":
+            raise ValueError("fill='noisy_linear' is an evaluation fill (slow); not for training")
+
+
+def _choice(name: str, value: Any, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+
+
+def has_batch_statistics(model: nn.Module) -> bool:
+    """True when a forward pass mixes samples (BatchNorm in train mode), so a joint clean+masked
+    forward would differ from two separate passes."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def kl_clean_to_masked(clean_logits: torch.Tensor, masked_logits: torch.Tensor) -> torch.Tensor:
+    """KL(softmax clean || softmax masked), batch-mean (SGT Alg. 1; SPEC 6):
+    ``KLDivLoss(log_target=True, reduction="batchmean")(log_softmax(masked), log_softmax(clean))``.
+    Neither side is detached."""
+    return F.kl_div(
+        F.log_softmax(masked_logits, dim=1),
+        F.log_softmax(clean_logits, dim=1),
+        reduction="batchmean",
+        log_target=True,
+    )
+
+
+class MaskedPair(NamedTuple):
+    clean_logits: torch.Tensor
+    masked_logits: torch.Tensor
+
+
+def masked_forward(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    k: int | torch.Tensor,
+    which: str,
+    cfg: SaliencyGuidedConfig,
+) -> MaskedPair:
+    """Saliency (SPEC 3.1) -> mask ``k`` positions (SPEC 3.2) -> clean and masked forward passes.
+
+    ``eval`` mode: input gradient in eval mode, then both passes in train mode (one concatenated
+    pass when ``cfg.joint_forward`` and the model has no batch statistics). ``fused`` mode: the
+    input gradient is taken from the clean train-mode pass itself (one forward pass fewer).
+    """
+    if cfg.saliency_mode == "fused":
+        x_in = x.detach().requires_grad_(True)
+        clean = model(x_in)
+        grad = gradient_from_logits(clean, x_in, y, cfg.saliency_output, retain_graph=True)
+        scores = reduce_channels(grad, abs=cfg.saliency_abs)
+        x_masked = mask(x, scores, k, which, cfg.fill, cfg.fill_value)
+        return MaskedPair(clean, model(x_masked))
+    scores = training_saliency(model, x, y, cfg.saliency_output, cfg.saliency_abs)
+    x_masked = mask(x, scores, k, which, cfg.fill, cfg.fill_value)
+    if cfg.joint_forward and not has_batch_statistics(model):
+        clean, masked = model(torch.cat([x, x_masked])).split(len(x))
+        return MaskedPair(clean, masked)
+    return MaskedPair(model(x), model(x_masked))
+
+
+def saliency_guided_loss(pair: MaskedPair, y: torch.Tensor, lambda_kl: float) -> torch.Tensor:
+    """SGT Alg. 1 line 6 / SPEC 3.4: ``CE(f(x), y) + lambda * KL(f(x) || f(x_masked))``."""
+    return F.cross_entropy(pair.clean_logits, y) + lambda_kl * kl_clean_to_masked(*pair)
+
+
+def positions_from_fraction(fraction: float, num_positions: int) -> int:
+    """``round(fraction * H*W)``: k as a pixel-position count (e.g. 0.5 * 784 = 392)."""
+    return int(round(fraction * num_positions))
+
+
+class TrainingMethod:
+    """Base class: cross-entropy only, no state. Subclasses override what they change."""
+
+    name = "base"
+    Config: type = None  # a dataclass of this method's options
+
+    def __init__(self, **params):
+        self.cfg = _build_config(self.Config, self.name, params) if self.Config else None
+        self.num_positions = 0
+        self.phase = self.name
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def setup(self, num_train: int, num_positions: int, num_classes: int, device) -> None:
+        """Called once before training with the training-set size and H*W."""
+        self.num_positions = num_positions
+
+    def start_epoch(self, epoch: int) -> str:
+        """Called before each epoch (1-based); returns the phase label recorded in the history."""
+        return self.phase
+
+    def loss(self, model: nn.Module, x, y, idx) -> BatchLoss:
+        raise NotImplementedError
+
+    def end_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        """Called after each epoch with its train/test metrics (HLGM watches them)."""
+
+    # --- what the history records ------------------------------------------------------------
+    def k_stats(self) -> tuple[int, float, int]:
+        """(min, median, max) of the number of masked positions in the current epoch."""
+        return (0, 0.0, 0)
+
+    def per_sample_k(self) -> torch.Tensor | None:
+        return None
+
+    # --- checkpointing -------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+def _build_config(cls, method_name: str, params: dict[str, Any]):
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise KeyError(
+            f"unknown option(s) {unknown} for training method {method_name!r}; "
+            f"valid options are: {', '.join(names)}"
+        )
+    return cls(**params)

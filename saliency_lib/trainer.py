@@ -1,0 +1,117 @@
+"""The single training loop every method runs on (DESIGN: "a plain loop you can read top to
+bottom"). The method supplies the per-batch loss and its epoch hooks; the trainer does the rest."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import nn
+
+from .methods.base import TrainingMethod
+
+
+def make_optimizer(
+    name: str, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+) -> torch.optim.Optimizer:
+    """Adadelta (SGT/SMOOT/HLGM CNN), SGD (HLGM ResNet-18) or Adam."""
+    if name == "adadelta":
+        return torch.optim.Adadelta(params, lr=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}; choose adadelta, sgd or adam")
+
+
+@torch.no_grad()
+def evaluate_accuracy(model: nn.Module, batches: Iterable) -> float:
+    """Top-1 accuracy in % over ``(x, y, ...)`` batches, model in eval mode (state restored)."""
+    was_training = model.training
+    model.eval()
+    correct = total = 0
+    for batch in batches:
+        x, y = batch[0], batch[1]
+        correct += (model(x).argmax(1) == y).sum().item()
+        total += len(y)
+    model.train(was_training)
+    return 100.0 * correct / max(total, 1)
+
+
+class Trainer:
+    """Runs ``method`` on ``model``: one optimiser step per batch, evaluation after each epoch."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        method: TrainingMethod,
+        optimizer: torch.optim.Optimizer,
+        train_loader,
+        test_loader,
+        progress: bool = True,
+    ):
+        self.model = model
+        self.method = method
+        self.optimizer = optimizer
+        self.train_loader = train_loader
+        self.test_loader = test_loader
+        self.progress = progress
+
+    def train_epoch(self, epoch: int) -> dict:
+        """One epoch; returns the history entry (SPEC: loss, accuracies, phase, K, seconds)."""
+        from tqdm.auto import tqdm
+
+        start = time.perf_counter()
+        phase = self.method.start_epoch(epoch)
+        self.model.train()
+        loss_sum = torch.zeros((), dtype=torch.float64)
+        correct = seen = 0
+        bar = tqdm(
+            self.train_loader.batches(epoch),
+            total=len(self.train_loader),
+            desc=f"epoch {epoch} [{phase}]",
+            disable=not self.progress,
+            leave=False,
+        )
+        for x, y, idx in bar:
+            self.optimizer.zero_grad(set_to_none=True)
+            out = self.method.loss(self.model, x, y, idx)
+            out.loss.backward()
+            self.optimizer.step()
+            loss_sum += out.loss.detach().double().cpu() * len(y)
+            correct += (out.logits.detach().argmax(1) == y).sum().item()
+            seen += len(y)
+        bar.close()
+        metrics = {
+            "epoch": epoch,
+            "phase": phase,
+            "train_loss": float(loss_sum) / seen,
+            "train_acc": 100.0 * correct / seen,
+            "test_acc": evaluate_accuracy(self.model, self.test_loader.batches(0)),
+        }
+        self.method.end_epoch(epoch, metrics)
+        k_min, k_median, k_max = self.method.k_stats()
+        metrics.update(k_min=k_min, k_median=k_median, k_max=k_max)
+        metrics["seconds"] = time.perf_counter() - start
+        return metrics
+
+    def fit(
+        self,
+        epochs: int,
+        start_epoch: int = 1,
+        on_epoch_end: Callable[[dict], None] | None = None,
+    ) -> list[dict]:
+        """Train epochs ``start_epoch..epochs``; ``on_epoch_end(entry)`` runs after each one (the
+        run store checkpoints there)."""
+        from tqdm.auto import tqdm
+
+        history = []
+        bar = tqdm(range(start_epoch, epochs + 1), desc=self.method.name, disable=not self.progress)
+        for epoch in bar:
+            entry = self.train_epoch(epoch)
+            history.append(entry)
+            bar.set_postfix(loss=f"{entry['train_loss']:.3f}", test=f"{entry['test_acc']:.2f}")
+            if on_epoch_end is not None:
+                on_epoch_end(entry)
+        return history
