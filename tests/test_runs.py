@@ -1,0 +1,123 @@
+import json
+
+import pytest
+import torch
+
+from saliency_lib.config import RunConfig
+from saliency_lib.runs import hlgm_continuation, is_complete, train_or_load
+
+SYNTH = {"n": 256, "num_classes": 4, "image_size": 8}
+HLGM_FAST = {"patience": 1, "episode_size": 2, "monitor": "test_acc"}
+
+
+def _config(method, **kw):
+    base = dict(
+        method=method,
+        dataset="synthetic",
+        dataset_params=SYNTH,
+        model="cnn2",
+        epochs=3,
+        batch_size=32,
+        lr=1.0,
+        seed=0,
+        progress=False,
+        device="cpu",
+    )
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def _weights(run):
+    return {k: v.clone() for k, v in run.model.state_dict().items()}
+
+
+@pytest.mark.parametrize(
+    "method,params",
+    [
+        ("traditional", {}),
+        ("sgt", {}),
+        ("smoot", {"alpha": 0.95}),
+        ("hlgm", HLGM_FAST),
+    ],
+)
+def test_resume_gives_identical_weights_and_history(store, tmp_path, method, params):
+    cfg = _config(method, method_params=params, epochs=4)
+    full = train_or_load(cfg, store=tmp_path / "a")
+    assert train_or_load(cfg, store=tmp_path / "b", stop_after=2) is None
+    assert not is_complete(cfg, tmp_path / "b")
+    resumed = train_or_load(cfg, store=tmp_path / "b")
+    for key, value in _weights(full).items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    strip = [{k: v for k, v in h.items() if k != "seconds"} for h in full.history]
+    assert strip == [{k: v for k, v in h.items() if k != "seconds"} for h in resumed.history]
+    if method == "smoot":
+        assert torch.equal(full.k_history, resumed.k_history)
+        assert full.k_history.shape == (4, SYNTH["n"])
+
+
+def test_completed_run_is_loaded_not_retrained(store):
+    cfg = _config("traditional", epochs=1)
+    first = train_or_load(cfg, store=store)
+    mtime = (store / cfg.run_id / "last.pt").stat().st_mtime_ns
+    second = train_or_load(cfg, store=store)
+    assert (store / cfg.run_id / "last.pt").stat().st_mtime_ns == mtime
+    assert second.history == json.loads(json.dumps(first.history))
+    assert (store / cfg.run_id / "best.pt").exists()
+    assert second.best_model()(torch.zeros(1, 1, 8, 8)).shape == (1, 4)
+
+
+def test_same_seed_same_numbers_different_seed_differs(tmp_path):
+    a = train_or_load(_config("sgt", epochs=1), store=tmp_path / "a")
+    b = train_or_load(_config("sgt", epochs=1), store=tmp_path / "b")
+    c = train_or_load(_config("sgt", epochs=1, seed=1), store=tmp_path / "c")
+    assert a.history[0]["train_loss"] == b.history[0]["train_loss"]
+    assert a.history[0]["train_loss"] != c.history[0]["train_loss"]
+
+
+@pytest.mark.parametrize("method", ["traditional", "sgt", "smoot", "hlgm"])
+def test_each_method_learns_a_synthetic_task(store, method):
+    params = {"patience": 1, "monitor": "test_acc"} if method == "hlgm" else {}
+    run = train_or_load(_config(method, method_params=params, epochs=6), store=store)
+    assert run.final_test_acc > 80.0  # chance is 25 %
+    assert [h["epoch"] for h in run.history] == list(range(1, 7))
+
+
+def test_history_records_phase_and_k(store):
+    cfg = _config("hlgm", method_params=HLGM_FAST, epochs=6)
+    run = train_or_load(cfg, store=store)
+    phases = [h["phase"] for h in run.history]
+    assert phases[0] == "traditional" and "regularize" in phases and "denoise" in phases
+    assert run.plateau_epoch is not None and (store / cfg.run_id / "phase1.pt").exists()
+    reg = [h for h in run.history if h["phase"] == "regularize"]
+    assert reg[0]["k_max"] == round(0.2 * 64)
+    sgt = train_or_load(_config("sgt", epochs=1), store=store)
+    assert sgt.history[0]["k_min"] == sgt.history[0]["k_max"] == 32
+
+
+def test_hlgm_continuation_starts_from_phase1_checkpoint(store):
+    cfg = _config("hlgm", method_params=HLGM_FAST, epochs=6)
+    hlgm = train_or_load(cfg, store=store)
+    cont = train_or_load(hlgm_continuation(cfg), store=store)
+    p = hlgm.plateau_epoch
+    assert cont.history[:p] == hlgm.history[:p]
+    assert all(h["phase"] == "traditional" for h in cont.history)
+    assert len(cont.history) == cfg.epochs
+    assert cont.history[p]["test_acc"] != hlgm.history[p]["test_acc"] or p == cfg.epochs
+
+
+def test_continuation_needs_the_hlgm_run(store):
+    cfg = _config("hlgm", method_params={"patience": 1})
+    with pytest.raises(FileNotFoundError, match="train the HLGM run first"):
+        train_or_load(hlgm_continuation(cfg), store=store)
+
+
+def test_config_validation_names_the_key():
+    with pytest.raises(KeyError, match="epoch"):
+        RunConfig.from_dict({"epoch": 3})
+    with pytest.raises(TypeError, match="epochs"):
+        RunConfig(epochs="3")
+    with pytest.raises(ValueError, match="optimizer"):
+        RunConfig(optimizer="rmsprop")
+    assert RunConfig(lr=1).lr == 1  # an int is a valid float
+    assert _config("sgt").run_id != _config("sgt", seed=1).run_id
+    assert _config("sgt").run_id == _config("sgt", device="cuda", progress=True).run_id
