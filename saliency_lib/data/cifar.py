@@ -1,0 +1,62 @@
+"""CIFAR-10 and CIFAR-100 (in memory, 3x32x32) through torchvision; no offline source exists.
+
+``source="auto"`` tries ``root`` (``<root>/cifar-10-batches-py/`` or ``<root>/cifar-100-python/``)
+then ``torchvision`` (download). Normalised with the standard per-channel train statistics.
+"""
+
+from __future__ import annotations
+
+from .dataset import ImageDataset
+from .info import CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, DatasetInfo, Stats
+from .raw import RawSplit, to_dataset
+from .spec import DatasetSpec, register
+from .tvsource import TorchvisionLayout, torchvision_sources
+
+CIFAR10_LAYOUT = TorchvisionLayout(
+    tv_class="CIFAR10",
+    folder="cifar-10-batches-py",
+    files=(*(f"data_batch_{i}" for i in range(1, 6)), "test_batch", "batches.meta"),
+    url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+)
+CIFAR100_LAYOUT = TorchvisionLayout(
+    tv_class="CIFAR100",
+    folder="cifar-100-python",
+    files=("train", "test", "meta"),
+    url="https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+)
+
+
+def _register_cifar(
+    name: str, layout: TorchvisionLayout, num_classes: int, mean: Stats, std: Stats
+) -> None:
+    def finish(raw: RawSplit, split: str, kw) -> ImageDataset:
+        return to_dataset(raw, name=name, split=split, num_classes=num_classes, mean=mean, std=std)
+
+    def info(**kw) -> DatasetInfo:
+        return DatasetInfo(
+            name=name,
+            num_classes=num_classes,
+            in_channels=3,
+            image_size=32,
+            mean=mean,
+            std=std,
+            in_memory=True,
+            sources=("root", "torchvision"),
+            auto_order=("root", "torchvision"),
+            sizes={"train": 50000, "test": 10000},
+            notes="no offline source: needs root= with the data or a download",
+        )
+
+    register(
+        DatasetSpec(
+            name=name,
+            info=info,
+            sources=torchvision_sources(layout, finish),
+            auto_order=("root", "torchvision"),
+            description=f"{layout.tv_class}, 50,000 train / 10,000 test, 3x32x32",
+        )
+    )
+
+
+_register_cifar("cifar10", CIFAR10_LAYOUT, 10, CIFAR10_MEAN, CIFAR10_STD)
+_register_cifar("cifar100", CIFAR100_LAYOUT, 100, CIFAR100_MEAN, CIFAR100_STD)

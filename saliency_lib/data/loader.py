@@ -1,0 +1,145 @@
+"""Deterministic, resumable batch loaders: an epoch's order depends only on (seed, epoch).
+
+``make_loader`` returns an ``EpochLoader``: ``loader.batches(epoch)`` yields ``(x, y, idx)`` on
+``device``, where ``idx`` are positions in the dataset (for per-sample state such as SMOOT's K).
+Iterating the loader itself uses the epoch set with ``set_epoch`` (default 0). The permutation of
+epoch ``e`` is ``epoch_permutation(len(dataset), seed, e)``, so a run resumed at epoch ``e``
+sees exactly the batches the uninterrupted run would have seen.
+
+Fast path (in-memory datasets): the whole split is moved to ``device`` once; each batch is one
+``index_select`` of the permuted positions, with no per-item Python. Lazy datasets use a torch
+``DataLoader`` over the same per-epoch order (a fixed-order sampler).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from ..seeding import get_device
+
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """A 63-bit torch seed derived from (seed, epoch) with NumPy's ``SeedSequence``."""
+    state = np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, dtype=np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The shuffled order (int64 positions on CPU) of ``n`` items for ``epoch``."""
+    gen = torch.Generator().manual_seed(epoch_seed(seed, epoch))
+    return torch.randperm(n, generator=gen)
+
+
+class _FixedOrder(Sampler[int]):
+    def __init__(self, order: torch.Tensor):
+        self.order = order
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.order.tolist())
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+
+class EpochLoader:
+    """Batches of ``(x, y, idx)`` in an order fixed by ``(seed, epoch)``; see the module doc."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+        drop_last: bool = False,
+        num_workers: int = 0,
+    ):
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = int(seed)
+        self.device = get_device(device)
+        self.drop_last = bool(drop_last)
+        self.num_workers = int(num_workers)
+        self.epoch = 0
+        self.n = len(dataset)
+        x = getattr(dataset, "x", None)
+        self.fast = isinstance(x, torch.Tensor)
+        if self.fast:
+            self._x = x.to(self.device)
+            self._y = torch.as_tensor(dataset.y, dtype=torch.int64).to(self.device)
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch used by ``iter(loader)``."""
+        self.epoch = int(epoch)
+
+    def order(self, epoch: int) -> torch.Tensor:
+        """Positions of the items in the order of ``epoch`` (CPU int64)."""
+        if self.shuffle:
+            return epoch_permutation(self.n, self.seed, epoch)
+        return torch.arange(self.n)
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return self.n // self.batch_size
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        return self.batches(self.epoch)
+
+    def batches(self, epoch: int) -> Iterator[Batch]:
+        """Yield the batches of ``epoch`` as ``(x, y, idx)`` tensors on ``device``."""
+        order = self.order(epoch)
+        stop = len(self) * self.batch_size if self.drop_last else self.n
+        if self.fast:
+            order = order.to(self.device)
+            for start in range(0, stop, self.batch_size):
+                idx = order[start : start + self.batch_size]
+                yield self._x.index_select(0, idx), self._y.index_select(0, idx), idx
+            return
+        loader = DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
+            sampler=_FixedOrder(order),
+            drop_last=self.drop_last,
+            num_workers=self.num_workers,
+            pin_memory=self.device.type == "cuda",
+        )
+        for x, y, idx in loader:
+            yield (
+                x.to(self.device, non_blocking=True),
+                torch.as_tensor(y, dtype=torch.int64).to(self.device, non_blocking=True),
+                torch.as_tensor(idx, dtype=torch.int64).to(self.device, non_blocking=True),
+            )
+
+    def __repr__(self) -> str:
+        path = "in-memory fast path" if self.fast else "DataLoader"
+        return (
+            f"EpochLoader(n={self.n}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+            f"seed={self.seed}, device={self.device}, drop_last={self.drop_last}, {path})"
+        )
+
+
+def make_loader(
+    dataset: Dataset,
+    batch_size: int,
+    shuffle: bool = True,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    drop_last: bool = False,
+    num_workers: int = 0,
+) -> EpochLoader:
+    """A deterministic per-epoch loader over ``dataset`` (items ``(x, y, i)``); see module doc.
+
+    ``device`` may be ``"auto"`` (CUDA when present). ``num_workers`` only matters for lazy
+    datasets (torch DataLoader workers).
+    """
+    return EpochLoader(dataset, batch_size, shuffle, seed, device, drop_last, num_workers)

@@ -1,0 +1,120 @@
+"""Sources backed by torchvision's dataset classes: the user's ``root``, ``torchvision`` download.
+
+``root`` reads an existing torchvision layout under the data root (never downloads);
+``torchvision`` does the same but downloads into the root when the files are missing and the
+download is allowed. Both go through torchvision's own dataset class, so a user with network
+access gets the standard data with the standard code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .dataset import ImageDataset
+from .raw import RawSplit
+from .spec import Source
+
+
+@dataclass(frozen=True)
+class TorchvisionLayout:
+    """Where torchvision keeps a dataset under ``root`` and how to construct its class.
+
+    ``folder`` is relative to the root; ``files`` are the files (relative to ``folder``) whose
+    presence means the data is there (the same files torchvision checks).
+    """
+
+    tv_class: str
+    folder: str
+    files: tuple[str, ...]
+    url: str
+    split_kwargs: Callable[[str], dict[str, Any]] = lambda split: {"train": split == "train"}
+
+    def missing(self, root: Path) -> list[Path]:
+        base = root / self.folder
+        return [base / f for f in self.files if not (base / f).exists()]
+
+    def describe(self, root: Path) -> str:
+        missing = self.missing(root)
+        shown = ", ".join(str(p) for p in missing[:3]) + (" ..." if len(missing) > 3 else "")
+        return f"no torchvision {self.tv_class} layout under {root} (missing {shown})"
+
+    def construct(self, root: Path, split: str, download: bool):
+        import torchvision.datasets
+
+        cls = getattr(torchvision.datasets, self.tv_class)
+        return cls(root=str(root), download=download, **self.split_kwargs(split))
+
+
+def torchvision_raw(layout: TorchvisionLayout, root: Path, split: str, download: bool) -> RawSplit:
+    """Load an in-memory torchvision dataset's uint8 arrays (no per-item transform)."""
+    import torchvision
+
+    ds = layout.construct(root, split, download)
+    images = np.asarray(ds.data)
+    if images.ndim == 4 and images.shape[-1] in (1, 3):  # CIFAR keeps HWC
+        images = images.transpose(0, 3, 1, 2)
+    return RawSplit(
+        images=images,
+        labels=np.asarray(ds.targets, dtype=np.int64),
+        provenance={
+            "path": str(root / layout.folder),
+            "torchvision_class": layout.tv_class,
+            "torchvision_version": torchvision.__version__,
+            "downloaded": bool(download),
+        },
+    )
+
+
+def torchvision_sources(
+    layout: TorchvisionLayout,
+    finish: Callable[[RawSplit, str, Mapping[str, Any]], ImageDataset],
+) -> dict[str, Source]:
+    """The ``root`` and ``torchvision`` sources of an in-memory torchvision dataset.
+
+    ``finish(raw, split, kw)`` normalises the raw split into an ``ImageDataset``.
+    """
+
+    def locate(root: Path, split: str, kw) -> Path | None:
+        return None if layout.missing(root) else root / layout.folder
+
+    def describe(root: Path, split: str, kw) -> str:
+        return layout.describe(root)
+
+    def make_loads(source: str):
+        def load_raw(root: Path, split: str, download: bool, kw) -> RawSplit:
+            raw = torchvision_raw(layout, root, split, download)
+            raw.provenance["source"] = source
+            return raw
+
+        def load(root: Path, split: str, download: bool, kw) -> ImageDataset:
+            return finish(load_raw(root, split, download, kw), split, kw)
+
+        return {"load": load, "load_raw": load_raw}
+
+    layout_hint = f"{{root}}/{layout.folder}/ ({', '.join(layout.files[:2])}, ...)"
+    return {
+        "root": Source(
+            name="root",
+            locate=locate,
+            describe=describe,
+            **make_loads("root"),
+            fix=f"pass root= a folder with torchvision's layout: {layout_hint}",
+        ),
+        "torchvision": Source(
+            name="torchvision",
+            locate=locate,
+            describe=describe,
+            **make_loads("torchvision"),
+            fix=(
+                "run on a machine with network access with download=True (or the default "
+                f"download=None) so torchvision downloads it into {{root}} ({layout.url})"
+            ),
+            downloads=True,
+            url=layout.url,
+        ),
+    }

@@ -1,0 +1,139 @@
+"""Pascal VOC bounding boxes (Oxford-IIIT Pet ``annotations/xmls/*.xml``).
+
+Convention (SPEC section 4): a box is ``(x_min, y_min, x_max, y_max)`` in pixel columns and rows,
+0-based, max **exclusive** (``image[..., y_min:y_max, x_min:x_max]`` is the box). VOC stores
+1-based inclusive corners, so VOC ``(xmin, ymin, xmax, ymax)`` becomes
+``(xmin - 1, ymin - 1, xmax, ymax)``.
+
+Resizing to a square ``image_size`` scales the box outward (floor of the min, ceiling of the
+max), so the scaled box still covers every pixel the original box touches.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import torch
+
+Box = tuple[int, int, int, int]
+Size = tuple[int, int]  # (width, height)
+
+#: Box used for images that have no annotation (``has_box`` is False for them).
+MISSING_BOX: Box = (-1, -1, -1, -1)
+
+
+def _number(node: ET.Element, tag: str, path) -> int:
+    child = node.find(tag)
+    if child is None or child.text is None:
+        raise ValueError(f"{path}: missing <{tag}>")
+    return int(round(float(child.text)))
+
+
+def parse_voc_box(
+    xml_path: str | os.PathLike, return_size: bool = False
+) -> Box | tuple[Box, Size | None]:
+    """The object box of a VOC xml, 0-based max-exclusive ``(x_min, y_min, x_max, y_max)``.
+
+    With several ``<object>`` elements the union box is returned (Pet xmls have one: the head).
+    With ``return_size=True`` returns ``(box, (width, height))`` from ``<size>`` (``None`` when
+    the xml has no size). Raises ``ValueError`` for an xml without a valid box.
+    """
+    root = ET.parse(xml_path).getroot()
+    boxes = []
+    for obj in root.iter("object"):
+        bnd = obj.find("bndbox")
+        if bnd is None:
+            continue
+        xmin, ymin, xmax, ymax = (
+            _number(bnd, t, xml_path) for t in ("xmin", "ymin", "xmax", "ymax")
+        )
+        boxes.append((xmin - 1, ymin - 1, xmax, ymax))
+    if not boxes:
+        raise ValueError(f"{xml_path}: no <object><bndbox> found")
+    box = (
+        max(0, min(b[0] for b in boxes)),
+        max(0, min(b[1] for b in boxes)),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+    size_node = root.find("size")
+    size = None
+    if size_node is not None and size_node.find("width") is not None:
+        size = (_number(size_node, "width", xml_path), _number(size_node, "height", xml_path))
+        box = (box[0], box[1], min(box[2], size[0]), min(box[3], size[1]))
+    if box[2] <= box[0] or box[3] <= box[1]:
+        raise ValueError(f"{xml_path}: empty box {box}")
+    return (box, size) if return_size else box
+
+
+def scale_box(box: Box, from_size: Size, to_size: Size) -> Box:
+    """Scale a max-exclusive box from an image of ``from_size`` (w, h) to ``to_size`` (w, h).
+
+    Min corners are floored and max corners ceiled (exact integer arithmetic), then clipped.
+    """
+    (w, h), (tw, th) = from_size, to_size
+    x0, y0, x1, y1 = box
+    return (
+        max(0, (x0 * tw) // w),
+        max(0, (y0 * th) // h),
+        min(tw, -((-x1 * tw) // w)),
+        min(th, -((-y1 * th) // h)),
+    )
+
+
+def _xml_dir(annotations_dir: str | os.PathLike) -> Path:
+    path = Path(annotations_dir)
+    return path / "xmls" if (path / "xmls").is_dir() else path
+
+
+def load_pet_boxes(
+    annotations_dir: str | os.PathLike, return_sizes: bool = False
+) -> dict[str, Box] | dict[str, tuple[Box, Size | None]]:
+    """``{image_stem: box}`` for every ``*.xml`` in ``annotations_dir/xmls`` (or the dir itself).
+
+    Boxes are in original image pixels (0-based, max exclusive). With ``return_sizes=True``
+    the values are ``(box, (width, height))``.
+    """
+    directory = _xml_dir(annotations_dir)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"no annotation folder {directory}")
+    out = {}
+    for xml in sorted(directory.glob("*.xml")):
+        box, size = parse_voc_box(xml, return_size=True)
+        out[xml.stem] = (box, size) if return_sizes else box
+    return out
+
+
+def join_boxes(
+    stems: Iterable[str],
+    annotations: Mapping[str, tuple[Box, Size | None]],
+    image_size: int,
+    size_of: Callable[[str], Size] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Boxes for ``stems`` scaled to a square ``image_size``, and the ``has_box`` flags.
+
+    ``annotations`` maps stem -> (box, (width, height) or None) as from
+    ``load_pet_boxes(..., return_sizes=True)``; ``size_of(stem)`` gives the original image size
+    when the xml has none. Stems without an annotation get ``MISSING_BOX`` and ``has_box=False``.
+    """
+    boxes, has = [], []
+    for stem in stems:
+        entry = annotations.get(stem)
+        if entry is None:
+            boxes.append(MISSING_BOX)
+            has.append(False)
+            continue
+        box, size = entry
+        if size is None:
+            if size_of is None:
+                raise ValueError(f"annotation of {stem!r} has no image size and no size_of given")
+            size = size_of(stem)
+        boxes.append(scale_box(box, size, (image_size, image_size)))
+        has.append(True)
+    return (
+        torch.tensor(boxes, dtype=torch.int64).reshape(-1, 4),
+        torch.tensor(has, dtype=torch.bool),
+    )
