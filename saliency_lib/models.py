@@ -54,7 +54,12 @@ def _offline_error(name: str, err: Exception) -> RuntimeError:
 
 
 class CNN2(nn.Module):
-    """SGT reference 2-layer CNN (SPEC section 6)."""
+    """SGT reference 2-layer CNN (SPEC section 6), split where train and eval mode start to differ.
+
+    ``features`` (conv-ReLU-conv-ReLU-maxpool) computes the same function in train and eval mode;
+    ``classifier`` starts at the first Dropout. :meth:`mode_invariant_split` exposes the split so
+    the eval-mode training saliency can reuse the train-mode pass's features (exactly).
+    """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28):
         super().__init__()
@@ -67,10 +72,10 @@ class CNN2(nn.Module):
             nn.Conv2d(32, 64, 3, 1),
             nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Dropout(0.25),
-            nn.Flatten(),
         )
         self.classifier = nn.Sequential(
+            nn.Dropout(0.25),
+            nn.Flatten(),
             nn.Linear(64 * side * side, 128),
             nn.ReLU(),
             nn.Dropout(0.5),
@@ -79,6 +84,10 @@ class CNN2(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x))
+
+    def mode_invariant_split(self) -> tuple[nn.Module, nn.Module]:
+        """(prefix, rest): ``prefix`` is identical in train and eval mode."""
+        return self.features, self.classifier
 
 
 @MODELS.register("cnn2")

@@ -46,11 +46,10 @@ def test_kl_direction_is_clean_to_masked():
     assert abs(expected - reverse) > 1e-3  # the direction matters on this example
 
 
-@pytest.mark.parametrize("joint", [True, False])
-def test_sgt_loss_matches_hand_computation(joint):
+def test_sgt_loss_matches_hand_computation():
     model = _tiny_model()
     x, y = _batch()
-    method = get_method("sgt", k_fraction=0.25, joint_forward=joint)
+    method = get_method("sgt", k_fraction=0.25)
     method.setup(num_train=4, num_positions=16, num_classes=3, device="cpu")
     assert method.k == 4
     torch.manual_seed(5)
@@ -79,6 +78,25 @@ def test_sgt_gradients_flow_through_both_passes():
     method.setup(4, 16, 3, "cpu")
     pair = masked_forward(model, x, y, 8, "bottom", method.cfg)
     assert pair.clean_logits.requires_grad and pair.masked_logits.requires_grad
+
+
+def test_shared_prefix_gives_the_same_numbers_as_a_separate_eval_pass():
+    from saliency_lib.models import create_model
+
+    model = create_model("cnn2", num_classes=3, in_channels=1, image_size=8).train()
+    x = torch.randn(6, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    results = []
+    for share in (True, False):
+        method = get_method("sgt", share_prefix=share)
+        method.setup(6, 64, 3, "cpu")
+        torch.manual_seed(3)
+        out = method.loss(model, x, y, torch.arange(6))
+        grads = torch.autograd.grad(out.loss, list(model.parameters()))
+        results.append((out.loss.detach(), grads))
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=0, atol=1e-6)
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_fused_mode_uses_the_train_mode_pass():

@@ -35,7 +35,7 @@ class SaliencyGuidedConfig:
     saliency_output: str = "log_prob"  # log_prob (SGT reference) | logit
     saliency_abs: bool = False  # signed by default, as the reference code
     saliency_mode: str = "eval"  # eval (reference: separate eval-mode pass) | fused
-    joint_forward: bool = True  # eval mode: clean and masked batch in one forward (no BatchNorm)
+    share_prefix: bool = True  # eval mode: reuse the clean pass's mode-invariant layers (exact)
 
     def __post_init__(self):
         check_types(self)
@@ -49,12 +49,6 @@ class SaliencyGuidedConfig:
 def _choice(name: str, value: Any, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
-
-
-def has_batch_statistics(model: nn.Module) -> bool:
-    """True when a forward pass mixes samples (BatchNorm in train mode), so a joint clean+masked
-    forward would differ from two separate passes."""
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
 def kl_clean_to_masked(clean_logits: torch.Tensor, masked_logits: torch.Tensor) -> torch.Tensor:
@@ -82,25 +76,39 @@ def masked_forward(
     which: str,
     cfg: SaliencyGuidedConfig,
 ) -> MaskedPair:
-    """Saliency (SPEC 3.1) -> mask ``k`` positions (SPEC 3.2) -> clean and masked forward passes.
+    """Clean pass, saliency (SPEC 3.1), mask ``k`` positions (SPEC 3.2), masked pass.
 
-    ``eval`` mode: input gradient in eval mode, then both passes in train mode (one concatenated
-    pass when ``cfg.joint_forward`` and the model has no batch statistics). ``fused`` mode: the
-    input gradient is taken from the clean train-mode pass itself (one forward pass fewer).
+    ``eval`` mode: the input gradient of the eval-mode model; both loss passes in train mode.
+    When the model exposes ``mode_invariant_split()`` (layers before its first Dropout/BatchNorm)
+    and ``cfg.share_prefix``, the eval-mode gradient reuses the clean pass's prefix activations:
+    the same numbers as a separate eval pass, without recomputing the prefix.
+    ``fused`` mode: the gradient of the train-mode clean pass itself.
     """
-    if cfg.saliency_mode == "fused":
+    split = getattr(model, "mode_invariant_split", None)
+    if cfg.saliency_mode == "fused" or (cfg.share_prefix and split is not None):
         x_in = x.detach().requires_grad_(True)
-        clean = model(x_in)
-        grad = gradient_from_logits(clean, x_in, y, cfg.saliency_output, retain_graph=True)
+        if cfg.saliency_mode == "fused":
+            clean = model(x_in)
+            saliency_logits = clean
+        else:
+            prefix, rest = split()
+            hidden = prefix(x_in)
+            clean = rest(hidden)
+            was_training = rest.training
+            rest.eval()
+            try:
+                saliency_logits = rest(hidden)
+            finally:
+                rest.train(was_training)
+        grad = gradient_from_logits(
+            saliency_logits, x_in, y, cfg.saliency_output, retain_graph=True
+        )
         scores = reduce_channels(grad, abs=cfg.saliency_abs)
-        x_masked = mask(x, scores, k, which, cfg.fill, cfg.fill_value)
-        return MaskedPair(clean, model(x_masked))
-    scores = training_saliency(model, x, y, cfg.saliency_output, cfg.saliency_abs)
+    else:
+        clean = model(x)
+        scores = training_saliency(model, x, y, cfg.saliency_output, cfg.saliency_abs)
     x_masked = mask(x, scores, k, which, cfg.fill, cfg.fill_value)
-    if cfg.joint_forward and not has_batch_statistics(model):
-        clean, masked = model(torch.cat([x, x_masked])).split(len(x))
-        return MaskedPair(clean, masked)
-    return MaskedPair(model(x), model(x_masked))
+    return MaskedPair(clean, model(x_masked))
 
 
 def saliency_guided_loss(pair: MaskedPair, y: torch.Tensor, lambda_kl: float) -> torch.Tensor:
