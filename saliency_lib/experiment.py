@@ -1,0 +1,102 @@
+"""Where a notebook's results go: ``outputs/<profile>/<notebook>/`` (figures as PNG and PDF, tables as
+CSV and Markdown, ``metrics.json``). One small object per notebook, no global state.
+
+The output root is ``$SALIENCY_OUTPUT_ROOT`` if set, else this repository's ``outputs/``; the
+runner passes ``output_dir`` explicitly (a staging folder it renames on success).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def output_root() -> Path:
+    return Path(os.environ.get("SALIENCY_OUTPUT_ROOT", REPO_ROOT / "outputs"))
+
+
+def _jsonable(obj: Any) -> Any:
+    """numpy/torch scalars and arrays, paths and dataframes -> plain JSON types."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, pd.DataFrame):
+        return _jsonable(obj.to_dict(orient="records"))
+    if isinstance(obj, torch.Tensor):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, float) and obj != obj:  # NaN -> null
+        return None
+    return obj
+
+
+class Experiment:
+    """Collects one notebook's outputs and writes them under its output folder."""
+
+    def __init__(self, name: str, profile: str, output_dir: str | Path | None = None):
+        self.name = name
+        self.profile = profile
+        self.dir = Path(output_dir) if output_dir else output_root() / profile / name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.metrics: dict[str, Any] = {
+            "notebook": name,
+            "profile": profile,
+            "settings": {},
+            "results": {},
+            "provenance": {},
+            "environment": {
+                "torch": torch.__version__,
+                "python": platform.python_version(),
+                "device": "cuda" if torch.cuda.is_available() else "cpu",
+            },
+        }
+
+    def save_figure(self, fig, name: str) -> Path:
+        """Write ``<name>.png`` and ``<name>.pdf``; returns the PNG path."""
+        png = self.dir / f"{name}.png"
+        fig.savefig(png, dpi=130, bbox_inches="tight")
+        fig.savefig(self.dir / f"{name}.pdf", bbox_inches="tight")
+        return png
+
+    def save_table(self, df, name: str, floatfmt: str = ".2f") -> Path:
+        """Write ``<name>.csv`` and ``<name>.md``; returns the CSV path."""
+        csv = self.dir / f"{name}.csv"
+        df.to_csv(csv, index=False)
+        (self.dir / f"{name}.md").write_text(df.to_markdown(index=False, floatfmt=floatfmt) + "\n")
+        return csv
+
+    def record(self, section: str, **values: Any) -> None:
+        """Add values to ``metrics.json`` under ``section`` ("settings", "results", ...)."""
+        self.metrics.setdefault(section, {}).update(_jsonable(values))
+
+    def record_runs(self, runs) -> None:
+        """Record each run's id, config and data provenance."""
+        for run in runs:
+            self.metrics["provenance"][run.run_id] = _jsonable(
+                {"config": run.config.identity(), "data": run.provenance}
+            )
+
+    def write_metrics(self) -> Path:
+        self.metrics["written"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        path = self.dir / "metrics.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(_jsonable(self.metrics), indent=1))
+        os.replace(tmp, path)
+        return path
