@@ -13,7 +13,9 @@ import torch
 FILLS = ("uniform", "constant", "mean", "noisy_linear")
 
 
-def select_positions(scores: torch.Tensor, k: int | torch.Tensor, which: str = "bottom") -> torch.Tensor:
+def select_positions(
+    scores: torch.Tensor, k: int | torch.Tensor, which: str = "bottom"
+) -> torch.Tensor:
     """Boolean (B, H, W) mask of the ``k`` lowest (``"bottom"``) or highest (``"top"``) scores.
 
     ``k`` is an int or a per-sample integer tensor (B,), clipped to [0, H*W]. A stable sort breaks
@@ -101,44 +103,52 @@ def noisy_linear_impute(
 
     Every removed pixel equals the weighted mean of its in-image neighbours (weights 1/6 direct,
     1/12 diagonal, renormalised over the neighbours that exist), solved jointly as one sparse
-    linear system per image and channel; Gaussian noise (``noise_std``) is then added to the
-    imputed pixels. Kept pixels are unchanged.
+    linear system (block-diagonal over the images of the batch, one right-hand side per
+    channel); Gaussian noise (``noise_std``) is then added to the imputed pixels. Kept pixels are
+    unchanged. An image with every position removed has nothing to interpolate from (the system
+    is singular): its pixels become 0 plus noise.
     """
-    from scipy.sparse import coo_matrix
+    from scipy.sparse import csc_matrix
     from scipy.sparse.linalg import spsolve
 
     b, c, h, w = x.shape
     out = x.detach().cpu().double().numpy().copy()
-    sel = selected.detach().cpu().numpy()
-    for i in range(b):
-        rows_cols = np.argwhere(sel[i])
-        n = len(rows_cols)
-        if n == 0:
-            continue
-        if n == h * w:  # nothing left to interpolate from: the system is singular
-            out[i] = 0.0
-            continue
-        unknown_id = -np.ones((h, w), dtype=np.int64)
-        unknown_id[sel[i]] = np.arange(n)
-        r_idx, c_idx, vals = [], [], []
+    sel = selected.detach().cpu().numpy().astype(bool).reshape(b, h, w)
+    full = sel.reshape(b, -1).all(axis=1)
+    out[full] = 0.0
+    solve = sel & ~full[:, None, None]
+    bi, ri, ci = np.nonzero(solve)  # unknowns, in (image, row, column) order
+    n = len(bi)
+    if n:
+        unknown_id = np.full((b, h, w), -1, dtype=np.int64)
+        unknown_id[bi, ri, ci] = np.arange(n)
+        # total neighbour weight of every position (renormalisation at the image border)
+        total = np.zeros((h, w))
+        for dr, dc, wt in _NEIGHBOURS:
+            total[max(0, -dr) : h - max(0, dr), max(0, -dc) : w - max(0, dc)] += wt
+        rows = [np.arange(n)]
+        cols = [np.arange(n)]
+        vals = [np.ones(n)]
         rhs = np.zeros((n, c))
-        for j, (r, col) in enumerate(rows_cols):
-            nb = [(r + dr, col + dc, wt) for dr, dc, wt in _NEIGHBOURS
-                  if 0 <= r + dr < h and 0 <= col + dc < w]  # fmt: skip
-            total = sum(wt for _, _, wt in nb)
-            r_idx.append(j)
-            c_idx.append(j)
-            vals.append(1.0)
-            for rr, cc, wt in nb:
-                if unknown_id[rr, cc] >= 0:
-                    r_idx.append(j)
-                    c_idx.append(unknown_id[rr, cc])
-                    vals.append(-wt / total)
-                else:
-                    rhs[j] += wt / total * out[i, :, rr, cc]
-        a = coo_matrix((vals, (r_idx, c_idx)), shape=(n, n)).tocsc()
-        solution = spsolve(a, rhs)
-        out[i][:, rows_cols[:, 0], rows_cols[:, 1]] = np.asarray(solution).reshape(n, c).T
+        for dr, dc, wt in _NEIGHBOURS:
+            rr, cc = ri + dr, ci + dc
+            inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+            j = np.flatnonzero(inside)
+            nb_b, nb_r, nb_c = bi[j], rr[j], cc[j]
+            weight = wt / total[ri[j], ci[j]]
+            nb_id = unknown_id[nb_b, nb_r, nb_c]
+            unknown = nb_id >= 0
+            rows.append(j[unknown])
+            cols.append(nb_id[unknown])
+            vals.append(-weight[unknown])
+            known = ~unknown
+            # each unknown has at most one neighbour per offset: plain indexed add is safe
+            rhs[j[known]] += weight[known, None] * out[nb_b[known], :, nb_r[known], nb_c[known]]
+        a = csc_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+        )
+        solution = np.asarray(spsolve(a, rhs)).reshape(n, c)
+        out[bi, :, ri, ci] = solution
     result = torch.from_numpy(out).to(dtype=x.dtype, device=x.device)
     noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) * noise_std
-    return torch.where(selected[:, None], result + noise, x).detach()
+    return torch.where(selected.reshape(b, 1, h, w), result + noise, x).detach()
