@@ -1,5 +1,5 @@
-"""Where a notebook's results go: ``outputs/<profile>/<notebook>/`` (figures as PNG and PDF, tables as
-CSV and Markdown, ``metrics.json``). One small object per notebook, no global state.
+"""Where a notebook's results go: ``outputs/<profile>/<notebook>/`` (figures as PNG and PDF,
+tables as CSV and Markdown, ``metrics.json``). One small object per notebook, no global state.
 
 The output root is ``$SALIENCY_OUTPUT_ROOT`` if set, else this repository's ``outputs/``; the
 runner passes ``output_dir`` explicitly (a staging folder it renames on success).

@@ -58,23 +58,17 @@ class Trainer:
         self.test_loader = test_loader
         self.progress = progress
 
-    def train_epoch(self, epoch: int) -> dict:
-        """One epoch; returns the history entry (SPEC: loss, accuracies, phase, K, seconds)."""
-        from tqdm.auto import tqdm
-
+    def train_epoch(self, epoch: int, bar=None) -> dict:
+        """One epoch; returns the history entry (SPEC: loss, accuracies, phase, K, seconds).
+        ``bar`` (a tqdm bar over all steps of the run) is advanced once per batch."""
         start = time.perf_counter()
         phase = self.method.start_epoch(epoch)
+        if bar is not None:
+            bar.set_description(f"{self.method.name} epoch {epoch} [{phase}]")
         self.model.train()
         loss_sum = torch.zeros((), dtype=torch.float64)
         correct = seen = 0
-        bar = tqdm(
-            self.train_loader.batches(epoch),
-            total=len(self.train_loader),
-            desc=f"epoch {epoch} [{phase}]",
-            disable=not self.progress,
-            leave=False,
-        )
-        for x, y, idx in bar:
+        for x, y, idx in self.train_loader.batches(epoch):
             self.optimizer.zero_grad(set_to_none=True)
             out = self.method.loss(self.model, x, y, idx)
             out.loss.backward()
@@ -82,7 +76,8 @@ class Trainer:
             loss_sum += out.loss.detach().double().cpu() * len(y)
             correct += (out.logits.detach().argmax(1) == y).sum().item()
             seen += len(y)
-        bar.close()
+            if bar is not None:
+                bar.update(1)
         metrics = {
             "epoch": epoch,
             "phase": phase,
@@ -103,15 +98,16 @@ class Trainer:
         on_epoch_end: Callable[[dict], None] | None = None,
     ) -> list[dict]:
         """Train epochs ``start_epoch..epochs``; ``on_epoch_end(entry)`` runs after each one (the
-        run store checkpoints there)."""
+        run store checkpoints there). One progress bar over all steps of the run."""
         from tqdm.auto import tqdm
 
         history = []
-        bar = tqdm(range(start_epoch, epochs + 1), desc=self.method.name, disable=not self.progress)
-        for epoch in bar:
-            entry = self.train_epoch(epoch)
-            history.append(entry)
-            bar.set_postfix(loss=f"{entry['train_loss']:.3f}", test=f"{entry['test_acc']:.2f}")
-            if on_epoch_end is not None:
-                on_epoch_end(entry)
+        steps = len(self.train_loader) * max(epochs - start_epoch + 1, 0)
+        with tqdm(total=steps, disable=not self.progress, unit="step", mininterval=2.0) as bar:
+            for epoch in range(start_epoch, epochs + 1):
+                entry = self.train_epoch(epoch, bar)
+                history.append(entry)
+                bar.set_postfix(loss=f"{entry['train_loss']:.3f}", test=f"{entry['test_acc']:.2f}")
+                if on_epoch_end is not None:
+                    on_epoch_end(entry)
         return history

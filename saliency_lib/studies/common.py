@@ -1,0 +1,238 @@
+"""Experiment-level building blocks the notebooks call: the run grid a notebook needs (methods x
+seeds on one dataset), training it through the run store, and per-seed evaluation tables.
+
+Every training notebook describes its runs with the same four parameters, so the runner can list
+them without executing the notebook (:func:`planned_configs`):
+
+* ``dataset`` (or ``datasets``): a name, a list, or ``{name: training overrides}``, with
+  ``dataset_params`` for loader options;
+* ``training``: the :class:`RunConfig` fields shared by all runs (model, epochs, lr, subsets, ...);
+* ``methods``: ``{label: {"method": name, **method options}}`` or ``{name: {options}}``;
+* ``seeds``: the number of seeds (0, 1, ..., seeds - 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from ..config import RunConfig
+from ..runs import Run, hlgm_continuation, train_or_load
+
+HLGM_BASELINE = "baseline"  # label of the traditional continuation of an HLGM run
+
+
+def make_configs(
+    dataset: str,
+    training: Mapping[str, Any],
+    methods: Mapping[str, Mapping[str, Any]],
+    seeds: int | Iterable[int],
+    dataset_params: Mapping[str, Any] | None = None,
+) -> dict[tuple[str, int], RunConfig]:
+    """``{(label, seed): RunConfig}`` for every method label and seed (validated now, before
+    any training). A method entry may name its algorithm with ``"method"``; otherwise the label
+    is the algorithm name."""
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    configs = {}
+    for label, options in methods.items():
+        options = dict(options or {})
+        name = options.pop("method", label)
+        for seed in seed_list:
+            configs[(label, seed)] = RunConfig.from_dict(
+                {
+                    **training,
+                    "method": name,
+                    "method_params": options,
+                    "dataset": dataset,
+                    "dataset_params": dict(dataset_params or {}),
+                    "seed": seed,
+                }
+            )
+    # Building the method objects checks their options (unknown keys, types) up front.
+    from ..methods import get_method
+
+    for cfg in configs.values():
+        get_method(cfg.method, **cfg.method_params)
+    return configs
+
+
+def with_hlgm_baselines(configs: dict[tuple[str, int], RunConfig]) -> dict:
+    """Add, for every HLGM run, its traditional continuation from the phase-1 checkpoint
+    (SPEC 3.6) under the label ``"baseline"`` (after the HLGM run, which it needs)."""
+    out = dict(configs)
+    for (_label, seed), cfg in configs.items():
+        if cfg.method == "hlgm":
+            out[(HLGM_BASELINE, seed)] = hlgm_continuation(cfg)
+    return out
+
+
+def train_all(configs: Mapping[tuple[str, int], RunConfig], store=None) -> dict[tuple, Run]:
+    """Train (or load) every configuration, in order; returns ``{key: Run}``."""
+    runs = {}
+    for key, cfg in configs.items():
+        label, seed = key
+        print(f"[{label} seed {seed}] {cfg.run_id}", flush=True)
+        runs[key] = train_or_load(cfg, store=store)
+    return runs
+
+
+def planned_configs(params: Mapping[str, Any]) -> list[RunConfig]:
+    """The run configurations a notebook with these parameters trains (for ``plan``)."""
+    if "methods" not in params or "training" not in params:
+        return []
+    datasets = normalise_datasets(params.get("datasets") or params.get("dataset"))
+    configs: list[RunConfig] = []
+    for name, overrides in datasets.items():
+        grid = make_configs(
+            name,
+            {**params["training"], **overrides},
+            params["methods"],
+            params.get("seeds", 1),
+            params.get("dataset_params"),
+        )
+        configs.extend(with_hlgm_baselines(grid).values())
+    return configs
+
+
+def per_seed_table(runs: Mapping[tuple[str, int], Run], extra: Mapping | None = None):
+    """One row per run: ``method``, ``seed``, final and best test accuracy, K min/median/max,
+    epochs, seconds of training, plus any ``extra[(label, seed)]`` dict of values."""
+    from ..metrics import k_statistics
+
+    rows = []
+    for (label, seed), run in runs.items():
+        k = k_statistics(run)
+        rows.append(
+            {
+                "method": label,
+                "seed": seed,
+                "accuracy": run.final_test_acc,
+                "best_accuracy": run.best_test_acc,
+                "k_min": k.min,
+                "k_median": k.median,
+                "k_max": k.max,
+                "epochs": len(run.history),
+                "train_seconds": sum(h["seconds"] for h in run.history),
+                **(extra or {}).get((label, seed), {}),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary_table(per_seed: pd.DataFrame, values: Iterable[str], by: str = "method"):
+    """Mean, 95 % t-interval and n over seeds of each column in ``values``, one row per group:
+    columns ``<value>_mean``, ``<value>_ci_low``, ``<value>_ci_high``, ``n_seeds``."""
+    from ..metrics import seed_summary
+
+    rows = []
+    for key, g in per_seed.groupby(by, sort=False):
+        row = {by: key, "n_seeds": len(g)}
+        for v in values:
+            s = seed_summary(g[v])
+            row.update({f"{v}_mean": s["mean"], f"{v}_ci_low": s["ci_low"],
+                        f"{v}_ci_high": s["ci_high"]})  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_mean_ci(table: pd.DataFrame, values: Iterable[str], digits: int = 2) -> pd.DataFrame:
+    """``"mean [low, high]"`` strings for display (just the mean when there is one seed)."""
+    out = table[[c for c in table.columns if not any(c.startswith(f"{v}_") for v in values)]]
+    out = out.copy()
+    for v in values:
+        mean, lo, hi = table[f"{v}_mean"], table[f"{v}_ci_low"], table[f"{v}_ci_high"]
+        out[v] = [
+            f"{m:.{digits}f}" if pd.isna(a) else f"{m:.{digits}f} [{a:.{digits}f}, {b:.{digits}f}]"
+            for m, a, b in zip(mean, lo, hi, strict=True)
+        ]
+    return out
+
+
+def paper_numbers(key: str | None = None) -> dict:
+    """The papers' published numbers (SPEC 5) from ``paper_numbers.yaml``."""
+    from pathlib import Path
+
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).with_name("paper_numbers.yaml")).read_text())
+    return data if key is None else data[key]
+
+
+def eval_subset(dataset, n: int | None, seed: int = 0):
+    """A seeded subset of ``n`` test images for the expensive evaluations (all when ``None``)."""
+    import torch
+
+    if n is None or n >= len(dataset):
+        return dataset
+    g = torch.Generator().manual_seed(seed)
+    return dataset.take(torch.randperm(len(dataset), generator=g)[:n].sort().values)
+
+
+def method_curves(
+    runs: Mapping[tuple[str, int], Run],
+    data,
+    levels: Iterable[float] = range(0, 101, 10),
+    saliency: str | Iterable[str] = "grad",
+    fill: str = "constant",
+    seed: int = 0,
+    **kwargs,
+) -> pd.DataFrame:
+    """Accuracy-drop curves (SPEC 4) of every run and saliency method: tidy DataFrame with
+    ``method`` (training label), ``seed``, ``saliency``, ``level``, ``accuracy``, ``n``."""
+    import torch
+
+    from ..metrics import accuracy_drop_curve
+
+    saliencies = [saliency] if isinstance(saliency, str) else list(saliency)
+    frames = []
+    for (label, run_seed), run in runs.items():
+        for sal in saliencies:
+            g = torch.Generator().manual_seed(seed)
+            curve = accuracy_drop_curve(
+                run.model, data, method=sal, levels=levels, fill=fill, generator=g, **kwargs
+            )
+            frames.append(curve.assign(method=label, seed=run_seed, saliency=sal))
+    return pd.concat(frames, ignore_index=True)
+
+
+def curve_aucs(curves: pd.DataFrame) -> dict[tuple[str, int], dict[str, float]]:
+    """``{(method, seed): {"auc": ...}}`` (one saliency method) for :func:`per_seed_table`."""
+    from ..metrics import auc
+
+    return {
+        (label, seed): {"auc": auc(g)} for (label, seed), g in curves.groupby(["method", "seed"])
+    }
+
+
+def paper_comparison(
+    summary: pd.DataFrame,
+    paper_key: str,
+    values: Iterable[str] = ("accuracy", "auc", "k_min", "k_median", "k_max"),
+    by: str = "method",
+    digits: int = 2,
+) -> pd.DataFrame:
+    """Our mean [95 % interval] beside the paper's number for every value, one row per method
+    (for display and the report; SPEC 5)."""
+    rows_paper = paper_numbers(paper_key)["rows"]
+    values = [v for v in values if f"{v}_mean" in summary.columns]
+    shown = format_mean_ci(summary, values, digits)
+    out = []
+    for _, row in shown.iterrows():
+        paper = rows_paper.get(row[by], {})
+        entry = {by: row[by], "seeds": row["n_seeds"]}
+        for v in values:
+            entry[f"{v} (ours)"] = row[v]
+            entry[f"{v} (paper)"] = paper.get(v, "")
+        out.append(entry)
+    return pd.DataFrame(out)
+
+
+def normalise_datasets(params_datasets) -> dict[str, dict]:
+    """``datasets`` as a list of names or ``{name: training overrides}`` -> dict."""
+    if isinstance(params_datasets, str):
+        return {params_datasets: {}}
+    if isinstance(params_datasets, Mapping):
+        return {k: dict(v or {}) for k, v in params_datasets.items()}
+    return {name: {} for name in params_datasets}
