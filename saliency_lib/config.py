@@ -61,9 +61,15 @@ class RunConfig:
         return dataclasses.asdict(self)
 
     def identity(self) -> dict[str, Any]:
+        """The fields that determine the results, with the method's options completed by their
+        defaults (so ``{"k_fraction": 0.5}`` and ``{}`` name the same SGT run)."""
+        from .methods import get_method
+
         d = self.to_dict()
         for name in NON_IDENTITY_FIELDS:
             d.pop(name)
+        method = get_method(self.method, **self.method_params)
+        d["method_params"] = dataclasses.asdict(method.cfg) if method.cfg is not None else {}
         return d
 
     def config_hash(self) -> str:

@@ -121,3 +121,8 @@ def test_config_validation_names_the_key():
     assert RunConfig(lr=1).lr == 1  # an int is a valid float
     assert _config("sgt").run_id != _config("sgt", seed=1).run_id
     assert _config("sgt").run_id == _config("sgt", device="cuda", progress=True).run_id
+
+
+def test_run_id_does_not_depend_on_spelling_out_defaults():
+    assert _config("sgt").run_id == _config("sgt", method_params={"k_fraction": 0.5}).run_id
+    assert _config("sgt").run_id != _config("sgt", method_params={"k_fraction": 0.4}).run_id

@@ -71,7 +71,7 @@ notebook is loaded, not retrained.
             """
 runs = {}
 for name, overrides in studies.normalise_datasets(datasets).items():
-    configs = studies.make_configs(name, {**training, **overrides}, methods, seeds, dataset_params)
+    configs = studies.setting_configs(name, overrides, training, methods, seeds, dataset_params)
     runs[name] = studies.train_all(configs)
     exp.record_runs(runs[name].values())
 """,

@@ -78,16 +78,33 @@ def train_all(configs: Mapping[tuple[str, int], RunConfig], store=None) -> dict[
     return runs
 
 
+def setting_configs(
+    label: str,
+    overrides: Mapping[str, Any],
+    training: Mapping[str, Any],
+    methods: Mapping[str, Mapping[str, Any]],
+    seeds: int | Iterable[int],
+    dataset_params: Mapping[str, Any] | None = None,
+) -> dict[tuple[str, int], RunConfig]:
+    """The run grid of one entry of ``datasets``: ``label`` is the dataset name unless the
+    overrides name it (``{"dataset": "cifar100", "model": "resnet18", ...}``); the other
+    overrides replace fields of ``training``."""
+    overrides = dict(overrides)
+    dataset = overrides.pop("dataset", label)
+    return make_configs(dataset, {**training, **overrides}, methods, seeds, dataset_params)
+
+
 def planned_configs(params: Mapping[str, Any]) -> list[RunConfig]:
     """The run configurations a notebook with these parameters trains (for ``plan``)."""
     if "methods" not in params or "training" not in params:
         return []
     datasets = normalise_datasets(params.get("datasets") or params.get("dataset"))
     configs: list[RunConfig] = []
-    for name, overrides in datasets.items():
-        grid = make_configs(
-            name,
-            {**params["training"], **overrides},
+    for label, overrides in datasets.items():
+        grid = setting_configs(
+            label,
+            overrides,
+            params["training"],
             params["methods"],
             params.get("seeds", 1),
             params.get("dataset_params"),
