@@ -5,7 +5,7 @@ VPY     := $(VENV)/bin/python
 PROFILE ?= cpu
 STAMP   := $(VENV)/.installed
 
-.PHONY: reproduce test unit lint format venv clean-venv
+.PHONY: reproduce test unit lint format venv clean-venv nbval-refresh
 
 $(STAMP): pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -22,6 +22,10 @@ reproduce: $(STAMP)
 test: $(STAMP)
 	$(VPY) -m ruff check .
 	$(VPY) -m pytest -q
+
+# Re-run the smoke profile and store the executed notebooks in tests/nbval/ (checked by nbval).
+nbval-refresh: $(STAMP)
+	$(VPY) -m saliency_lib refresh-nbval
 
 unit: $(STAMP)
 	$(VPY) -m pytest -q -m "not slow" --ignore=tests/test_notebooks.py

@@ -1,0 +1,219 @@
+"""Command line: ``python -m saliency_lib <command>`` (also installed as ``saliency-lib``).
+
+Commands: ``reproduce``, ``validate``, ``list``, ``refresh-nbval``. Each command is one function
+decorated with :func:`command`, which names its arguments; adding a command is adding one such
+function. Parameter and data errors print one ``error:`` message (no traceback) and exit 2; a
+failed notebook makes ``reproduce`` exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class Command:
+    name: str
+    help: str
+    args: tuple[tuple[tuple[str, ...], dict[str, Any]], ...]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def arg(*flags: str, **kwargs: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """One ``add_argument`` call, for :func:`command`."""
+    return flags, kwargs
+
+
+def command(name: str, help: str, *args: tuple[tuple[str, ...], dict[str, Any]]):
+    """Register ``fn(args) -> exit code`` as subcommand ``name`` with the given arguments."""
+
+    def register(fn: Callable[[argparse.Namespace], int]):
+        COMMANDS[name] = Command(name, help, args, fn)
+        return fn
+
+    return register
+
+
+# Arguments shared by several commands.
+PROFILE = arg("--profile", "-p", default="cpu", help="params/<profile>/ to use (default: cpu)")
+ONLY = arg(
+    "--only",
+    action="append",
+    metavar="PATTERN",
+    help="only notebooks matching PATTERN (glob if it has *?[, else substring; repeatable)",
+)
+SEEDS = arg("--seeds", type=int, help="number of seeds, for the notebooks with a 'seeds' parameter")
+OUTPUT_ROOT = arg(
+    "--output-root",
+    metavar="DIR",
+    help="outputs go to DIR/<profile>/ (default: $SALIENCY_OUTPUT_ROOT or outputs/)",
+)
+NOTEBOOKS_DIR = arg("--notebooks-dir", metavar="DIR", help=argparse.SUPPRESS)
+PARAMS_DIR = arg("--params-dir", metavar="DIR", help=argparse.SUPPRESS)
+DIRS = (NOTEBOOKS_DIR, PARAMS_DIR)
+
+
+def _dirs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"notebooks_dir": args.notebooks_dir, "params_dir": args.params_dir}
+
+
+@command(
+    "reproduce",
+    "run the notebooks of a profile with papermill into outputs/<profile>/",
+    PROFILE,
+    ONLY,
+    SEEDS,
+    arg("--fail-fast", action="store_true", help="stop at the first failed notebook"),
+    OUTPUT_ROOT,
+    arg("--no-progress", action="store_true", help="no progress bar"),
+    *DIRS,
+)
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .runner import reproduce
+
+    results = reproduce(
+        args.profile,
+        only=args.only,
+        seeds=args.seeds,
+        output_root=args.output_root,
+        progress=not args.no_progress,
+        fail_fast=args.fail_fast,
+        **_dirs(args),
+    )
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+@command(
+    "validate",
+    "check a profile's parameters files (keys, types, data) without running anything",
+    PROFILE,
+    ONLY,
+    SEEDS,
+    arg("--no-data-check", action="store_true", help="skip the dataset availability check"),
+    *DIRS,
+)
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .runner import prepare_jobs
+
+    jobs = prepare_jobs(
+        args.profile,
+        args.only,
+        args.seeds,
+        check_data=not args.no_data_check,
+        **_dirs(args),
+    )
+    for job in jobs:
+        state = "ok" if job.enabled else f"ok, disabled: {job.reason}"
+        print(f"{job.name:<32} {state}")
+    print(f"{len(jobs)} notebook(s) valid for profile {args.profile!r}")
+    return EXIT_OK
+
+
+def _cell(name: str, profile: str, args: argparse.Namespace, reasons: list[str]) -> str:
+    from .params import ParameterError, load_params, params_path, profile_status
+    from .runner import output_status
+
+    if not params_path(name, profile, args.params_dir).is_file():
+        params = "no params"
+    else:
+        try:
+            enabled, reason = profile_status(load_params(name, profile, args.params_dir))
+        except ParameterError:
+            params = "bad params"
+        else:
+            params = "enabled" if enabled else "disabled"
+            if not enabled:
+                reasons.append(f"{profile}/{name}: {reason}")
+    out = output_status(name, profile, args.output_root)
+    status = out["status"] or "-"
+    if out["status"] == "complete" and out["seconds"] is not None:
+        status += f" {out['seconds']:.0f}s"
+    if out["failed"]:
+        status = "FAILED" if out["status"] is None else f"{status}, then FAILED"
+    return f"{params} | {status}"
+
+
+@command(
+    "list",
+    "table of notebooks x profiles: params file, enabled, outputs and their status",
+    OUTPUT_ROOT,
+    *DIRS,
+)
+def cmd_list(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from .params import list_profiles
+    from .runner import list_notebooks
+
+    names = list_notebooks(args.notebooks_dir)
+    if not names:
+        print("no notebooks yet")
+        return EXIT_OK
+    profiles = list_profiles(args.params_dir)
+    reasons: list[str] = []
+    rows = [[n] + [_cell(n, p, args, reasons) for p in profiles] for n in names]
+    print(tabulate(rows, headers=["notebook", *profiles], tablefmt="simple"))
+    print("\ncell: params file state | outputs/<profile>/<notebook>/ status (- = none)")
+    for line in reasons:
+        print(f"disabled {line}")
+    return EXIT_OK
+
+
+@command(
+    "refresh-nbval",
+    "run the smoke profile and store the executed notebooks in tests/nbval/ for nbval",
+    ONLY,
+    arg("--no-run", action="store_true", help="store the executed notebooks already in outputs/"),
+    OUTPUT_ROOT,
+    arg("--dest", metavar="DIR", help=argparse.SUPPRESS),
+    *DIRS,
+)
+def cmd_refresh_nbval(args: argparse.Namespace) -> int:
+    from .runner import refresh_nbval
+
+    _, results = refresh_nbval(
+        args.only,
+        run=not args.no_run,
+        dest=args.dest,
+        output_root=args.output_root,
+        **_dirs(args),
+    )
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m saliency_lib",
+        description="Saliency-guided training reproduction: run and check the notebooks.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for cmd in COMMANDS.values():
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        for flags, kwargs in cmd.args:
+            p.add_argument(*flags, **kwargs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .data import DatasetNotFoundError
+    from .params import ParameterError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command].run(args)
+    except (ParameterError, DatasetNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,607 @@
+"""The notebook runner: papermill over ``notebooks/*.ipynb`` with one profile's parameters.
+
+``reproduce(profile)`` first validates every selected notebook's ``params/<profile>/<name>.yaml``
+(keys, types, data availability: :mod:`saliency_lib.params`) and fails before any execution if
+one is wrong. It then runs the notebooks in order (sorted by name, ``summary`` last), each into a
+staging folder ``outputs/<profile>/.<name>.partial/`` holding the executed ``<name>.ipynb``, its
+HTML rendering and whatever the notebook writes (``output_dir`` is injected). On success the
+staging folder atomically replaces ``outputs/<profile>/<name>/``; on failure it becomes
+``outputs/<profile>/<name>.FAILED/`` and any earlier complete ``<name>/`` is left as it was.
+
+A folder is complete iff its ``metrics.json`` has ``"status": "complete"`` (stamped by the
+runner after the notebook finished) or ``"not run"`` (a notebook disabled in the profile with
+``enabled: false``; the ``reason`` is recorded). ``.FAILED`` folders carry ``"status": "failed"``.
+
+Training runs are shared between notebooks through the run store (``train_or_load``); the runner
+does not touch it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import fnmatch
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .params import (
+    NOTEBOOKS_DIR,
+    REPO_ROOT,
+    ParameterError,
+    _rel,
+    check_profile,
+    load_params,
+    notebook_parameters,
+    params_path,
+    profile_status,
+    validate_params,
+)
+
+SUMMARY = "summary"
+KERNEL_NAME = "python3"
+NBVAL_DIR = REPO_ROOT / "tests" / "nbval"
+NBVAL_PROFILE = "smoke"
+INJECTED_TAG = "injected-parameters"
+COMPLETE_STATUSES = ("complete", "not run")
+
+
+class ValidationFailed(ParameterError):
+    """Several notebooks have invalid parameters; ``errors`` holds ``(name, exception)`` pairs."""
+
+    def __init__(self, errors: list[tuple[str, Exception]], profile: str):
+        self.errors = errors
+        lines = [f"{len(errors)} notebooks have invalid parameters for profile {profile!r}:"]
+        lines += [f"  - {name}: {err}" for name, err in errors]
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class NotebookJob:
+    """One notebook to run in one profile, with validated parameters."""
+
+    name: str
+    path: Path
+    params_file: Path
+    parameters: dict[str, Any]  # the values to inject besides profile/output_dir
+    enabled: bool = True
+    reason: str | None = None
+
+
+@dataclass
+class NotebookResult:
+    name: str
+    status: str  # "complete" | "not run" | "failed"
+    seconds: float
+    output_dir: Path  # the final folder (``<name>/`` or ``<name>.FAILED/``)
+    error: str | None = None
+    stale: Path | None = None  # earlier complete outputs kept after a failure
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in COMPLETE_STATUSES
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def list_notebooks(notebooks_dir: str | Path | None = None) -> list[str]:
+    """Notebook names in run order: sorted by name, ``summary`` last.
+
+    Files whose name starts with ``_`` or ``.`` (drafts, helpers) are not notebooks of the
+    reproduction.
+    """
+    root = Path(notebooks_dir or NOTEBOOKS_DIR)
+    names = sorted(
+        p.stem for p in root.glob("*.ipynb") if p.is_file() and not p.name.startswith(("_", "."))
+    )
+    if SUMMARY in names:
+        names.remove(SUMMARY)
+        names.append(SUMMARY)
+    return names
+
+
+def _matches(name: str, pattern: str) -> bool:
+    if any(ch in pattern for ch in "*?["):
+        return fnmatch.fnmatchcase(name, pattern)
+    return pattern in name
+
+
+def select_notebooks(
+    only: str | Sequence[str] | None = None, notebooks_dir: str | Path | None = None
+) -> list[str]:
+    """The notebooks matching ``only`` (a glob if it has ``*?[``, else a substring; several
+    patterns, as a list or comma-separated, select their union), in run order."""
+    names = list_notebooks(notebooks_dir)
+    if only is None:
+        return names
+    patterns = [only] if isinstance(only, str) else list(only)
+    patterns = [p.strip() for item in patterns for p in item.split(",") if p.strip()]
+    chosen = [n for n in names if any(_matches(n, p) for p in patterns)]
+    if not chosen:
+        where = _rel(Path(notebooks_dir or NOTEBOOKS_DIR))
+        raise ParameterError(
+            f"no notebook in {where} matches {', '.join(patterns)!r}; "
+            f"notebooks: {', '.join(names) or 'none'}"
+        )
+    return chosen
+
+
+def _check_seeds(seeds: Any) -> None:
+    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
+        raise ParameterError(f"seeds must be a positive int (number of seeds), got {seeds!r}")
+
+
+def prepare_jobs(
+    profile: str = "cpu",
+    only: str | Sequence[str] | None = None,
+    seeds: int | None = None,
+    *,
+    notebooks_dir: str | Path | None = None,
+    params_dir: str | Path | None = None,
+    check_data: bool = True,
+) -> list[NotebookJob]:
+    """Validate every selected notebook's parameters (all of them, before any work).
+
+    ``seeds`` overrides the ``seeds`` parameter of the notebooks that have one. Raises the
+    single error, or :class:`ValidationFailed` listing all of them when several notebooks fail.
+    """
+    from .data import DatasetNotFoundError
+
+    check_profile(profile, params_dir)
+    _check_seeds(seeds)
+    nb_dir = Path(notebooks_dir or NOTEBOOKS_DIR)
+    jobs: list[NotebookJob] = []
+    errors: list[tuple[str, Exception]] = []
+    for name in select_notebooks(only, nb_dir):
+        path = nb_dir / f"{name}.ipynb"
+        try:
+            raw = load_params(name, profile, params_dir)
+            enabled, reason = profile_status(raw, _rel(params_path(name, profile, params_dir)))
+            overrides = {}
+            if seeds is not None and "seeds" in notebook_parameters(path):
+                overrides["seeds"] = seeds
+            values = validate_params(
+                name,
+                profile,
+                raw,
+                overrides=overrides,
+                notebooks_dir=nb_dir,
+                params_dir=params_dir,
+                check_data=check_data,
+            )
+        except (ParameterError, DatasetNotFoundError) as e:
+            errors.append((name, e))
+            continue
+        jobs.append(
+            NotebookJob(name, path, params_path(name, profile, params_dir), values, enabled, reason)
+        )
+    if len(errors) == 1:
+        raise errors[0][1]
+    if errors:
+        raise ValidationFailed(errors, profile)
+    return jobs
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_json(obj: Any, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _rmtree(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    """Put folder ``src`` at ``dst``, replacing any old ``dst``: two renames, so ``dst`` is
+    always either the old complete folder or the new one (briefly absent in between)."""
+    old = dst.with_name(f".{dst.name}.old")
+    _rmtree(old)
+    if dst.exists():
+        os.replace(dst, old)
+    os.replace(src, dst)
+    _rmtree(old)
+
+
+def resolve_output_root(output_root: str | Path | None = None) -> Path:
+    """``output_root`` if given, else ``$SALIENCY_OUTPUT_ROOT``, else the repository's outputs/."""
+    from .experiment import output_root as default_root
+
+    return Path(output_root) if output_root else default_root()
+
+
+@contextlib.contextmanager
+def _env(**values: str | None) -> Iterator[None]:
+    """Set environment variables (inherited by the kernels) for the duration of the block."""
+    old = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is not None:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def _quiet_papermill() -> Iterator[None]:
+    """Hide papermill's parameter warnings ("Passed unknown parameter", "Unable to parse line"):
+    its parser trips on comments after values, and validate_params already checked every key."""
+    import logging
+
+    log = logging.getLogger("papermill")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def render_html(notebook: Path, html: Path) -> None:
+    """The executed notebook as HTML (nbconvert's lab template, inputs shown)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_filename(str(notebook))
+    html.write_text(body, encoding="utf-8")
+
+
+def _update_timings(profile_dir: Path, result: NotebookResult, order: list[str]) -> None:
+    path = profile_dir / "timings.json"
+    old = _read_json(path)
+    entries = {e["name"]: e for e in old if isinstance(e, dict) and "name" in e} if old else {}
+    entries[result.name] = {
+        "name": result.name,
+        "seconds": round(result.seconds, 2),
+        "status": result.status,
+        "finished": _now(),
+    }
+    rank = {n: i for i, n in enumerate(order)}
+    ordered = sorted(entries.values(), key=lambda e: (rank.get(e["name"], len(rank)), e["name"]))
+    _write_json(ordered, path)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _error_text(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:  # papermill.PapermillExecutionError
+        return f"{ename}: {exc.evalue} (cell [{exc.exec_count}])"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_notebook(job: NotebookJob, profile: str, profile_dir: Path) -> NotebookResult:
+    """Run one validated notebook into ``profile_dir`` (staging -> ``<name>/`` or ``.FAILED``)."""
+    import papermill
+
+    name = job.name
+    final = profile_dir / name
+    failed = profile_dir / f"{name}.FAILED"
+    staging = profile_dir / f".{name}.partial"
+    _rmtree(staging)
+    staging.mkdir(parents=True)
+    runner_info: dict[str, Any] = {
+        "params_file": _rel(job.params_file),
+        "parameters": job.parameters,
+        "started": _now(),
+    }
+    start = time.perf_counter()
+
+    if not job.enabled:
+        runner_info["seconds"] = 0.0
+        metrics = {
+            "notebook": name,
+            "profile": profile,
+            "status": "not run",
+            "reason": job.reason,
+            "runner": runner_info,
+        }
+        _write_json(metrics, staging / "metrics.json")
+        _replace_dir(staging, final)
+        _rmtree(failed)
+        return NotebookResult(name, "not run", 0.0, final, error=job.reason)
+
+    executed = staging / f"{name}.ipynb"
+    parameters = {**job.parameters, "profile": profile, "output_dir": str(staging.resolve())}
+    error = None
+    try:
+        with _quiet_papermill():
+            papermill.execute_notebook(
+                str(job.path),
+                str(executed),
+                parameters=parameters,
+                cwd=str(job.path.parent),
+                kernel_name=KERNEL_NAME,
+                progress_bar=False,
+                log_output=False,
+            )
+    except Exception as e:  # noqa: BLE001  (any failure is recorded; Ctrl-C propagates)
+        error = _error_text(e)
+    if executed.exists():
+        try:
+            render_html(executed, staging / f"{name}.html")
+        except Exception as e:  # noqa: BLE001
+            error = error or f"HTML export failed: {_error_text(e)}"
+    elif error is None:
+        error = "papermill wrote no executed notebook"
+    seconds = time.perf_counter() - start
+    runner_info.update(seconds=round(seconds, 2), finished=_now(), executed=f"{name}.ipynb")
+
+    metrics_path = staging / "metrics.json"
+    metrics = _read_json(metrics_path) if metrics_path.exists() else {}
+    if not isinstance(metrics, dict):
+        error = error or "metrics.json written by the notebook is not a JSON object"
+        metrics = {}
+    metrics.setdefault("notebook", name)
+    metrics.setdefault("profile", profile)
+    metrics["runner"] = runner_info
+
+    if error is None:
+        metrics.setdefault("status", "complete")
+        runner_info["html"] = f"{name}.html"
+        _write_json(metrics, metrics_path)
+        _replace_dir(staging, final)
+        _rmtree(failed)
+        return NotebookResult(name, metrics["status"], seconds, final)
+
+    metrics["status"] = "failed"
+    metrics["error"] = error
+    _write_json(metrics, metrics_path)
+    _replace_dir(staging, failed)
+    stale = final if final.exists() else None
+    return NotebookResult(name, "failed", seconds, failed, error=error, stale=stale)
+
+
+def _say(msg: str = "", file=None) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(msg, file=file or sys.stdout)
+
+
+def reproduce(
+    profile: str = "cpu",
+    only: str | Sequence[str] | None = None,
+    seeds: int | None = None,
+    output_root: str | Path | None = None,
+    progress: bool = True,
+    fail_fast: bool = False,
+    *,
+    notebooks_dir: str | Path | None = None,
+    params_dir: str | Path | None = None,
+    check_data: bool = True,
+) -> list[NotebookResult]:
+    """Run the notebooks of ``profile`` with papermill; return one result per notebook run.
+
+    ``only``: glob or substring pattern(s) selecting notebooks; ``seeds``: overrides the
+    ``seeds`` parameter where a notebook has one; ``output_root``: instead of
+    ``$SALIENCY_OUTPUT_ROOT`` or outputs/ (also passed to the kernels, so ``summary`` reads the
+    same tree); ``fail_fast``: stop after the first failure instead of continuing.
+    All parameters are validated before anything runs (:func:`prepare_jobs`). Per-notebook
+    timings are printed and kept in ``<output_root>/<profile>/timings.json``.
+    """
+    from tqdm import tqdm
+
+    jobs = prepare_jobs(
+        profile,
+        only,
+        seeds,
+        notebooks_dir=notebooks_dir,
+        params_dir=params_dir,
+        check_data=check_data,
+    )
+    if seeds is not None and not any("seeds" in j.parameters for j in jobs):
+        _say(f"note: --seeds {seeds} ignored: no selected notebook has a 'seeds' parameter")
+    root = resolve_output_root(output_root)
+    profile_dir = root / profile
+    profile_dir.mkdir(parents=True, exist_ok=True)
+    order = list_notebooks(notebooks_dir)
+    results: list[NotebookResult] = []
+    env = {"SALIENCY_OUTPUT_ROOT": str(root.resolve()) if output_root else None}
+    bar = tqdm(jobs, desc=f"reproduce[{profile}]", unit="nb", disable=not progress, file=sys.stderr)
+    with _env(**env):
+        for job in bar:
+            bar.set_postfix_str(job.name)
+            result = run_notebook(job, profile, profile_dir)
+            results.append(result)
+            _update_timings(profile_dir, result, order)
+            _say(_result_line(result))
+            if fail_fast and result.status == "failed":
+                break
+    bar.close()
+    _say(_summary(results, jobs, profile_dir))
+    return results
+
+
+def _result_line(r: NotebookResult) -> str:
+    line = f"{r.name:<32} {r.status:<9} {r.seconds:8.1f}s  {_rel(r.output_dir)}"
+    if r.status == "not run":
+        line += f"  ({r.error})"
+    elif r.status == "failed":
+        line += f"\n    {r.error}"
+        if r.stale:
+            line += f"\n    earlier outputs in {_rel(r.stale)} are from a previous run"
+    return line
+
+
+def _summary(results: list[NotebookResult], jobs: list[NotebookJob], profile_dir: Path) -> str:
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    parts = [f"{n} {s}" for s, n in counts.items()]
+    skipped = len(jobs) - len(results)
+    if skipped:
+        parts.append(f"{skipped} skipped (--fail-fast)")
+    total = sum(r.seconds for r in results)
+    text = f"{', '.join(parts) or 'nothing run'} in {total:.1f}s; outputs in {_rel(profile_dir)}"
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        text += "\nFAILED: " + ", ".join(f"{r.name} (see {_rel(r.output_dir)})" for r in failed)
+    return text
+
+
+# --------------------------------------------------------------------------- status
+
+
+def output_status(name: str, profile: str, output_root: str | Path | None = None) -> dict:
+    """What ``outputs/<profile>/`` holds for notebook ``name``.
+
+    ``{"status": "complete" | "not run" | "failed" | "incomplete" | None, "seconds": float|None,
+    "reason": str|None, "failed": bool}``: ``status`` is that of ``<name>/metrics.json``
+    (``"incomplete"`` when the folder exists without a complete status, ``None`` when there is
+    no folder); ``failed`` says a ``<name>.FAILED/`` from a later failed run exists.
+    """
+    root = resolve_output_root(output_root) / profile
+    metrics = _read_json(root / name / "metrics.json") if (root / name).is_dir() else None
+    status = None
+    if (root / name).is_dir():
+        status = metrics.get("status") if isinstance(metrics, dict) else None
+        if status not in COMPLETE_STATUSES:
+            status = "incomplete"
+    seconds = None
+    if isinstance(metrics, dict):
+        seconds = (metrics.get("runner") or {}).get("seconds")
+    return {
+        "status": status,
+        "seconds": seconds,
+        "reason": metrics.get("reason") if isinstance(metrics, dict) else None,
+        "failed": (root / f"{name}.FAILED").is_dir(),
+    }
+
+
+# --------------------------------------------------------------------------- nbval copies
+
+
+def code_cells(nb: dict[str, Any]) -> list[str]:
+    """Sources of the code cells, without papermill's injected-parameters cell."""
+    from .params import cell_source
+
+    return [
+        cell_source(c)
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code"
+        and INJECTED_TAG not in c.get("metadata", {}).get("tags", [])
+    ]
+
+
+def injected_parameters(nb: dict[str, Any]) -> dict[str, Any] | None:
+    """The values of papermill's injected-parameters cell (``None`` if there is none)."""
+    from .params import cell_source, parse_assignments
+
+    for c in nb.get("cells", []):
+        if INJECTED_TAG in c.get("metadata", {}).get("tags", []):
+            return parse_assignments(cell_source(c), "injected-parameters cell")
+    return None
+
+
+def store_for_nbval(executed: str | Path, dest: str | Path) -> Path:
+    """Copy an executed smoke notebook to ``dest`` for nbval: ``output_dir = None`` in the
+    injected cell (so a test run writes under ``$SALIENCY_OUTPUT_ROOT``), outputs kept, and the
+    volatile papermill metadata (paths, timestamps, durations) dropped."""
+    import nbformat
+    from papermill.translators import translate_parameters
+
+    nb = nbformat.read(str(executed), as_version=4)
+    params = injected_parameters(nb)
+    if params is None:
+        raise ValueError(f"{executed} has no papermill injected-parameters cell")
+    params["output_dir"] = None
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+        if INJECTED_TAG in cell.metadata.get("tags", []):
+            cell.source = translate_parameters(KERNEL_NAME, "python", params, "Parameters").strip()
+    nb.metadata["papermill"] = {"parameters": params}
+    nb.metadata.pop("widgets", None)  # ipywidgets state of progress bars: large, not checked
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".tmp")
+    nbformat.write(nb, str(tmp))
+    os.replace(tmp, dest)
+    return dest
+
+
+def refresh_nbval(
+    only: str | Sequence[str] | None = None,
+    run: bool = True,
+    dest: str | Path | None = None,
+    output_root: str | Path | None = None,
+    progress: bool = True,
+    *,
+    notebooks_dir: str | Path | None = None,
+    params_dir: str | Path | None = None,
+) -> tuple[list[Path], list[NotebookResult]]:
+    """Rewrite the stored smoke notebooks ``tests/nbval/<name>.ipynb`` that nbval checks.
+
+    Runs the ``smoke`` profile (``run=False``: reuse the executed notebooks already in
+    ``outputs/smoke/``), then stores each complete one with :func:`store_for_nbval`. Stored
+    copies of notebooks that are disabled in ``smoke`` or no longer exist are removed. Returns
+    ``(written paths, run results)``; a failed notebook keeps its old stored copy.
+    """
+    dest_dir = Path(dest or NBVAL_DIR)
+    names = select_notebooks(only, notebooks_dir)
+    results: list[NotebookResult] = []
+    if run:
+        results = reproduce(
+            NBVAL_PROFILE,
+            only,
+            output_root=output_root,
+            progress=progress,
+            notebooks_dir=notebooks_dir,
+            params_dir=params_dir,
+        )
+    profile_dir = resolve_output_root(output_root) / NBVAL_PROFILE
+    written: list[Path] = []
+    failed = {r.name for r in results if r.status == "failed"}
+    for name in names:
+        stored = dest_dir / f"{name}.ipynb"
+        status = output_status(name, NBVAL_PROFILE, output_root)["status"]
+        if name in failed:
+            _say(f"{name}: smoke run failed; stored copy not updated")
+        elif status == "not run":
+            if stored.exists():
+                stored.unlink()
+            _say(f"{name}: disabled in the smoke profile; no stored copy (nbval skips it)")
+        elif status == "complete" and (profile_dir / name / f"{name}.ipynb").is_file():
+            written.append(store_for_nbval(profile_dir / name / f"{name}.ipynb", stored))
+            _say(f"{name}: stored {_rel(stored)}")
+        else:
+            raise ParameterError(
+                f"{name}: no complete smoke run in {_rel(profile_dir / name)}; run without --no-run"
+            )
+    if only is None:
+        existing = set(list_notebooks(notebooks_dir))
+        for old in dest_dir.glob("*.ipynb"):
+            if old.stem not in existing:
+                old.unlink()
+                _say(f"removed {_rel(old)} (no such notebook)")
+    return written, results
