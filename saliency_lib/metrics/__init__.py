@@ -18,7 +18,7 @@ from .accuracy_drop import (
     auc_table,
     masked_batch,
 )
-from .gradients import gradient_distribution, scale_per_sample
+from .gradients import gradient_distribution, saliency_concentration, scale_per_sample
 from .k_stats import KStatistics, k_statistics, k_table
 from .motivation import MotivationResult, classify_curves, motivation_curves, summarize_classes
 from .roar import remove_top, roar
@@ -46,6 +46,7 @@ __all__ = [
     "paired_comparison",
     "remove_top",
     "roar",
+    "saliency_concentration",
     "saliency_scores",
     "scale_per_sample",
     "seed_summary",

@@ -64,3 +64,13 @@ def gradient_distribution(
             "label": label,
         }
     )
+
+
+def saliency_concentration(scores, top: float = 0.1) -> np.ndarray:
+    """Per image, the share of total |saliency| held by its top ``top`` fraction of positions
+    (1 = all mass on few pixels, ``top`` = spread evenly). A one-number summary of the
+    "sharper, less noisy maps" that SGT Fig. 2 / SMOOT Fig. 2 show."""
+    s = torch.as_tensor(scores).abs().flatten(1).double()
+    k = max(1, int(round(top * s.shape[1])))
+    total = s.sum(1).clamp_min(torch.finfo(torch.float64).tiny)
+    return (s.topk(k, dim=1).values.sum(1) / total).numpy()

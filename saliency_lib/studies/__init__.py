@@ -2,6 +2,8 @@
 
 * :mod:`.common`: the run grid of a notebook (methods x seeds), training it, per-seed and
   summary tables, the papers' numbers beside ours.
+* :mod:`.replacement`: SGT Figs. 3-4, accuracy drop per saliency method and per feature
+  replacement (background, mean, ROAR with :func:`roar_train_fn`), AUC tables and claims.
 """
 
 from .common import (
@@ -21,6 +23,17 @@ from .common import (
     train_all,
     with_hlgm_baselines,
 )
+from .replacement import (
+    REPLACEMENTS,
+    auc_matrix,
+    curve_gap,
+    replacement_curves,
+    roar_curves,
+    roar_train_fn,
+    saliency_method_curves,
+    sgt_fig3_claims,
+    sgt_fig4_claims,
+)
 
 __all__ = [
     "HLGM_BASELINE",
@@ -38,4 +51,17 @@ __all__ = [
     "summary_table",
     "train_all",
     "with_hlgm_baselines",
+    "REPLACEMENTS",
+    "auc_matrix",
+    "curve_gap",
+    "replacement_curves",
+    "roar_curves",
+    "roar_train_fn",
+    "saliency_method_curves",
+    "sgt_fig3_claims",
+    "sgt_fig4_claims",
 ]
+
+from .maps import first_images, gradient_summary, saliency_maps  # noqa: E402
+
+__all__ += ["first_images", "gradient_summary", "saliency_maps"]

@@ -1,0 +1,396 @@
+"""Feature-removal studies of the SGT paper (Ismail et al. 2021): SGT Fig. 3 (accuracy drop per
+saliency method, removed pixels set to the MNIST background) and SGT Fig. 4 (the same curve with
+three replacement strategies: background = IID, per-sample mean = OOD, ROAR = retrain on the
+masked training set; SPEC 4 "Feature replacement").
+
+* :func:`saliency_method_curves`: accuracy-drop curves of every run for several saliency methods,
+  each with its own options (IG steps, SmoothGrad samples, ...).
+* :func:`replacement_curves` / :func:`roar_curves`: the curves of SGT Fig. 4 for every run.
+* :func:`roar_train_fn`: the ``train_fn(x, y) -> model`` that :func:`saliency_lib.metrics.roar`
+  retrains with, built from a :class:`RunConfig` and the library's :class:`Trainer` (in memory,
+  seeded, no run store).
+* :func:`auc_matrix`, :func:`sgt_fig3_claims`, :func:`sgt_fig4_claims`: the AUC tables and the
+  papers' claims checked on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ..config import RunConfig
+from ..runs import Run
+
+#: Labels of the replacement strategies of SGT Fig. 4 (column ``replacement``) and their fills.
+REPLACEMENTS = {"background": "constant", "mean": "mean"}
+ROAR = "roar"
+
+
+# ----------------------------------------------------------------------------- ROAR training
+class _TensorSplit(torch.utils.data.Dataset):
+    """In-memory ``(x, y)`` tensors with the ``(image, label, index)`` item protocol of the
+    library's datasets, so :func:`saliency_lib.data.make_loader` takes its fast path."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor):
+        self.x = x
+        self.y = torch.as_tensor(y, dtype=torch.int64)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int):
+        return self.x[i], int(self.y[i]), i
+
+
+def _tensor_key(config: RunConfig, x: torch.Tensor, y: torch.Tensor) -> str:
+    h = hashlib.sha256(config.config_hash().encode())
+    for t in (x, y):
+        t = t.detach().cpu().contiguous()
+        h.update(str((t.dtype, tuple(t.shape))).encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def roar_train_fn(
+    config: RunConfig,
+    num_classes: int | None = None,
+    cache: dict | None = None,
+    progress: bool = False,
+) -> Callable[[torch.Tensor, torch.Tensor], nn.Module]:
+    """``train_fn(x, y) -> model`` for :func:`saliency_lib.metrics.roar` (ROAR, Hooker et al.;
+    SGT Fig. 4, SPEC 4): trains a fresh ``config.model`` with ``config.method`` (SGT Fig. 4:
+    ``traditional``), optimiser, learning rate, batch size, epochs and seed of ``config`` on the
+    in-memory tensors ``x`` (N, C, H, W, normalised) and ``y`` through the library's
+    :class:`~saliency_lib.trainer.Trainer`. No run store and no held-out evaluation: the model
+    is returned in eval mode after the last epoch (``model.roar_history`` holds the epochs'
+    training loss and accuracy). The dataset fields of ``config`` are not used.
+
+    Seeded exactly like :func:`saliency_lib.runs.train_or_load` (``seed_everything(seed)``, then
+    the model, then a loader shuffled by ``(seed, epoch)``), so equal inputs give equal models.
+    ``num_classes`` defaults to ``max(y) + 1``. ``cache`` (a dict, shared between calls or
+    train functions) memoises the trained models by configuration and a checksum of ``x`` and
+    ``y``: the 0 % level of ROAR is the same unmasked training set for every reference model.
+    """
+    from ..data import make_loader
+    from ..methods import get_method
+    from ..models import create_model
+    from ..seeding import get_device, seed_everything
+    from ..trainer import Trainer, make_optimizer
+
+    def train(x: torch.Tensor, y: torch.Tensor) -> nn.Module:
+        if x.dim() != 4 or len(x) != len(y) or len(x) == 0:
+            raise ValueError(
+                f"need x (N, C, H, W) and y (N,), got {tuple(x.shape)} and {tuple(y.shape)}"
+            )
+        if x.shape[2] != x.shape[3]:
+            raise ValueError(f"square images expected, got {tuple(x.shape[2:])}")
+        key = _tensor_key(config, x, y) if cache is not None else None
+        if key is not None and key in cache:
+            return cache[key]
+        n_classes = int(num_classes) if num_classes is not None else int(y.max()) + 1
+        device = get_device(config.device)
+        seed_everything(config.seed)
+        model = create_model(
+            config.model, num_classes=n_classes, in_channels=x.shape[1],
+            image_size=x.shape[2], pretrained=config.pretrained,
+        ).to(device)  # fmt: skip
+        method = get_method(config.method, **config.method_params)
+        method.setup(len(x), x.shape[2] * x.shape[3], n_classes, device)
+        optimizer = make_optimizer(
+            config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay
+        )
+        split = _TensorSplit(x.detach().float(), y)
+        loader = make_loader(split, config.batch_size, shuffle=True, seed=config.seed,
+                             device=device)  # fmt: skip
+        no_eval = make_loader(_TensorSplit(x[:0], y[:0]), 1, shuffle=False, device=device)
+        trainer = Trainer(model, method, optimizer, loader, no_eval, progress=progress)
+        history = trainer.fit(config.epochs)
+        for entry in history:  # there is no test set here: drop the meaningless entry
+            entry.pop("test_acc", None)
+        model.eval()
+        model.roar_history = history
+        if key is not None:
+            cache[key] = model
+        return model
+
+    return train
+
+
+# ----------------------------------------------------------------------------- curves
+def saliency_method_curves(
+    runs: Mapping[tuple[str, int], Run],
+    data,
+    levels: Iterable[float] = range(0, 101, 10),
+    saliency_methods: Iterable[str] = ("grad",),
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    fill: str = "constant",
+    seed: int = 0,
+    **kwargs,
+) -> pd.DataFrame:
+    """SGT Fig. 3: accuracy-drop curves (SPEC 4) of every run for every saliency method, each
+    method with its own keyword options (``options[method]``, e.g. ``{"ig": {"n_steps": 20}}``).
+    Tidy DataFrame as :func:`saliency_lib.studies.method_curves` (``method`` = training label,
+    ``seed``, ``saliency``, ``level``, ``accuracy``, ``n``)."""
+    from .common import method_curves
+
+    levels = list(levels)
+    options = dict(options or {})
+    methods = list(saliency_methods)
+    unknown = sorted(set(options) - set(methods))
+    if unknown:
+        raise ValueError(f"options given for saliency methods not in the list: {unknown}")
+    frames = [
+        method_curves(
+            runs,
+            data,
+            levels=levels,
+            saliency=m,
+            fill=fill,
+            seed=seed,
+            **kwargs,
+            **dict(options.get(m) or {}),
+        )  # fmt: skip
+        for m in methods
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def replacement_curves(
+    runs: Mapping[tuple[str, int], Run],
+    data,
+    levels: Iterable[float] = range(0, 101, 10),
+    replacements: Iterable[str] = ("background", "mean"),
+    saliency: str = "grad",
+    seed: int = 0,
+    **kwargs,
+) -> pd.DataFrame:
+    """SGT Fig. 4 without retraining: the accuracy-drop curve of every run with the removed
+    pixels set to the dataset ``background`` (IID for MNIST, ``fill="constant"``) or to the
+    sample's ``mean`` (OOD, ``fill="mean"``). Tidy DataFrame with a ``replacement`` column."""
+    from .common import method_curves
+
+    levels = list(levels)
+    frames = []
+    for name in replacements:
+        if name not in REPLACEMENTS:
+            raise ValueError(f"unknown replacement {name!r}; choose from {list(REPLACEMENTS)}")
+        curves = method_curves(runs, data, levels=levels, saliency=saliency,
+                               fill=REPLACEMENTS[name], seed=seed, **kwargs)  # fmt: skip
+        frames.append(curves.assign(replacement=name))
+    return pd.concat(frames, ignore_index=True)
+
+
+def roar_curves(
+    runs: Mapping[tuple[str, int], Run],
+    train_data,
+    test_data,
+    levels: Iterable[float] = (0, 25, 50, 75, 100),
+    retrain: Mapping[str, Any] | None = None,
+    fill: str = "mean",
+    saliency: str = "grad",
+    seed: int = 0,
+    num_classes: int | None = None,
+    cache: dict | None = None,
+    progress: bool = False,
+    **saliency_kwargs,
+) -> pd.DataFrame:
+    """SGT Fig. 4, ROAR: for every run (the *reference model* whose |saliency| ranks the pixels)
+    the test accuracy of models retrained on the training set with the top x % replaced by
+    ``fill`` (default the sample's mean, as Hooker et al. and SGT Fig. 4), tested on the equally
+    masked test set (:func:`saliency_lib.metrics.roar`).
+
+    The retrained models use the run's own configuration with ``method="traditional"`` and the
+    ``retrain`` overrides (e.g. ``{"epochs": 2}``), seeded with the run's seed, through
+    :func:`roar_train_fn`. ``cache`` (default: a fresh dict for this call) shares identical
+    trainings (the unmasked 0 % level) between runs. Tidy DataFrame like
+    :func:`replacement_curves` with ``replacement="roar"`` and the retrained models' final
+    training loss in ``retrain_loss``.
+    """
+    from ..metrics import roar
+
+    levels = list(levels)
+    cache = {} if cache is None else cache
+    if num_classes is None and hasattr(train_data, "num_classes"):
+        num_classes = train_data.num_classes
+    frames = []
+    for (label, run_seed), run in runs.items():
+        cfg = run.config.replace(
+            **{"method": "traditional", "method_params": {}, **dict(retrain or {})}
+        )
+        train_fn = roar_train_fn(cfg, num_classes=num_classes, cache=cache, progress=progress)
+        losses = []
+
+        def tracked(x, y, _fn=train_fn, _losses=losses):
+            model = _fn(x, y)
+            _losses.append(model.roar_history[-1]["train_loss"])
+            return model
+
+        g = torch.Generator().manual_seed(seed)
+        curve = roar(tracked, train_data, test_data, levels=levels, fill=fill, method=saliency,
+                     reference_model=run.model, generator=g, **saliency_kwargs)  # fmt: skip
+        frames.append(curve.assign(method=label, seed=run_seed, saliency=saliency,
+                                   replacement=ROAR, retrain_loss=losses))  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- AUC tables
+def auc_matrix(
+    curves: pd.DataFrame,
+    rows: str,
+    reference: str = "traditional",
+    by: str = "method",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """AUC of every curve (SPEC 4; lower = better) as ``(per_seed, matrix)``.
+
+    ``per_seed``: one row per (``rows`` value, training method, seed) with its ``auc``.
+    ``matrix``: one row per ``rows`` value (e.g. saliency method or replacement), one column per
+    training method with the mean AUC over seeds, ``n_seeds``, and for every other method a
+    column ``"<method> - <reference>"`` (negative = that method's curve drops faster)."""
+    from ..metrics import auc_table
+
+    per_seed = auc_table(curves, by=(rows, by, "seed"))
+    mean = per_seed.groupby([rows, by], sort=False)["auc"].mean().unstack(by)
+    order_rows = list(dict.fromkeys(per_seed[rows]))
+    order_cols = list(dict.fromkeys(per_seed[by]))
+    matrix = mean.loc[order_rows, order_cols]
+    matrix.columns.name = None
+    matrix = matrix.reset_index()
+    matrix["n_seeds"] = per_seed.groupby(rows, sort=False)["seed"].nunique().loc[order_rows].values
+    if reference in order_cols:
+        for col in order_cols:
+            if col != reference:
+                matrix[f"{col} - {reference}"] = matrix[col] - matrix[reference]
+    return per_seed, matrix
+
+
+def _row(matrix: pd.DataFrame, rows: str, key: str) -> pd.Series:
+    hit = matrix[matrix[rows] == key]
+    if hit.empty:
+        raise KeyError(f"{rows} {key!r} not in the AUC table ({list(matrix[rows])})")
+    return hit.iloc[0]
+
+
+def _seed_detail(per_seed: pd.DataFrame | None, rows: str, key: str) -> str:
+    if per_seed is None or per_seed["seed"].nunique() < 2:
+        return ""
+    sub = per_seed[per_seed[rows] == key]
+    parts = [f"{m}: " + ", ".join(f"{a:.2f}" for a in g["auc"]) for m, g in sub.groupby("method")]
+    return "; per seed " + "; ".join(parts)
+
+
+def sgt_fig3_claims(
+    matrix: pd.DataFrame,
+    dataset: str,
+    per_seed: pd.DataFrame | None = None,
+    better: str = "sgt",
+    reference: str = "traditional",
+    random_tolerance: float = 3.0,
+) -> list[dict]:
+    """SGT Fig. 3's claims on an :func:`auc_matrix` over ``saliency``: for every gradient-based
+    saliency method the ``better`` model's accuracy drops faster (lower mean AUC) than the
+    ``reference`` model's; for ``random`` the two curves are the same (|AUC difference| at most
+    ``random_tolerance`` AUC points, the noise level of a few hundred test images)."""
+    claims = []
+    for _, row in matrix.iterrows():
+        sal = row["saliency"]
+        a, b = row[better], row[reference]
+        detail = (f"mean AUC {better} {a:.2f} vs {reference} {b:.2f} "
+                  f"(difference {a - b:+.2f}, {int(row['n_seeds'])} seed(s))"
+                  + _seed_detail(per_seed, "saliency", sal))  # fmt: skip
+        if sal == "random":
+            claims.append({
+                "id": f"sgt_fig3_{dataset}_random_same",
+                "claim": f"{dataset}: with a random ranking the {better} and {reference} curves "
+                         f"are the same (|AUC difference| <= {random_tolerance:g})",
+                "holds": bool(abs(a - b) <= random_tolerance),
+                "detail": detail,
+            })  # fmt: skip
+        else:
+            claims.append({
+                "id": f"sgt_fig3_{dataset}_{sal}_auc",
+                "claim": f"{dataset}, {sal}: removing the top-ranked features lowers the "
+                         f"accuracy of the {better} model faster than of the {reference} model "
+                         f"(lower AUC)",
+                "holds": bool(a < b),
+                "detail": detail,
+            })  # fmt: skip
+    grad_claims = [c for c in claims if not c["id"].endswith("_random_same")]
+    if grad_claims:
+        claims.append({
+            "id": f"sgt_fig3_{dataset}_all_gradient_methods",
+            "claim": f"{dataset}: {better} has the lower AUC for every gradient-based saliency "
+                     "method (the paper: 'regardless of the saliency method used')",
+            "holds": all(c["holds"] for c in grad_claims),
+            "detail": f"{sum(c['holds'] for c in grad_claims)} of {len(grad_claims)} methods",
+        })  # fmt: skip
+    return claims
+
+
+def curve_gap(curves: pd.DataFrame, a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
+    """Mean |accuracy difference| (percentage points) between two curves of a tidy DataFrame,
+    each selected by column values (e.g. ``{"method": "traditional", "replacement": "mean"}``),
+    over the levels they share (seeds averaged first)."""
+
+    def select(sel):
+        sub = curves
+        for col, val in sel.items():
+            sub = sub[sub[col] == val]
+        if sub.empty:
+            raise KeyError(f"no curve with {dict(sel)}")
+        return sub.groupby("level")["accuracy"].mean()
+
+    ca, cb = select(a), select(b)
+    shared = ca.index.intersection(cb.index)
+    if len(shared) == 0:
+        raise ValueError("the two curves share no level")
+    return float(np.mean(np.abs(ca.loc[shared].values - cb.loc[shared].values)))
+
+
+def sgt_fig4_claims(
+    curves: pd.DataFrame,
+    matrix: pd.DataFrame,
+    dataset: str,
+    per_seed: pd.DataFrame | None = None,
+    better: str = "sgt",
+    reference: str = "traditional",
+    similar_tolerance: float = 5.0,
+) -> list[dict]:
+    """SGT Fig. 4's claims. The paper's (traditional model only): neither the OOD (``mean``)
+    nor the ``roar`` curve is similar to the IID (``background``) curve; "similar" means a mean
+    |accuracy gap| over the shared levels of at most ``similar_tolerance`` points
+    (:func:`curve_gap`). The comparison of training methods (not in the paper's Fig. 4, which
+    shows the traditional model only): under every replacement the ``better`` model's curve
+    drops faster (lower AUC) than the ``reference`` model's."""
+    claims = []
+    base = {"method": reference, "replacement": "background"}
+    for other in ("mean", ROAR):
+        if other not in set(curves["replacement"]):
+            continue
+        gap = curve_gap(curves, base, {"method": reference, "replacement": other})
+        claims.append({
+            "id": f"sgt_fig4_{dataset}_{other}_differs_from_background",
+            "claim": f"{dataset}, {reference} model: the {other} replacement curve differs from "
+                     f"the background (IID) curve (mean |gap| > {similar_tolerance:g} points)",
+            "holds": bool(gap > similar_tolerance),
+            "detail": f"mean |accuracy gap| over shared levels {gap:.2f} points",
+        })  # fmt: skip
+    for _, row in matrix.iterrows():
+        rep = row["replacement"]
+        a, b = row[better], row[reference]
+        claims.append({
+            "id": f"sgt_fig4_{dataset}_{rep}_auc",
+            "claim": f"{dataset}, {rep} replacement: the {better} model's accuracy drops faster "
+                     f"than the {reference} model's (lower AUC; a comparison the paper's "
+                     "Fig. 4 does not make)",
+            "holds": bool(a < b),
+            "detail": f"mean AUC {better} {a:.2f} vs {reference} {b:.2f} (difference "
+                      f"{a - b:+.2f}, {int(row['n_seeds'])} seed(s))"
+                      + _seed_detail(per_seed, "replacement", rep),
+        })  # fmt: skip
+    return claims
