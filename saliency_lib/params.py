@@ -232,37 +232,53 @@ def is_dataset_key(key: str) -> bool:
     return key in ("dataset", "datasets") or key.endswith(("_dataset", "_datasets"))
 
 
-def dataset_names(value: Any) -> list[str] | None:
-    """Dataset names held by a dataset key's value (str, list of str, dict keyed by name, None)."""
+def dataset_names(value: Any) -> list[tuple[str, dict[str, Any]]] | None:
+    """``(dataset name, entry's own dataset_params)`` pairs held by a dataset key's value.
+
+    Accepted: ``None``, a name, a list of names, or a mapping ``{label: overrides}`` (as
+    ``studies.normalise_datasets``) where the label is the dataset name unless the overrides
+    name it (``{"cifar100_resnet": {"dataset": "cifar100", ...}}``) and an entry may carry its
+    own ``dataset_params``. Anything else -> ``None``.
+    """
     if value is None:
         return []
     if isinstance(value, str):
-        return [value]
+        return [(value, {})]
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return list(value)
-    if isinstance(value, dict) and all(isinstance(v, str) for v in value):
-        return list(value)
+        return [(v, {}) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        pairs = []
+        for label, entry in value.items():
+            entry = entry if isinstance(entry, dict) else {}
+            name = entry.get("dataset", label)
+            own = entry.get("dataset_params")
+            if not isinstance(name, str):
+                return None
+            pairs.append((name, own if isinstance(own, dict) else {}))
+        return pairs
     return None
 
 
-def _dataset_kwargs(key: str, name: str, effective: dict[str, Any]) -> dict[str, Any]:
+def _dataset_kwargs(
+    key: str, name: str, effective: dict[str, Any], own: dict[str, Any]
+) -> dict[str, Any]:
     """The ``dataset_params`` that apply to dataset ``name`` named under ``key``.
 
     Looked up as ``<key>_params`` (e.g. ``eval_dataset_params``), else ``dataset_params``; a
     sub-mapping under the dataset's own name (``{cifar10: {root: ...}}``) overrides the shared
-    top-level entries.
+    top-level entries, and the entry's own ``dataset_params`` (``own``) override both.
     """
     dp = effective.get(f"{key}_params")
     if not isinstance(dp, dict):
         dp = effective.get("dataset_params")
     if not isinstance(dp, dict):
-        return {}
+        dp = {}
     from .data import list_datasets
 
     names = set(list_datasets())
     shared = {k: v for k, v in dp.items() if k not in names}
-    own = dp.get(name) if isinstance(dp.get(name), dict) else {}
-    return {**shared, **own}
+    by_name = dp.get(name) if isinstance(dp.get(name), dict) else {}
+    return {**shared, **by_name, **own}
 
 
 def _check_datasets(
@@ -272,30 +288,30 @@ def _check_datasets(
     from .data.spec import DATASETS
 
     valid = list_datasets()
-    named: list[tuple[str, str]] = []  # (key, dataset)
+    named: list[tuple[str, str, dict[str, Any]]] = []  # (key, dataset, entry's dataset_params)
     for key, value in effective.items():
         if not is_dataset_key(key):
             continue
-        names = dataset_names(value)
-        if names is None:
+        pairs = dataset_names(value)
+        if pairs is None:
             raise ParameterError(
                 f"{where}: {key!r} must name datasets (a string, a list of strings or a mapping "
                 f"keyed by dataset name), got {value!r}"
             )
-        for ds in names:
+        for ds, own in pairs:
             if ds not in valid:
                 raise ParameterError(
                     f"{where}: {key!r} names unknown dataset {ds!r}; datasets: {', '.join(valid)}"
                 )
-            named.append((key, ds))
+            named.append((key, ds, own))
     # A shared dataset_params mapping may hold parameters of any of the notebook's datasets.
-    known = set(_GENERAL_DATASET_ARGS).union(*(DATASETS.get(ds).params for _, ds in named))
-    for key, ds in named:
-        kw = _dataset_kwargs(key, ds, effective)
+    known = set(_GENERAL_DATASET_ARGS).union(*(DATASETS.get(ds).params for _, ds, _ in named))
+    for key, ds, own in named:
+        kw = _dataset_kwargs(key, ds, effective, own)
         unknown = sorted(set(kw) - known)
         if unknown:
             raise ParameterError(
-                f"{where}: dataset parameter(s) {', '.join(unknown)} (for {key!r} = {ds!r}) are "
+                f"{where}: dataset parameter(s) {', '.join(unknown)} (for {key!r}: {ds!r}) are "
                 f"not parameters of any dataset of this notebook; valid: {', '.join(sorted(known))}"
             )
         accepted = set(DATASETS.get(ds).params)

@@ -221,3 +221,23 @@ def test_dataset_names_and_dataset_params_are_checked(nbdir):
         validate(nbdir)
     write_params(nbdir, "dataset_params: {n: 64, num_classes: 3}\n")
     assert validate(nbdir) == {"dataset_params": {"n": 64, "num_classes": 3}}
+
+
+def test_datasets_mapping_entries_may_name_their_dataset(nbdir, tmp_path):
+    """``datasets: {label: overrides}`` as studies.normalise_datasets: the label is the dataset
+    unless the entry names one; an entry's own dataset_params apply to it."""
+    nb = json.loads((nbdir / "notebooks" / "alpha.ipynb").read_text())
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        cell["source"] = src.replace('dataset = "synthetic"', 'datasets = {"synthetic": {}}')
+    (nbdir / "notebooks" / "alpha.ipynb").write_text(json.dumps(nb))
+    write_params(nbdir, "datasets: {small: {dataset: synthetic, train_subset: 8}}\n")
+    assert validate(nbdir)["datasets"] == {"small": {"dataset": "synthetic", "train_subset": 8}}
+    write_params(nbdir, "datasets: {mnist_big: {dataset: imagenet}}\n")
+    with pytest.raises(ParameterError, match="unknown dataset 'imagenet'"):
+        validate(nbdir)
+    missing = tmp_path / "missing"
+    entry = f"{{dataset: cifar10, dataset_params: {{root: {missing}, source: root}}}}"
+    write_params(nbdir, f"datasets: {{c10: {entry}}}\n")
+    with pytest.raises(DatasetNotFoundError, match="'cifar10'"):
+        validate(nbdir)
