@@ -94,6 +94,8 @@ class Experiment:
             )
 
     def write_metrics(self) -> Path:
+        """Write ``metrics.json``; the notebook's last step, so it marks the outputs complete."""
+        self.metrics.setdefault("status", "complete")
         self.metrics["written"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         path = self.dir / "metrics.json"
         tmp = path.with_suffix(".json.tmp")

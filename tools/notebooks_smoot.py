@@ -2,7 +2,7 @@
 
 from nbbuild import build
 
-LEVELS = "list(range(0, 101, 10))"
+LEVELS = "[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]"
 
 build(
     "notebooks/smoot_tab2_tab3_fig3_accuracy_drop.ipynb",
@@ -100,6 +100,15 @@ for name, ds_runs in runs.items():
     exp.save_table(tables[name], f"table_{name}")
     exp.record("results", **{name: {"per_seed": per_seed, "summary": summary,
                                     "eval_images": len(images), "test_images": len(test)}})
+    means = summary.set_index("method")
+    exp.record("claims", **{
+        f"auc_order_{name}": studies.ordering_claim(
+            means["auc_mean"], ["smoot", "sgt", "traditional"], "AUC", True, name),
+        f"smoot_accuracy_{name}": studies.ordering_claim(
+            {"smoot": means["accuracy_mean"]["smoot"],
+             "best other": means["accuracy_mean"].drop("smoot").max()}, ["smoot", "best other"],
+            "accuracy", context=name) if "smoot" in means.index else {},
+    })
     fig = plots.plot_accuracy_drop(curves, hue="method", title=f"{name}: accuracy drop ({saliency})")
     exp.save_figure(fig, f"fig3_accuracy_drop_{name}")
     display(fig)
@@ -154,7 +163,7 @@ training = {"model": "cnn2", "epochs": 100, "batch_size": 256, "optimizer": "ada
 methods = {"traditional": {}}
 seeds = 1
 eval_images = 1000
-levels = list(range(0, 101, 5))
+levels = [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100]
 epsilon = 0.01
 """),
         ("code", """
@@ -406,4 +415,37 @@ paper_table = {"cifar10": "smoot_table5", "cifar100": "smoot_table6"}
 n_images = 6
 gradient_images = 100
 """,
+)
+
+build(
+    "notebooks/summary.ipynb",
+    [
+        ("md", """
+# Summary: every reproduced number beside the paper's
+
+Runs last. Collects what the other notebooks wrote under `outputs/<profile>/` into
+`outputs/<profile>/REPORT.md`: each paper claim marked **holds**, **does not hold** or **not run**,
+and each table with our numbers (mean [95 % interval] over seeds) beside the published ones.
+Nothing here is computed anew: it only reads the notebooks' `metrics.json` and tables.
+"""),
+        ("params", """
+profile = "cpu"
+output_dir = None
+"""),
+        ("code", """
+from IPython.display import Markdown, display
+
+from saliency_lib import report
+
+path = report.build_report(profile)
+entries = report.collect(profile)
+"""),
+        ("code", """
+# NBVAL_CHECK_OUTPUT
+print(report.claims_table(entries)[["paper item", "verdict"]].to_string(index=False))
+"""),
+        ("code", """
+display(Markdown(path.read_text()))
+"""),
+    ],
 )
