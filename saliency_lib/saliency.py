@@ -120,7 +120,7 @@ def _smoothgrad(f, x, y, generator=None, nt_samples=10, stdev_fraction=0.15):
 
     # SmoothGrad noise: sigma = 15 % of the input range (Smilkov et al.); captum's noise uses the
     # global torch RNG, so callers seed it (``attribute`` does, from ``generator``).
-    stdev = float(stdev_fraction * (x.max() - x.min()))
+    stdev = float(stdev_fraction * (x.max() - x.min()).detach())
     return NoiseTunnel(Saliency(f)).attribute(
         x, nt_type="smoothgrad", nt_samples=nt_samples, stdevs=stdev, target=y, abs=False
     )

@@ -162,7 +162,7 @@ dataset_params = {}
 training = {"model": "cnn2", "epochs": 100, "batch_size": 256, "optimizer": "adadelta", "lr": 1.0}
 methods = {"traditional": {}}
 seeds = 1
-eval_images = 1000
+eval_images = None  # test images used (None = all)
 levels = [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100]
 epsilon = 0.01
 """),
