@@ -87,10 +87,12 @@ def setting_configs(
     dataset_params: Mapping[str, Any] | None = None,
 ) -> dict[tuple[str, int], RunConfig]:
     """The run grid of one entry of ``datasets``: ``label`` is the dataset name unless the
-    overrides name it (``{"dataset": "cifar100", "model": "resnet18", ...}``); the other
-    overrides replace fields of ``training``."""
+    overrides name it (``{"dataset": "cifar100", "model": "resnet18", ...}``); ``"seeds"`` there
+    replaces the notebook's seed count for this entry; the other overrides replace fields of
+    ``training``."""
     overrides = dict(overrides)
     dataset = overrides.pop("dataset", label)
+    seeds = overrides.pop("seeds", seeds)
     return make_configs(dataset, {**training, **overrides}, methods, seeds, dataset_params)
 
 
