@@ -190,6 +190,101 @@ def cmd_refresh_nbval(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
+STORE = arg(
+    "--store",
+    metavar="DIR",
+    help="run store (default: $SALIENCY_RUN_STORE or outputs/runs); on a cluster, a shared path",
+)
+
+
+@command(
+    "plan",
+    "list the training runs a profile needs (from its params files), their run ids and which "
+    "the run store holds",
+    PROFILE,
+    ONLY,
+    SEEDS,
+    STORE,
+    *DIRS,
+)
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .cluster import format_plan, plan
+
+    runs = plan(args.profile, args.only, args.seeds, store=args.store, **_dirs(args))
+    print(format_plan(runs))
+    return EXIT_OK
+
+
+@command(
+    "train",
+    "train a profile's missing runs as submitit jobs (local processes, Slurm job arrays, or "
+    "in-process with debug) into the run store",
+    PROFILE,
+    ONLY,
+    SEEDS,
+    arg(
+        "--executor",
+        choices=["local", "slurm", "debug"],
+        default="local",
+        help="local processes (default), a Slurm cluster, or this process (debug)",
+    ),
+    arg("--jobs", type=int, default=2, metavar="N", help="local: runs at a time (default: 2)"),
+    arg("--partition", metavar="P", help="slurm: partition"),
+    arg(
+        "--gpus-per-job",
+        type=int,
+        default=0,
+        metavar="N",
+        help="GPUs per job (default: 0: local and slurm jobs train on the CPU)",
+    ),
+    arg("--max-parallel", type=int, metavar="N", help="slurm: array jobs running at once"),
+    arg(
+        "--timeout-min",
+        type=int,
+        metavar="M",
+        help="job time limit in minutes; a job reaching it is requeued and resumes "
+        "(default: slurm 240, local 10080)",
+    ),
+    arg("--cpus-per-job", type=int, metavar="N", help="slurm: CPUs per job"),
+    arg(
+        "--slurm",
+        action="append",
+        metavar="KEY=VALUE",
+        help="slurm: any other submitit Slurm parameter, e.g. account=proj, qos=high, mem_gb=32 "
+        "(repeatable)",
+    ),
+    STORE,
+    arg(
+        "--log-dir",
+        metavar="DIR",
+        help="submitit pickles and job logs (default: outputs/submitit/)",
+    ),
+    arg("--no-data-check", action="store_true", help="skip the dataset availability check"),
+    *DIRS,
+)
+def cmd_train(args: argparse.Namespace) -> int:
+    from .cluster import train
+
+    results = train(
+        args.profile,
+        args.only,
+        args.seeds,
+        executor=args.executor,
+        jobs=args.jobs,
+        partition=args.partition,
+        gpus_per_job=args.gpus_per_job,
+        max_parallel=args.max_parallel,
+        timeout_min=args.timeout_min,
+        cpus_per_job=args.cpus_per_job,
+        slurm_params=args.slurm,
+        store=args.store,
+        log_dir=args.log_dir,
+        check_data=not args.no_data_check,
+        **_dirs(args),
+    )
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m saliency_lib",

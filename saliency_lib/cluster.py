@@ -1,0 +1,753 @@
+"""Handing a profile's training runs to an executor (local processes, a Slurm cluster) before the
+notebooks run.
+
+Every training a notebook does goes through the run store (:func:`saliency_lib.runs.train_or_load`),
+and every training notebook describes its runs with the same parameters
+(:func:`saliency_lib.studies.planned_configs`). So the runs of a profile can be listed from its
+params files without executing any notebook (:func:`plan`), trained as independent jobs through
+`submitit <https://github.com/facebookincubator/submitit>`_ (:func:`train`), and the notebooks
+then find every run complete in the store and train nothing::
+
+    python -m saliency_lib plan  --profile paper
+    python -m saliency_lib train --profile paper --executor slurm --partition gpu --gpus-per-job 1
+    python -m saliency_lib reproduce --profile paper
+
+A job calls the same ``train_or_load`` the notebooks use. It is a
+``submitit.helpers.Checkpointable``: when the job is preempted or about to time out, submitit
+calls its ``checkpoint`` hook, which requeues the same call; the requeued call resumes from the
+run's ``last.pt`` (written after every epoch), so no finished epoch is lost and the results are
+those of an uninterrupted run.
+
+Runs are submitted in waves: first every run that needs no other run, then the HLGM continuation
+baselines (``continue_from`` an HLGM run), once their HLGM runs are complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import submitit
+
+from .config import RunConfig
+from .params import REPO_ROOT, ParameterError, _rel, notebook_parameters
+from .runs import default_store, is_complete, run_path
+
+EXECUTORS = ("local", "slurm", "debug")
+DEFAULT_LOG_DIR = REPO_ROOT / "outputs" / "submitit"
+#: Default job time limits (minutes). A job that reaches its limit is requeued and resumes from
+#: its last epoch, so the Slurm limit only needs to fit the partition, not the run.
+DEFAULT_TIMEOUT_MIN = {"slurm": 4 * 60, "local": 7 * 24 * 60, "debug": 7 * 24 * 60}
+#: How many times a job may time out (and be requeued) before submitit gives up on it.
+DEFAULT_MAX_REQUEUES = 30
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass
+class PlannedRun:
+    """One training run a profile needs."""
+
+    run_id: str
+    config: RunConfig
+    notebooks: list[str]  # the notebooks that use it, in run order
+    depends_on: str | None  # run id that must be complete first (HLGM continuations)
+    complete: bool  # in the run store with status "complete"
+    epochs_done: int = 0  # epochs already checkpointed (last.pt) by an unfinished run
+
+    @property
+    def epochs_to_train(self) -> int:
+        """Epochs left to train (an HLGM continuation counts all of its epochs: an upper bound,
+        it starts after the HLGM run's phase 1)."""
+        return 0 if self.complete else max(self.config.epochs - self.epochs_done, 0)
+
+
+class Plan(list):
+    """``list[PlannedRun]`` (deduplicated by run id, in the order the notebooks first use them)
+    with what else :func:`format_plan` reports."""
+
+    def __init__(
+        self,
+        runs: Sequence[PlannedRun] = (),
+        *,
+        profile: str = "",
+        store: Path | None = None,
+        notebooks: Sequence[str] = (),
+        disabled: Sequence[tuple[str, str | None]] = (),
+    ):
+        super().__init__(runs)
+        self.profile = profile
+        self.store = store
+        self.notebooks = list(notebooks)  # enabled notebooks selected, in run order
+        self.disabled = list(disabled)  # (notebook, reason): enabled: false, contribute nothing
+
+    @property
+    def missing(self) -> list[PlannedRun]:
+        return [r for r in self if not r.complete]
+
+    @property
+    def epochs_to_train(self) -> int:
+        return sum(r.epochs_to_train for r in self)
+
+
+def _checkpointed_epoch(path: Path) -> int:
+    """The epoch of ``<run>/last.pt`` (0 if there is none or it cannot be read)."""
+    last = path / "last.pt"
+    if not last.is_file():
+        return 0
+    import torch
+
+    try:
+        return int(torch.load(last, map_location="cpu", weights_only=True)["epoch"])
+    except Exception:  # noqa: BLE001  (a damaged checkpoint: train_or_load will say so)
+        return 0
+
+
+def plan(
+    profile: str = "cpu",
+    only: str | Sequence[str] | None = None,
+    seeds: int | None = None,
+    *,
+    notebooks_dir: str | Path | None = None,
+    params_dir: str | Path | None = None,
+    store: str | Path | None = None,
+    check_data: bool = False,
+) -> Plan:
+    """The training runs the selected notebooks of ``profile`` need, from their params files.
+
+    ``only`` and ``seeds`` select notebooks and override ``seeds`` as ``reproduce`` does; the
+    parameters are validated the same way (:func:`saliency_lib.runner.prepare_jobs`; the data
+    only when ``check_data``). Runs are deduplicated by run id; each lists the notebooks that
+    use it and whether ``store`` (default ``$SALIENCY_RUN_STORE`` or ``outputs/runs``) holds it
+    complete. Disabled notebooks (``enabled: false``) contribute no runs and are listed in
+    ``Plan.disabled``.
+    """
+    from .runner import prepare_jobs
+    from .studies.common import planned_configs
+
+    store_path = Path(store) if store else default_store()
+    jobs = prepare_jobs(
+        profile,
+        only,
+        seeds,
+        notebooks_dir=notebooks_dir,
+        params_dir=params_dir,
+        check_data=check_data,
+    )
+    runs: dict[str, PlannedRun] = {}
+    enabled, disabled = [], []
+    for job in jobs:
+        if not job.enabled:
+            disabled.append((job.name, job.reason))
+            continue
+        enabled.append(job.name)
+        params = {**notebook_parameters(job.path), **job.parameters}
+        try:
+            configs = planned_configs(params)
+        except (KeyError, TypeError, ValueError) as e:
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+            raise ParameterError(
+                f"{_rel(job.params_file)}: cannot build the run configurations of notebook "
+                f"{job.name!r}: {msg}"
+            ) from None
+        for cfg in configs:
+            run_id = cfg.run_id
+            if run_id in runs:
+                if job.name not in runs[run_id].notebooks:
+                    runs[run_id].notebooks.append(job.name)
+                continue
+            done = is_complete(cfg, store_path)
+            runs[run_id] = PlannedRun(
+                run_id=run_id,
+                config=cfg,
+                notebooks=[job.name],
+                depends_on=cfg.continue_from,
+                complete=done,
+                epochs_done=0 if done else _checkpointed_epoch(run_path(cfg, store_path)),
+            )
+    return Plan(
+        runs.values(), profile=profile, store=store_path, notebooks=enabled, disabled=disabled
+    )
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def format_plan(runs: Plan | Sequence[PlannedRun]) -> str:
+    """A readable table of the planned runs (one line each) with totals: runs, complete,
+    missing, epochs to train; then the runs per notebook and the disabled notebooks."""
+    from tabulate import tabulate
+
+    notebooks = list(getattr(runs, "notebooks", []))
+    for r in runs:
+        notebooks += [n for n in r.notebooks if n not in notebooks]
+    index = {name: i + 1 for i, name in enumerate(notebooks)}
+    row_of = {r.run_id: i + 1 for i, r in enumerate(runs)}
+    rows = []
+    for r in runs:
+        c = r.config
+        if r.complete:
+            status = "complete"
+        elif r.epochs_done:
+            status = f"partial ({r.epochs_done}/{c.epochs})"
+        else:
+            status = "missing"
+        if r.depends_on:
+            needs = f"#{row_of[r.depends_on]}" if r.depends_on in row_of else r.depends_on
+        else:
+            needs = ""
+        rows.append(
+            [
+                row_of[r.run_id],
+                r.run_id,
+                c.epochs,
+                c.train_subset if c.train_subset is not None else "all",
+                status,
+                needs,
+                ",".join(str(index[n]) for n in r.notebooks),
+            ]
+        )
+    lines = []
+    profile = getattr(runs, "profile", "")
+    store = getattr(runs, "store", None)
+    head = f"profile {profile!r}: " if profile else ""
+    lines.append(f"{head}run store {_rel(store) if store else default_store()}")
+    if rows:
+        headers = ["#", "run id", "epochs", "train imgs", "status", "after", "notebooks"]
+        align = ("right", "left", "right", "right", "left", "left", "left")
+        table = tabulate(
+            [[str(v) for v in row] for row in rows],
+            headers=headers,
+            tablefmt="simple",
+            disable_numparse=True,
+            colalign=align,
+        )
+        lines += ["", table]
+    missing = [r for r in runs if not r.complete]
+    epochs = sum(r.epochs_to_train for r in runs)
+    lines += [
+        "",
+        f"{_n(len(runs), 'run')}: {len(runs) - len(missing)} complete, {len(missing)} missing; "
+        f"{_n(epochs, 'epoch')} to train",
+    ]
+    if any(r.depends_on and not r.complete for r in runs):
+        lines.append(
+            "(an HLGM continuation baseline counts all its epochs: it trains only those after "
+            "its HLGM run's phase 1)"
+        )
+    if notebooks:
+        lines += ["", "notebooks (runs shared by several notebooks count in the first):"]
+        counted: set[str] = set()
+        for name in notebooks:
+            own = [r for r in runs if name in r.notebooks]
+            new = [r for r in own if r.run_id not in counted]
+            counted.update(r.run_id for r in own)
+            n_missing = sum(not r.complete for r in own)
+            left = sum(r.epochs_to_train for r in new)
+            lines.append(
+                f"  [{index[name]}] {name}: {_n(len(own), 'run')}, {n_missing} missing, "
+                f"{_n(left, 'epoch')} to train"
+            )
+    for name, reason in getattr(runs, "disabled", []):
+        lines.append(f"  disabled {name}: {reason} (no runs)")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the job
+
+
+class TrainJob(submitit.helpers.Checkpointable):
+    """The job callable: ``TrainJob()(config_dict, store)`` trains (or loads) one run through
+    :func:`saliency_lib.runs.train_or_load`, the function the notebooks use, and returns a small
+    summary dict (never the model).
+
+    ``config_dict`` is ``RunConfig.to_dict()`` (plain data, as submitit pickles the call). A
+    config with ``device="auto"`` gets CUDA when the job sees a GPU, else the CPU (the device is
+    not part of the run id). On preemption or timeout submitit calls :meth:`checkpoint`, which
+    requeues the same call; it resumes from the run's ``last.pt``.
+
+    ``require_gpu``: fail instead of training on the CPU when no GPU is visible.
+    ``visible_devices``: ``CUDA_VISIBLE_DEVICES`` for this job (local executor: one GPU per
+    slot). ``threads``: torch CPU threads. ``catch_errors``: return ``{"status": "failed"}``
+    instead of raising (the debug executor opens pdb on an exception).
+    """
+
+    def __init__(
+        self,
+        require_gpu: bool = False,
+        visible_devices: str | None = None,
+        threads: int | None = None,
+        catch_errors: bool = False,
+    ):
+        self.require_gpu = require_gpu
+        self.visible_devices = visible_devices
+        self.threads = threads
+        self.catch_errors = catch_errors
+
+    def __call__(self, config_dict: dict[str, Any], store: str) -> dict[str, Any]:
+        try:
+            return self._train(config_dict, store)
+        except Exception as e:
+            if not self.catch_errors:
+                raise
+            try:
+                run_id = RunConfig.from_dict(dict(config_dict)).run_id
+            except Exception:  # noqa: BLE001  (the config itself is what failed)
+                run_id = None
+            return {
+                "run_id": run_id,
+                "status": "failed",
+                "error": f"{type(e).__name__}: {e}",
+                "traceback": traceback.format_exc(),
+            }
+
+    def _train(self, config_dict: dict[str, Any], store: str) -> dict[str, Any]:
+        if self.visible_devices is not None:  # before torch initialises CUDA
+            os.environ["CUDA_VISIBLE_DEVICES"] = self.visible_devices
+        import torch
+
+        from .runs import train_or_load
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        config = RunConfig.from_dict(dict(config_dict))
+        if config.device == "auto":
+            config = config.replace(device="cuda" if torch.cuda.is_available() else "cpu")
+        if self.require_gpu and not config.device.startswith("cuda"):
+            raise RuntimeError(
+                f"run {config.run_id}: a GPU was requested but this job sees none "
+                f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}, "
+                f"device {config.device!r}); not training on the CPU"
+            )
+        path = run_path(config, store)
+        resumed = 0 if is_complete(config, store) else _checkpointed_epoch(path)
+        what = f"resuming after epoch {resumed}" if resumed else "starting"
+        print(
+            f"{config.run_id}: {what} of {config.epochs} on {config.device} (store {store})",
+            flush=True,
+        )
+        start = time.perf_counter()
+        run = train_or_load(config, store=store, progress=False)
+        seconds = time.perf_counter() - start
+        print(f"{config.run_id}: complete, {len(run.history)} epochs", flush=True)
+        return {
+            "run_id": config.run_id,
+            "status": "complete",
+            "epochs": len(run.history),
+            "resumed_after_epoch": resumed,
+            "device": config.device,
+            "seconds": round(seconds, 2),
+        }
+
+    def checkpoint(
+        self, config_dict: dict[str, Any], store: str
+    ) -> submitit.helpers.DelayedSubmission:
+        """Preempted or timed out: requeue the same call; it resumes from ``last.pt``."""
+        return submitit.helpers.DelayedSubmission(self, config_dict, store)
+
+
+# --------------------------------------------------------------------------- train
+
+
+@dataclass
+class TrainResult:
+    """What became of one missing run."""
+
+    run_id: str
+    status: str  # "complete" | "failed" | "skipped"
+    job_id: str | None = None
+    error: str | None = None
+    log: Path | None = None  # the job's stdout file
+    info: dict[str, Any] = field(default_factory=dict)  # the job's return value
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "complete"
+
+
+def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ParameterError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _parse_slurm_params(items: Mapping[str, Any] | Sequence[str] | None) -> dict[str, Any]:
+    """``["account=abc", "mem_gb=32"]`` or a mapping -> ``{"slurm_account": "abc", ...}``."""
+    if not items:
+        return {}
+    if isinstance(items, Mapping):
+        pairs = list(items.items())
+    else:
+        pairs = []
+        for item in items:
+            key, sep, value = str(item).partition("=")
+            if not sep or not key.strip():
+                raise ParameterError(f"--slurm takes KEY=VALUE (e.g. account=myproj), got {item!r}")
+            value = value.strip()
+            pairs.append((key.strip(), int(value) if value.isdigit() else value))
+    return {k if k.startswith("slurm_") else f"slurm_{k}": v for k, v in pairs}
+
+
+def make_executor(
+    executor: str,
+    log_dir: str | Path,
+    *,
+    profile: str = "run",
+    partition: str | None = None,
+    gpus_per_job: int = 0,
+    max_parallel: int | None = None,
+    timeout_min: int | None = None,
+    cpus_per_job: int | None = None,
+    slurm_params: Mapping[str, Any] | Sequence[str] | None = None,
+    max_requeues: int = DEFAULT_MAX_REQUEUES,
+) -> submitit.AutoExecutor:
+    """The ``submitit.AutoExecutor`` for ``executor`` ("local", "slurm" or "debug") with the job
+    resources: Slurm partition, GPUs per job, array parallelism, time limit, CPUs per job and
+    any other Slurm parameter (``slurm_params``: ``{"account": ...}`` or ``["qos=high"]``)."""
+    timeout = timeout_min or DEFAULT_TIMEOUT_MIN[executor]
+    kwargs: dict[str, Any] = {}
+    if executor in ("slurm", "local"):
+        kwargs[f"{executor}_max_num_timeout"] = max_requeues
+    params: dict[str, Any] = {"name": f"saliency-{profile}", "timeout_min": timeout}
+    if executor == "slurm":
+        params.update(
+            gpus_per_node=gpus_per_job,
+            nodes=1,
+            tasks_per_node=1,
+            cpus_per_task=cpus_per_job,
+            slurm_partition=partition,
+            slurm_array_parallelism=max_parallel,
+            **_parse_slurm_params(slurm_params),
+        )
+    try:
+        ex = submitit.AutoExecutor(folder=str(Path(log_dir) / "%j"), cluster=executor, **kwargs)
+        ex.update_parameters(**params)
+    except (NameError, AssertionError, ValueError, TypeError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ParameterError(f"invalid {executor} job parameter: {first}") from None
+    return ex
+
+
+def _visible_gpus() -> list[str]:
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [d.strip() for d in env.split(",") if d.strip()]
+    import torch
+
+    return [str(i) for i in range(torch.cuda.device_count())]
+
+
+def _prefetch_data(runs: Sequence[PlannedRun], say: Callable[[str], None]) -> None:
+    """Download any dataset the runs need on this host, once, before the jobs start (so jobs do
+    not race to download the same files, and compute nodes need no network)."""
+    from .data import check_available, get_dataset
+
+    seen = set()
+    for r in runs:
+        c = r.config
+        key = (c.dataset, json.dumps(c.dataset_params, sort_keys=True))
+        if key in seen:
+            continue
+        seen.add(key)
+        params = {k: v for k, v in c.dataset_params.items() if k not in ("subset", "seed")}
+        source = check_available(c.dataset, **params, check_network=False)
+        if source.endswith("(download)"):
+            say(f"downloading {c.dataset} on this host before submitting ({source})")
+            for split in ("train", "test"):
+                get_dataset(c.dataset, split, **c.dataset_params)
+
+
+def _job_error(job: Any) -> str:
+    try:
+        exc = job.exception()
+    except Exception as e:  # noqa: BLE001  (e.g. the job vanished)
+        exc = e
+    text = str(exc) if exc is not None else "job ended without a result"
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def _collect(job: Any, run: PlannedRun, store: Path) -> TrainResult:
+    log = getattr(job.paths, "stdout", None)
+    log = Path(str(log).replace("%j", str(job.job_id))) if log else None
+    try:
+        info = job.result()
+    except Exception:  # noqa: BLE001  (the job failed; its log has the traceback)
+        return TrainResult(run.run_id, "failed", job.job_id, _job_error(job), log)
+    if isinstance(info, dict) and info.get("status") == "failed":
+        return TrainResult(run.run_id, "failed", job.job_id, info.get("error"), log, info)
+    if not is_complete(run.config, store):
+        return TrainResult(
+            run.run_id, "failed", job.job_id, "job ended but the run is not complete", log
+        )
+    return TrainResult(run.run_id, "complete", job.job_id, None, log, info or {})
+
+
+def _result_line(r: TrainResult) -> str:
+    if r.ok:
+        secs = r.info.get("seconds")
+        extra = f" in {secs:.1f}s" if isinstance(secs, int | float) else ""
+        if r.info.get("resumed_after_epoch"):
+            extra += f" (resumed after epoch {r.info['resumed_after_epoch']})"
+        return f"  complete {r.run_id}{extra}"
+    where = f" (log: {_rel(r.log)})" if r.log else ""
+    return f"  {r.status.upper()} {r.run_id}: {r.error}{where}"
+
+
+def train(
+    profile: str = "cpu",
+    only: str | Sequence[str] | None = None,
+    seeds: int | None = None,
+    *,
+    executor: str = "local",
+    jobs: int = 2,
+    partition: str | None = None,
+    gpus_per_job: int = 0,
+    max_parallel: int | None = None,
+    timeout_min: int | None = None,
+    cpus_per_job: int | None = None,
+    slurm_params: Mapping[str, Any] | Sequence[str] | None = None,
+    max_requeues: int = DEFAULT_MAX_REQUEUES,
+    store: str | Path | None = None,
+    log_dir: str | Path | None = None,
+    notebooks_dir: str | Path | None = None,
+    params_dir: str | Path | None = None,
+    check_data: bool = True,
+    prefetch_data: bool = True,
+    poll_seconds: float = 2.0,
+    on_submit: Callable[[Any, PlannedRun], None] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> list[TrainResult]:
+    """Train every missing run of :func:`plan` as a submitit job and wait for them.
+
+    ``executor``: ``"local"`` (one process per run, at most ``jobs`` at a time; with
+    ``gpus_per_job`` > 0 the jobs take the visible GPUs in turn), ``"slurm"`` (one job array per
+    wave: ``partition``, ``gpus_per_job`` GPUs per job, at most ``max_parallel`` jobs running,
+    ``timeout_min`` per job, ``cpus_per_job``, other ``slurm_params``) or ``"debug"`` (in this
+    process, one after the other). Jobs that time out or are preempted are requeued (at most
+    ``max_requeues`` timeouts) and resume from their last epoch. ``store`` must be a path every
+    job can reach (a shared filesystem on a cluster); ``log_dir`` (default
+    ``outputs/submitit/``) holds submitit's pickles and the job logs.
+
+    Wave 1 holds the runs that need no other run; wave 2 the HLGM continuation baselines whose
+    HLGM run is complete by then (the others are ``"skipped"``). Before submitting, datasets
+    that would be downloaded are downloaded once on this host (``prefetch_data``).
+    ``on_submit(job, planned_run)`` is called after each submission (monitoring, tests).
+    Returns one :class:`TrainResult` per missing run.
+    """
+    say = say or (lambda msg: print(msg, flush=True))
+    if executor not in EXECUTORS:
+        raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    _check_int("jobs", jobs, 1)
+    _check_int("gpus_per_job", gpus_per_job, 0)
+    _check_int("max_parallel", max_parallel, 1, optional=True)
+    _check_int("timeout_min", timeout_min, 1, optional=True)
+    _check_int("cpus_per_job", cpus_per_job, 1, optional=True)
+    _check_int("max_requeues", max_requeues, 0)
+    if executor != "slurm":
+        given = {
+            "partition": partition,
+            "max_parallel": max_parallel,
+            "cpus_per_job": cpus_per_job,
+            "slurm_params": slurm_params or None,
+        }
+        extra = [k for k, v in given.items() if v is not None]
+        if extra:
+            raise ParameterError(
+                f"{', '.join(extra)} only apply to executor 'slurm' (got executor {executor!r})"
+            )
+    gpus: list[str] = []
+    if executor == "slurm" and shutil.which("sbatch") is None:
+        raise ParameterError(
+            "executor 'slurm' needs Slurm's sbatch on PATH: run `train` on the cluster's login "
+            "node (or use --executor local)"
+        )
+    if executor != "slurm" and gpus_per_job:
+        gpus = _visible_gpus()
+        if len(gpus) < gpus_per_job:
+            raise ParameterError(
+                f"gpus_per_job={gpus_per_job} but this host has {len(gpus)} visible GPU(s)"
+            )
+    store_path = (Path(store) if store else default_store()).resolve()
+    log_path = Path(log_dir or DEFAULT_LOG_DIR).resolve()
+    planned = plan(
+        profile,
+        only,
+        seeds,
+        notebooks_dir=notebooks_dir,
+        params_dir=params_dir,
+        store=store_path,
+        check_data=check_data,
+    )
+    missing = planned.missing
+    say(
+        f"{len(planned)} runs for profile {profile!r}: {len(planned) - len(missing)} complete in "
+        f"{_rel(store_path)}, {len(missing)} to train ({planned.epochs_to_train} epochs)"
+    )
+    if not missing:
+        return []
+    if prefetch_data and check_data and executor != "debug":
+        _prefetch_data(missing, say)
+    ex = make_executor(
+        executor,
+        log_path,
+        profile=profile,
+        partition=partition,
+        gpus_per_job=gpus_per_job,
+        max_parallel=max_parallel,
+        timeout_min=timeout_min,
+        cpus_per_job=cpus_per_job,
+        slurm_params=slurm_params,
+        max_requeues=max_requeues,
+    )
+    # Jobs run elsewhere (other processes, other hosts): the store is passed as an absolute path.
+    store_str = str(store_path)
+    ids = {r.run_id for r in missing}
+    wave1 = [r for r in missing if r.depends_on is None or r.depends_on not in ids]
+    wave2 = [r for r in missing if r not in wave1]
+    results: dict[str, TrainResult] = {}
+    context = {
+        "ex": ex,
+        "executor": executor,
+        "jobs": jobs,
+        "gpus": gpus,
+        "gpus_per_job": gpus_per_job,
+        "cpus_per_job": cpus_per_job,
+        "store": store_str,
+        "poll": poll_seconds,
+        "on_submit": on_submit,
+        "say": say,
+    }
+    for number, wave in ((1, wave1), (2, wave2)):
+        ready = []
+        for r in wave:
+            dep = r.depends_on
+            if dep and dep in results and not results[dep].ok:
+                results[r.run_id] = TrainResult(
+                    r.run_id, "skipped", error=f"needs run {dep}, which did not complete"
+                )
+                say(_result_line(results[r.run_id]))
+            else:
+                ready.append(r)
+        if not ready:
+            continue
+        where = {
+            "local": f"at most {jobs} at a time, logs in {_rel(log_path)}",
+            "slurm": f"job array, logs in {_rel(log_path)}",
+            "debug": "in this process",
+        }[executor]
+        what = "runs" if number == 1 else "HLGM continuation runs"
+        say(f"wave {number}: {len(ready)} {what} on executor {executor!r} ({where})")
+        for res in _run_wave(ready, context):
+            results[res.run_id] = res
+    ordered = [results[r.run_id] for r in missing if r.run_id in results]
+    counts: dict[str, int] = {}
+    for res in ordered:
+        counts[res.status] = counts.get(res.status, 0) + 1
+    say(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; run store {_rel(store_path)}")
+    return ordered
+
+
+def _run_wave(runs: list[PlannedRun], ctx: dict[str, Any]) -> list[TrainResult]:
+    ex, executor, say = ctx["ex"], ctx["executor"], ctx["say"]
+    store, on_submit = ctx["store"], ctx["on_submit"]
+    require_gpu = ctx["gpus_per_job"] > 0
+    if executor != "local":
+        fn = TrainJob(
+            require_gpu=require_gpu,
+            threads=ctx["cpus_per_job"],
+            catch_errors=executor == "debug",
+        )
+        dicts = [r.config.to_dict() for r in runs]
+        with submitit.helpers.clean_env():
+            submitted = ex.map_array(fn, dicts, [store] * len(runs))
+        if executor == "slurm" and submitted:
+            say(f"  submitted job array {submitted[0].job_id.split('_')[0]} ({len(runs)} jobs)")
+        for job, run in zip(submitted, runs, strict=True):
+            if on_submit:
+                on_submit(job, run)
+        return _wait(list(zip(submitted, runs, strict=True)), ctx)
+    # local: a sliding window of at most `jobs` processes; slot i takes GPUs in turn
+    pending = list(runs)
+    active: list[tuple[Any, PlannedRun, int]] = []
+    out: list[TrainResult] = []
+    threads = max(1, (os.cpu_count() or 1) // ctx["jobs"])
+    gpus, per = ctx["gpus"], ctx["gpus_per_job"]
+    try:
+        while pending or active:
+            used = {slot for _, _, slot in active}
+            while pending and len(active) < ctx["jobs"]:
+                slot = min(set(range(ctx["jobs"])) - used)
+                used.add(slot)
+                run = pending.pop(0)
+                devices = None
+                if per:
+                    start = (slot * per) % len(gpus)
+                    devices = ",".join(gpus[(start + k) % len(gpus)] for k in range(per))
+                fn = TrainJob(require_gpu=bool(per), visible_devices=devices, threads=threads)
+                job = ex.submit(fn, run.config.to_dict(), store)
+                active.append((job, run, slot))
+                if on_submit:
+                    on_submit(job, run)
+            time.sleep(ctx["poll"])
+            for item in list(active):
+                job, run, _ = item
+                if job.done():
+                    active.remove(item)
+                    res = _collect(job, run, Path(store))
+                    say(_result_line(res))
+                    out.append(res)
+    except KeyboardInterrupt:
+        for job, _, _ in active:
+            job.cancel()
+        say(f"interrupted: cancelled {len(active)} running job(s); their runs resume next time")
+        raise
+    return out
+
+
+def _wait(items: list[tuple[Any, PlannedRun]], ctx: dict[str, Any]) -> list[TrainResult]:
+    say, store = ctx["say"], Path(ctx["store"])
+    out: list[TrainResult] = []
+    pending = list(items)
+    try:
+        while pending:
+            for item in list(pending):
+                job, run = item
+                if job.done():
+                    pending.remove(item)
+                    res = _collect(job, run, store)
+                    say(_result_line(res))
+                    out.append(res)
+            if pending:
+                time.sleep(ctx["poll"])
+    except KeyboardInterrupt:
+        if ctx["executor"] == "slurm":
+            say(
+                "interrupted: the Slurm jobs keep running (squeue --me; scancel to stop them); "
+                "do not start `train` again until they have ended"
+            )
+        raise
+    return out
+
+
+__all__ = [
+    "EXECUTORS",
+    "Plan",
+    "PlannedRun",
+    "TrainJob",
+    "TrainResult",
+    "format_plan",
+    "make_executor",
+    "plan",
+    "train",
+]
