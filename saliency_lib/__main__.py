@@ -1,9 +1,9 @@
 """Command line: ``python -m saliency_lib <command>`` (also installed as ``saliency-lib``).
 
-Commands: ``reproduce``, ``validate``, ``list``, ``refresh-nbval``, ``plan``, ``train``. Each command is one function
-decorated with :func:`command`, which names its arguments; adding a command is adding one such
-function. Parameter and data errors print one ``error:`` message (no traceback) and exit 2; a
-failed notebook makes ``reproduce`` exit 1.
+Commands: ``reproduce``, ``validate``, ``list``, ``refresh-nbval``, ``plan``, ``train``. Each
+command is one function decorated with :func:`command`, which names its arguments; adding a
+command is adding one such function. Parameter and data errors print one ``error:`` message
+(no traceback) and exit 2; a failed notebook makes ``reproduce`` exit 1.
 """
 
 from __future__ import annotations
