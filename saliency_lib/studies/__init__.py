@@ -26,6 +26,7 @@ from .common import (
 )
 from .replacement import (
     REPLACEMENTS,
+    auc_gain_over,
     auc_matrix,
     curve_gap,
     replacement_curves,
@@ -54,6 +55,7 @@ __all__ = [
     "train_all",
     "with_hlgm_baselines",
     "REPLACEMENTS",
+    "auc_gain_over",
     "auc_matrix",
     "curve_gap",
     "replacement_curves",
