@@ -43,11 +43,14 @@ NOTEBOOK_TITLES = {
     "hlgm_fig7_8_tab3_sib": ("HLGM Figs. 7-8, Table III", ["HLGM has the highest median SIB"]),
     "sgt_fig3_accuracy_drop_saliency_methods": (
         "SGT Fig. 3",
-        ["SGT models lose accuracy faster than Traditional when salient features are removed"],
+        [
+            "SGT models lose accuracy faster than Traditional when salient features are removed",
+            "a random ranking hurts both models alike",
+        ],
     ),
     "sgt_fig4_feature_replacement": (
         "SGT Fig. 4",
-        ["the SGT advantage holds for background, mean and ROAR replacement"],
+        ["mean (OOD) and ROAR replacement curves differ from background (IID) replacement"],
     ),
 }
 
