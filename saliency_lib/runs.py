@@ -227,6 +227,8 @@ def train_or_load(
         return None
     if not (path / "best.pt").exists():  # a continuation that had no epochs left to run
         _atomic_save({"epoch": history[-1]["epoch"], "model": model.state_dict()}, path / "best.pt")
+    if not (path / "last.pt").exists():  # ditto: its last state is the source's (load_run)
+        shutil.copyfile(resume_from, path / "last.pt")
     meta = {
         "run_id": config.run_id,
         "config": config.to_dict(),

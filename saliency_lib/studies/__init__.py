@@ -69,3 +69,43 @@ __all__ = [
 from .maps import first_images, gradient_summary, saliency_maps  # noqa: E402
 
 __all__ += ["first_images", "gradient_summary", "saliency_maps"]
+
+from .hlgm import (  # noqa: E402
+    HLGM_METHODS,
+    beats_claim,
+    box_area_share,
+    claim_line,
+    dataset_images,
+    hlgm_accuracy_claims,
+    hlgm_accuracy_table,
+    hlgm_plateau_caption,
+    hlgm_plateau_info,
+    hlgm_sib_claims,
+    hlgm_sib_table,
+    object_share,
+    object_share_claims,
+    object_share_table,
+    sib_by_run,
+    sib_per_seed,
+    top_share_in_mask,
+)
+
+__all__ += [
+    "HLGM_METHODS",
+    "beats_claim",
+    "box_area_share",
+    "claim_line",
+    "dataset_images",
+    "hlgm_accuracy_claims",
+    "hlgm_accuracy_table",
+    "hlgm_plateau_caption",
+    "hlgm_plateau_info",
+    "hlgm_sib_claims",
+    "hlgm_sib_table",
+    "object_share",
+    "object_share_claims",
+    "object_share_table",
+    "sib_by_run",
+    "sib_per_seed",
+    "top_share_in_mask",
+]
