@@ -106,13 +106,16 @@ def load_splits(config: RunConfig):
 
 
 def build_model(config: RunConfig, shape_info: dict[str, int]) -> nn.Module:
-    return create_model(
+    model = create_model(
         config.model,
         num_classes=shape_info["num_classes"],
         in_channels=shape_info["in_channels"],
         image_size=shape_info["image_size"],
         pretrained=config.pretrained,
     )
+    if config.channels_last:  # the same function; oneDNN's NHWC kernels are faster on CPU
+        model = model.to(memory_format=torch.channels_last)
+    return model
 
 
 def run_path(config: RunConfig, store: str | Path | None = None) -> Path:

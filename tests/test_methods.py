@@ -211,3 +211,45 @@ def test_hlgm_monitor_test_acc():
         method.start_epoch(epoch)
         method.end_epoch(epoch, {"train_loss": 0.0, "test_acc": acc})
     assert method.switched_at_epoch == 3
+
+
+def test_train_step_gives_the_gradients_of_a_plain_backward():
+    """train_step differentiates only the parameters (not the saliency input): same numbers."""
+    from saliency_lib.models import create_model
+    from saliency_lib.trainer import make_optimizer, train_step
+
+    x = torch.randn(6, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    grads = []
+    for use_train_step in (True, False):
+        torch.manual_seed(0)
+        model = create_model("cnn2", num_classes=3, in_channels=1, image_size=8)
+        method = get_method("sgt")
+        method.setup(6, 64, 3, "cpu")
+        opt = make_optimizer("sgd", model.parameters(), lr=0.0)
+        torch.manual_seed(3)
+        if use_train_step:
+            train_step(model, method, opt, x, y, torch.arange(6))
+        else:
+            method.loss(model, x, y, torch.arange(6)).loss.backward()
+        grads.append([p.grad.clone() for p in model.parameters()])
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_channels_last_model_computes_the_same_function():
+    """RunConfig.channels_last (the default) changes the memory layout, not the model."""
+    from saliency_lib.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("cnn2", num_classes=3, in_channels=1, image_size=12).eval()
+    nhwc = create_model("cnn2", num_classes=3, in_channels=1, image_size=12)
+    nhwc.load_state_dict(model.state_dict())
+    nhwc = nhwc.to(memory_format=torch.channels_last).eval()
+    assert nhwc.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(5, 1, 12, 12, generator=torch.Generator().manual_seed(1))
+    y = torch.tensor([0, 1, 2, 0, 1])
+    torch.testing.assert_close(nhwc(x), model(x), rtol=1e-5, atol=1e-5)
+    s_nchw = training_saliency(model, x, y)
+    s_nhwc = training_saliency(nhwc, x, y)
+    torch.testing.assert_close(s_nhwc, s_nchw, rtol=1e-4, atol=1e-6)

@@ -79,7 +79,7 @@ def roar_train_fn(
     """
     from ..data import make_loader
     from ..methods import get_method
-    from ..models import create_model
+    from ..runs import build_model
     from ..seeding import get_device, seed_everything
     from ..trainer import Trainer, make_optimizer
 
@@ -96,10 +96,8 @@ def roar_train_fn(
         n_classes = int(num_classes) if num_classes is not None else int(y.max()) + 1
         device = get_device(config.device)
         seed_everything(config.seed)
-        model = create_model(
-            config.model, num_classes=n_classes, in_channels=x.shape[1],
-            image_size=x.shape[2], pretrained=config.pretrained,
-        ).to(device)  # fmt: skip
+        shape_info = {"num_classes": n_classes, "in_channels": x.shape[1], "image_size": x.shape[2]}
+        model = build_model(config, shape_info).to(device)
         method = get_method(config.method, **config.method_params)
         method.setup(len(x), x.shape[2] * x.shape[3], n_classes, device)
         optimizer = make_optimizer(
