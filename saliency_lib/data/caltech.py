@@ -18,8 +18,9 @@ from .checksum import sha256_strings
 from .dataset import ImageDataset
 from .info import IMAGENET_MEAN, IMAGENET_STD, DatasetInfo
 from .lazy import TorchvisionItemLoader
-from .spec import DatasetSpec, Source, register
+from .spec import DatasetSpec, register
 from .splitting import stratified_split
+from .tvsource import root_and_torchvision_sources
 
 URL = "https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101.zip"
 FOLDER = Path("caltech101") / "101_ObjectCategories"
@@ -111,30 +112,13 @@ register(
     DatasetSpec(
         name="caltech101",
         info=_info,
-        sources={
-            "root": Source(
-                name="root",
-                locate=_locate,
-                describe=_describe,
-                load=_make_load("root"),
-                fix=(
-                    "pass root= a folder with torchvision's layout: "
-                    "{root}/caltech101/101_ObjectCategories/"
-                ),
-            ),
-            "torchvision": Source(
-                name="torchvision",
-                locate=_locate,
-                describe=_describe,
-                load=_make_load("torchvision"),
-                fix=(
-                    "run on a machine with network access with download=True (or the default "
-                    f"download=None) so torchvision downloads it into {{root}} ({URL})"
-                ),
-                downloads=True,
-                url=URL,
-            ),
-        },
+        sources=root_and_torchvision_sources(
+            _locate,
+            _describe,
+            lambda source: {"load": _make_load(source)},
+            layout_hint="{root}/caltech101/101_ObjectCategories/",
+            url=URL,
+        ),
         auto_order=("root", "torchvision"),
         params={"image_size": 224, "test_fraction": 0.2, "split_seed": 0},
         description="Caltech-101, 101 classes, lazy RGB resized to image_size",

@@ -18,7 +18,8 @@ from .checksum import sha256_strings
 from .dataset import ImageDataset
 from .info import IMAGENET_MEAN, IMAGENET_STD, DatasetInfo
 from .lazy import TorchvisionItemLoader
-from .spec import DatasetSpec, Source, register
+from .spec import DatasetSpec, register
+from .tvsource import root_and_torchvision_sources
 from .voc import MISSING_BOX, join_boxes, load_pet_boxes
 
 URL = "https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz"
@@ -132,30 +133,16 @@ register(
     DatasetSpec(
         name="oxford_pet",
         info=_info,
-        sources={
-            "root": Source(
-                name="root",
-                locate=_locate,
-                describe=_describe,
-                load=_make_load("root"),
-                fix=(
-                    "pass root= a folder with torchvision's layout: {root}/oxford-iiit-pet/"
-                    "images/ and annotations/ (with trainval.txt, test.txt, xmls/)"
-                ),
+        sources=root_and_torchvision_sources(
+            _locate,
+            _describe,
+            lambda source: {"load": _make_load(source)},
+            layout_hint=(
+                "{root}/oxford-iiit-pet/images/ and annotations/ "
+                "(with trainval.txt, test.txt, xmls/)"
             ),
-            "torchvision": Source(
-                name="torchvision",
-                locate=_locate,
-                describe=_describe,
-                load=_make_load("torchvision"),
-                fix=(
-                    "run on a machine with network access with download=True (or the default "
-                    f"download=None) so torchvision downloads it into {{root}} ({URL})"
-                ),
-                downloads=True,
-                url=URL,
-            ),
-        },
+            url=URL,
+        ),
         auto_order=("root", "torchvision"),
         params={"image_size": 224},
         description="Oxford-IIIT Pet, 37 breeds, lazy RGB resized to image_size, head boxes",

@@ -97,6 +97,16 @@ def torchvision_sources(
         return {"load": load, "load_raw": load_raw}
 
     layout_hint = f"{{root}}/{layout.folder}/ ({', '.join(layout.files[:2])}, ...)"
+    return root_and_torchvision_sources(locate, describe, make_loads, layout_hint, layout.url)
+
+
+def root_and_torchvision_sources(
+    locate, describe, make_loads, layout_hint: str, url: str
+) -> dict[str, Source]:
+    """The two sources of a torchvision-hosted dataset: a folder already in torchvision's layout
+    (``root``) and torchvision's download (``torchvision``). ``make_loads(source_name)`` returns
+    the Source's loader arguments (``load`` and optionally ``load_raw``); ``layout_hint`` says
+    what the folder must hold (``{root}`` is substituted)."""
     return {
         "root": Source(
             name="root",
@@ -112,9 +122,9 @@ def torchvision_sources(
             **make_loads("torchvision"),
             fix=(
                 "run on a machine with network access with download=True (or the default "
-                f"download=None) so torchvision downloads it into {{root}} ({layout.url})"
+                f"download=None) so torchvision downloads it into {{root}} ({url})"
             ),
             downloads=True,
-            url=layout.url,
+            url=url,
         ),
     }
