@@ -86,6 +86,11 @@ class Experiment:
         """Add values to ``metrics.json`` under ``section`` ("settings", "results", ...)."""
         self.metrics.setdefault(section, {}).update(_jsonable(values))
 
+    def record_claims(self, claims) -> None:
+        """Record claim dicts (each with an ``"id"``, as the studies' ``*_claims`` return them)
+        under "claims", keyed by id: the report reads them from there."""
+        self.record("claims", **{claim["id"]: claim for claim in claims})
+
     def record_runs(self, runs) -> None:
         """Record each run's id, config and data provenance."""
         for run in runs:

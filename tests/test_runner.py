@@ -306,3 +306,13 @@ def test_prepare_jobs_seeds_only_where_the_notebook_has_them(tmp_path):
     (dirs["params_dir"] / "cpu" / "noseeds.yaml").write_text("{}")
     jobs = prepare_jobs("cpu", seeds=5, **dirs)
     assert {j.name: j.parameters for j in jobs} == {"alpha": {"seeds": 5}, "noseeds": {}}
+
+
+def test_record_claims_keys_claims_by_id_in_metrics(tmp_path):
+    from saliency_lib.experiment import Experiment
+
+    exp = Experiment("claims_demo", "smoke", tmp_path)
+    claims = [{"id": "a_beats_b", "holds": True}, {"id": "c_beats_d", "holds": False}]
+    exp.record_claims(claims)
+    metrics = json.loads(exp.write_metrics().read_text())
+    assert metrics["claims"] == {"a_beats_b": claims[0], "c_beats_d": claims[1]}

@@ -127,7 +127,7 @@ for name, ds_runs in runs.items():
 table2 = pd.concat(tables, ignore_index=True)
 exp.save_table(table2, "table2_accuracy")
 exp.record("results", table2=table2)
-exp.record("claims", **{c["id"]: c for c in claims})
+exp.record_claims(claims)
 display(table2)
 """),
         ("code", """
@@ -216,7 +216,7 @@ object_table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
 if tables:
     exp.save_table(object_table, "table_object_share")
 exp.record("results", object_share=object_table)
-exp.record("claims", **{c["id"]: c for c in claims})
+exp.record_claims(claims)
 display(object_table)
 """),
         ("code", """
@@ -358,7 +358,7 @@ for name, ds_runs in runs.items():
 table3 = pd.concat(sib_tables, ignore_index=True)
 exp.save_table(table3, "table3_sib")
 exp.record("results", table3=table3)
-exp.record("claims", **{c["id"]: c for c in claims})
+exp.record_claims(claims)
 display(table3)
 """),
         ("code", """

@@ -123,7 +123,7 @@ for name, ds_runs in runs.items():
                                    title=f"{name}: accuracy drop per training method")
     exp.save_figure(fig, f"fig3_by_training_{name}")
     display(fig)
-exp.record("claims", **{c["id"]: c for c in claims})
+exp.record_claims(claims)
 """,
         ),
         (
@@ -256,7 +256,7 @@ for name, ds_runs in runs.items():
                                    title=f"{name}: traditional vs SGT per replacement")
     exp.save_figure(fig, f"fig4_by_replacement_{name}")
     display(fig)
-exp.record("claims", **{c["id"]: c for c in claims})
+exp.record_claims(claims)
 """,
         ),
         (
