@@ -7,13 +7,25 @@ SGT (eval) <= 2.5x Traditional, SGT fused <= 2.15x, SMOOT <= 1.05x SGT, HLGM pha
 Steps are timed through ``trainer.train_step``, the function the Trainer runs.
 
     python benchmarks/train_step.py [--rounds 12] [--steps 2] [--threads 2]
+
+``--allocators`` instead compares malloc settings (saliency_lib/allocator.py): each round starts one
+child process per setting, in turn, and each child times Traditional, SGT, SMOOT and HLGM steps and
+reports its peak and current resident memory; ratios are taken within a round.
+
+    python benchmarks/train_step.py --allocators [--rounds 3] [--steps 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -37,13 +49,121 @@ CASES = {
 }
 
 
+# allocator setting -> environment of the child process (on top of the parent's, switch off)
+_LIBDIR = Path("/usr/lib/x86_64-linux-gnu")
+ALLOCATORS = {
+    "glibc default": {"SALIENCY_MALLOC_TUNING": "0"},
+    "glibc tuned (package default)": {"SALIENCY_MALLOC_TUNING": "1"},
+    "glibc env, issue 16 values": {
+        "SALIENCY_MALLOC_TUNING": "0",
+        "MALLOC_MMAP_THRESHOLD_": str(4 * 1024**3),
+        "MALLOC_TRIM_THRESHOLD_": str(64 * 1024**3),
+        "MALLOC_TOP_PAD_": str(1024**3),
+    },
+    "jemalloc (LD_PRELOAD)": {"SALIENCY_MALLOC_TUNING": "0",
+                              "LD_PRELOAD": str(_LIBDIR / "libjemalloc.so.2")},
+    "tcmalloc (LD_PRELOAD)": {"SALIENCY_MALLOC_TUNING": "0",
+                              "LD_PRELOAD": str(_LIBDIR / "libtcmalloc_minimal.so.4")},
+}  # fmt: skip
+ALLOCATOR_CASES = ["traditional", "sgt (eval)", "smoot", "hlgm regularize", "hlgm denoise"]
+
+
+def _rss_mb() -> tuple[float, float]:
+    """(peak, current) resident memory of this process in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with open("/proc/self/statm") as f:
+        current = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
+    return peak, current
+
+
+def compare_allocators(args) -> None:
+    """Parent of ``--allocators``: interleaved child processes, one per setting per round."""
+    settings = {k: v for k, v in ALLOCATORS.items()
+                if "LD_PRELOAD" not in v or Path(v["LD_PRELOAD"]).exists()}  # fmt: skip
+    missing = sorted(set(ALLOCATORS) - set(settings))
+    results = {name: [] for name in settings}
+    for _ in range(args.rounds):
+        for name, extra in settings.items():
+            env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+            env.update(extra)
+            cmd = [sys.executable, __file__, "--child", "--steps", str(args.steps), "--batch-size",
+                   str(args.batch_size), "--threads", str(args.threads)]  # fmt: skip
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+            results[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = "glibc default"
+    print(f"cnn2, Fashion-MNIST, batch {args.batch_size}, CPU, {args.threads} threads; "
+          f"{args.rounds} rounds x {args.steps} steps per child; ms/step = median over rounds; "
+          f"change = median over rounds of the within-round ratio to '{base}'")  # fmt: skip
+    if missing:
+        print(f"(not installed, skipped: {', '.join(missing)})")
+    for key, what in [
+        ("ms", "wall ms/step"),
+        ("cpu_ms", "CPU ms/step (user+system, all threads: less sensitive to other load)"),
+        ("sys_ms", "system ms/step"),
+    ]:
+        print(f"\n{what}")
+        header = f"{'setting':31s}" + "".join(f"{c:>18s}" for c in ALLOCATOR_CASES)
+        print(header + f"{'SGT/Trad':>9s}{'peak MB':>9s}{'end MB':>8s}")
+        for name, runs in results.items():
+            cells = []
+            for case in ALLOCATOR_CASES:
+                ms = statistics.median(r[key][case] for r in runs)
+                change = statistics.median(
+                    r[key][case] / max(b[key][case], 1e-9) - 1
+                    for r, b in zip(runs, results[base], strict=True)
+                )
+                cells.append(f"{ms:9.0f} ({100 * change:+4.0f}%)")
+            sgt = statistics.median(r[key]["sgt (eval)"] / r[key]["traditional"] for r in runs)
+            peak = statistics.median(r["peak_mb"] for r in runs)
+            end = statistics.median(r["end_mb"] for r in runs)
+            print(f"{name:31s}" + "".join(f"{c:>18s}" for c in cells)
+                  + f"{sgt:9.2f}{peak:9.0f}{end:8.0f}")  # fmt: skip
+
+
+def child(args) -> None:
+    """One child of ``--allocators``: time each case and print one JSON line."""
+    torch.set_num_threads(args.threads)
+    data = get_dataset("fashion_mnist", "train")
+    loader = make_loader(data, args.batch_size, shuffle=True, seed=0)
+    batches = [b for _, b in zip(range(args.steps), loader.batches(1), strict=False)]
+    ms, cpu_ms, sys_ms = {}, {}, {}
+    for name in ALLOCATOR_CASES:
+        method_name, options, epoch, _ = CASES[name]
+        torch.manual_seed(0)
+        model = create_model("cnn2", data.num_classes, data.in_channels, data.image_size)
+        method = get_method(method_name, **options)
+        method.setup(len(data), data.image_size**2, data.num_classes, "cpu")
+        if method_name == "hlgm":
+            method.plateau_epoch = 1
+        method.start_epoch(epoch)
+        opt = make_optimizer("adadelta", model.parameters(), lr=1.0)
+        model.train()
+        train_step(model, method, opt, *batches[0])  # warm-up
+        r0, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        for x, y, idx in batches:
+            train_step(model, method, opt, x, y, idx)
+        wall, r1 = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+        ms[name] = 1000 * wall / len(batches)
+        cpu_ms[name] = 1000 * (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / len(batches)
+        sys_ms[name] = 1000 * (r1.ru_stime - r0.ru_stime) / len(batches)
+    peak, end = _rss_mb()
+    print(json.dumps({"ms": ms, "cpu_ms": cpu_ms, "sys_ms": sys_ms, "peak_mb": peak,
+                      "end_mb": end}))  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--steps", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--allocators", action="store_true", help="compare malloc settings")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        return child(args)
+    if args.allocators:
+        return compare_allocators(args)
     torch.set_num_threads(args.threads)
 
     data = get_dataset("fashion_mnist", "train")

@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from .mdtable import markdown_table
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -79,7 +81,7 @@ class Experiment:
         """Write ``<name>.csv`` and ``<name>.md``; returns the CSV path."""
         csv = self.dir / f"{name}.csv"
         df.to_csv(csv, index=False)
-        (self.dir / f"{name}.md").write_text(df.to_markdown(index=False, floatfmt=floatfmt) + "\n")
+        (self.dir / f"{name}.md").write_text(markdown_table(df, floatfmt) + "\n")
         return csv
 
     def record(self, section: str, **values: Any) -> None:

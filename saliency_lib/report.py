@@ -1,6 +1,7 @@
 """The reproduction report: ``outputs/<profile>/REPORT.md`` puts each notebook's tables (ours
-beside the paper's, SPEC 5) and every claim's verdict (holds / does not hold / not run) on one
-page. It only reads what the notebooks wrote (``metrics.json``, ``table*.md``, figures): no
+beside the paper's) and every claim's verdict on one page: *holds*, *does not hold*,
+*inconclusive*, *not testable here* (decided by :mod:`saliency_lib.claims` in the notebooks) or
+*not run*. It only reads what the notebooks wrote (``metrics.json``, ``table*.md``, figures): no
 number in it is computed here."""
 
 from __future__ import annotations
@@ -13,44 +14,48 @@ from typing import Any
 import pandas as pd
 
 from .experiment import output_root
+from .mdtable import markdown_table
 
-VERDICT = {True: "holds", False: "does not hold", None: "not run"}
+VERDICTS = ("holds", "does not hold", "inconclusive", "not testable here", "not run")
+_LEGACY = {
+    True: "holds",
+    False: "does not hold",
+    None: "not run",
+}  # records before the claims module
 
-# What each notebook reproduces and the claims it checks, for notebooks that did not run.
+# What each notebook reproduces and the ids of the claims it tests (saliency_lib/claims), so a
+# notebook that did not run still lists its claims as "not run".
 NOTEBOOK_TITLES = {
-    "smoot_fig1_motivation": ("SMOOT Fig. 1", ["about 16 % of test images are class II"]),
+    "smoot_fig1_motivation": ("SMOOT Fig. 1", ["smoot_class_ii_share"]),
     "smoot_fig2_sgt_fig2_saliency_maps": (
         "SMOOT Fig. 2, SGT Fig. 2",
-        ["SGT and SMOOT saliency maps are sharper than Traditional"],
+        ["sgt_sparser_maps", "smoot_sparser_maps"],
     ),
     "smoot_tab2_tab3_fig3_accuracy_drop": (
         "SMOOT Tables II-III, Fig. 3",
-        ["AUC(SMOOT) < AUC(SGT) < AUC(Traditional)", "SMOOT accuracy at least as high"],
+        ["smoot_auc_below_sgt", "sgt_auc_below_traditional", "smoot_accuracy_comparable"],
     ),
-    "smoot_tab4_fig4_caltech_resnet18": (
-        "SMOOT Table IV, Fig. 4",
-        ["SMOOT has the highest accuracy, then SGT, then Traditional (Caltech-101)"],
-    ),
-    "smoot_tab5_tab6_fig5_cifar_deit": (
-        "SMOOT Tables V-VI, Fig. 5",
-        ["SMOOT has the highest accuracy, then SGT, then Traditional (CIFAR-10/100)"],
-    ),
+    "smoot_tab4_fig4_caltech_resnet18": ("SMOOT Table IV, Fig. 4", ["smoot_best_accuracy_caltech"]),
+    "smoot_tab5_tab6_fig5_cifar_deit": ("SMOOT Tables V-VI, Fig. 5", ["smoot_best_accuracy_cifar"]),
     "hlgm_fig2_5_tab2_accuracy": (
         "HLGM Figs. 2-5, Table II",
-        ["HLGM beats the baseline accuracy", "HLGM beats SGT"],
+        ["hlgm_accuracy_above_baseline", "hlgm_accuracy_above_sgt"],
     ),
-    "hlgm_fig6_saliency_maps": ("HLGM Fig. 6", []),
-    "hlgm_fig7_8_tab3_sib": ("HLGM Figs. 7-8, Table III", ["HLGM has the highest median SIB"]),
+    "hlgm_fig6_saliency_maps": (
+        "HLGM Fig. 6",
+        ["hlgm_object_share_above_baseline", "hlgm_object_share_above_sgt"],
+    ),
+    "hlgm_fig7_8_tab3_sib": (
+        "HLGM Figs. 7-8, Table III",
+        ["hlgm_sib_above_baseline", "hlgm_sib_above_sgt"],
+    ),
     "sgt_fig3_accuracy_drop_saliency_methods": (
         "SGT Fig. 3",
-        [
-            "SGT models lose accuracy faster than Traditional when salient features are removed",
-            "a random ranking hurts both models alike",
-        ],
+        ["sgt_fig3_faster_drop", "sgt_fig3_random_same", "sgt_fig3_beyond_random"],
     ),
     "sgt_fig4_feature_replacement": (
         "SGT Fig. 4",
-        ["mean (OOD) and ROAR replacement curves differ from background (IID) replacement"],
+        ["sgt_fig4_replacement_differs", "sgt_fig4_faster_drop"],
     ),
 }
 
@@ -63,15 +68,25 @@ def _read_json(path: Path) -> Any:
 
 
 def claims_of(metrics: dict) -> list[dict]:
-    """Claims a notebook recorded, as ``[{"id", "claim", "holds", "detail"}]`` (accepts a dict
-    keyed by id or a list)."""
+    """Claim records a notebook stored (:func:`saliency_lib.claims.evaluate`), a dict keyed by id
+    or a list; a record in the older ``{"claim", "holds", "detail"}`` form gets a verdict."""
     raw = metrics.get("claims") or {}
     items = raw.items() if isinstance(raw, dict) else ((c.get("id", ""), c) for c in raw)
     out = []
     for cid, c in items:
         if isinstance(c, dict) and c:
-            out.append({"id": cid, **c})
+            rec = {"id": cid, **c}
+            if "verdict" not in rec:
+                rec["verdict"] = _LEGACY.get(rec.get("holds"), "not run")
+                rec.setdefault("reason", rec.get("detail", ""))
+            out.append(rec)
     return out
+
+
+def _not_run_records(claim_ids: list[str], reason: str) -> list[dict]:
+    from .claims import not_run
+
+    return [not_run(cid, reason=reason) for cid in claim_ids]
 
 
 def _settings_line(metrics: dict) -> str:
@@ -106,7 +121,8 @@ def collect(profile: str, root: Path | None = None) -> list[dict]:
         title, expected = NOTEBOOK_TITLES.get(name, (name, []))
         claims = claims_of(metrics) if status == "complete" else []
         if not claims:
-            claims = [{"id": "", "claim": c, "holds": None, "detail": ""} for c in expected]
+            why = metrics.get("reason") or ("notebook " + status)
+            claims = _not_run_records(expected, why)
         entries.append(
             {
                 "name": name,
@@ -123,21 +139,39 @@ def collect(profile: str, root: Path | None = None) -> list[dict]:
     return entries
 
 
+CLAIM_COLUMNS = ["paper item", "setting", "claim (paper's words)", "compared", "verdict",
+                 "reason", "resolvable difference"]  # fmt: skip
+
+
+def _resolvable(c: dict) -> str:
+    r = c.get("resolvable")
+    if r is None or (isinstance(r, float) and r != r):
+        return ""
+    return f"{r:.3g}"
+
+
 def claims_table(entries: list[dict]) -> pd.DataFrame:
+    """One row per claim record: where it comes from, what it compares, the verdict, its reason
+    and the smallest difference the design resolves (the interval's half-width)."""
     rows = []
     for e in entries:
         for c in e["claims"]:
-            holds = c.get("holds")
-            rows.append(
-                {
-                    "paper item": e["title"],
-                    "claim": c.get("claim", ""),
-                    "verdict": VERDICT.get(holds, str(holds)) if e["status"] == "complete"
-                    else "not run" if e["status"] == "not run" else f"not run ({e['status']})",
-                    "detail": c.get("detail", ""),
-                }
-            )  # fmt: skip
-    return pd.DataFrame(rows, columns=["paper item", "claim", "verdict", "detail"])
+            verdict = c.get("verdict", "not run") if e["status"] == "complete" else "not run"
+            rows.append({
+                "paper item": c.get("paper_item") or e["title"],
+                "setting": c.get("setting", ""),
+                "claim (paper's words)": c.get("claim", ""),
+                "compared": c.get("compared", ""),
+                "verdict": verdict,
+                "reason": c.get("reason", ""),
+                "resolvable difference": _resolvable(c),
+            })  # fmt: skip
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+def verdict_counts(table: pd.DataFrame) -> str:
+    counts = table["verdict"].value_counts()
+    return ", ".join(f"{int(counts[v])} {v}" for v in VERDICTS if v in counts)
 
 
 def build_report(profile: str, root: str | Path | None = None) -> Path:
@@ -146,19 +180,30 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
     profile_dir = root / profile
     profile_dir.mkdir(parents=True, exist_ok=True)
     entries = collect(profile, root)
+    claims = claims_table(entries)
     total = sum(e["seconds"] or 0 for e in entries)
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"# Reproduction report: `{profile}` profile",
         "",
         f"Generated {now} from the notebooks' outputs under `outputs/{profile}/`. Every number "
-        "below was computed by the notebooks; the papers' numbers (SPEC section 5) sit beside "
+        "below was computed by the notebooks; the papers' numbers sit beside "
         "ours. Settings differ from the papers' unless the profile is `paper`: read each "
         "section's settings line before comparing.",
         "",
         "## Claims",
         "",
-        claims_table(entries).to_markdown(index=False),
+        "Each claim is tested on per-seed values paired by seed (same seed, same data). "
+        "*holds* / *does not hold*: the 95 % interval of the paired difference lies on the "
+        "claimed / the other side (of the non-inferiority or equivalence margin where the claim "
+        "has one); *inconclusive*: it straddles it, or fewer than 3 seeds; *not testable here*: "
+        "a precondition measured from the runs is unmet (the mechanism under test did not act "
+        "at this scale). The resolvable difference is the interval's half-width: differences "
+        "smaller than it cannot be seen with this design. Rules: `saliency_lib/claims/`.",
+        "",
+        f"Verdicts: {verdict_counts(claims)}." if len(claims) else "No claims recorded.",
+        "",
+        markdown_table(claims),
         "",
         "## Notebooks",
         "",

@@ -253,3 +253,47 @@ def test_channels_last_model_computes_the_same_function():
     s_nchw = training_saliency(model, x, y)
     s_nhwc = training_saliency(nhwc, x, y)
     torch.testing.assert_close(s_nhwc, s_nchw, rtol=1e-4, atol=1e-6)
+
+
+def _dropout_model():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 32), nn.ReLU(), nn.Dropout(0.5),
+                         nn.Linear(32, 3))  # fmt: skip
+
+
+def test_smoot_eval_k_update_is_exactly_zero_under_the_null():
+    """Nothing masked (k = 0): the dropout-free K step is exactly 0; the paper's train-mode
+    step (two passes, two dropout masks) is not."""
+    model = _dropout_model()
+    x, y = _batch()
+    idx = torch.arange(4)
+    drift = {}
+    for k_update in ("eval", "train"):
+        method = get_method("smoot", k_update=k_update, k_init_fraction=0.0, k_min_fraction=0.0,
+                            mu=1000)  # fmt: skip
+        method.setup(num_train=4, num_positions=16, num_classes=3, device="cpu")
+        model.train()
+        torch.manual_seed(3)
+        for _ in range(5):
+            method.loss(model, x, y, idx)
+        drift[k_update] = method.K.clone()
+        assert model.training  # the eval passes restore the mode
+    assert (drift["eval"] == 0).all()
+    assert (drift["train"] != 0).any()
+    with pytest.raises(ValueError, match="k_update"):
+        get_method("smoot", k_update="both")
+
+
+def test_k_null_drift_measures_dropout_noise():
+    from saliency_lib.metrics import k_null_drift
+
+    model = _dropout_model()
+    x = torch.randn(64, 1, 4, 4, generator=torch.Generator().manual_seed(2))
+    data = (x, torch.zeros(64, dtype=torch.long))
+    noisy = k_null_drift(model, data, n_top=3, alpha=0.95, mu=10, k_update="train", seed=1)
+    assert noisy["n"] == 64 and noisy["share_zero"] < 1
+    assert math.isclose(noisy["share_negative"] + noisy["share_zero"] + noisy["share_positive"], 1)
+    assert noisy == k_null_drift(model, data, n_top=3, alpha=0.95, mu=10, seed=1)  # seeded
+    clean = k_null_drift(model, data, n_top=3, alpha=0.95, mu=10, k_update="eval")
+    assert clean["mean_step"] == 0 and clean["share_zero"] == 1
+    assert model.training  # mode restored

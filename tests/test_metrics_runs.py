@@ -190,3 +190,28 @@ def test_seed_table():
     df = pd.DataFrame({"method": ["a"] * 3 + ["b"] * 2, "acc": [1.0, 2.0, 3.0, 5.0, 7.0]})
     t = seed_table(df, "acc", ["method"])
     assert t["mean"].tolist() == [2.0, 6.0] and t["n"].tolist() == [3, 2]
+
+
+def test_gini_index_extremes_and_scale_invariance():
+    from saliency_lib.metrics import gini_index
+
+    n = 16
+    uniform = torch.ones(1, 4, 4)
+    one_hot = torch.zeros(1, 4, 4)
+    one_hot[0, 2, 1] = -5.0  # |saliency|: the sign does not matter
+    g = gini_index(torch.cat([uniform, one_hot, torch.zeros(1, 4, 4)]))
+    assert g[0] == pytest.approx(0.0, abs=1e-12)
+    assert g[1] == pytest.approx(1 - 1 / n)
+    assert np.isnan(g[2])
+    r = torch.rand(3, 5, 5, generator=torch.Generator().manual_seed(0))
+    assert np.allclose(gini_index(r), gini_index(7 * r))
+    # a map with mass moved toward fewer positions is sparser
+    spread, peaked = torch.tensor([[1.0, 1, 1, 1]]), torch.tensor([[0.1, 0.1, 0.1, 3.7]])
+    assert gini_index(peaked)[0] > gini_index(spread)[0]
+
+
+def test_seed_summary_needs_three_seeds_and_clips_to_range():
+    two = seed_summary([99.0, 100.0], bounds=(0, 100))
+    assert np.isnan(two["ci_low"]) and two["values"] == [99.0, 100.0]
+    three = seed_summary([99.0, 100.0, 100.0], bounds=(0, 100))
+    assert three["ci_high"] == 100.0 and three["ci_low"] < 99.0

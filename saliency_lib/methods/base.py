@@ -66,6 +66,7 @@ def kl_clean_to_masked(clean_logits: torch.Tensor, masked_logits: torch.Tensor) 
 class MaskedPair(NamedTuple):
     clean_logits: torch.Tensor
     masked_logits: torch.Tensor
+    x_masked: torch.Tensor  # the masked input (detached), for methods that look at it again
 
 
 def masked_forward(
@@ -108,12 +109,14 @@ def masked_forward(
         clean = model(x)
         scores = training_saliency(model, x, y, cfg.saliency_output, cfg.saliency_abs)
     x_masked = mask(x, scores, k, which, cfg.fill, cfg.fill_value)
-    return MaskedPair(clean, model(x_masked))
+    return MaskedPair(clean, model(x_masked), x_masked)
 
 
 def saliency_guided_loss(pair: MaskedPair, y: torch.Tensor, lambda_kl: float) -> torch.Tensor:
     """SGT Alg. 1 line 6 / SPEC 3.4: ``CE(f(x), y) + lambda * KL(f(x) || f(x_masked))``."""
-    return F.cross_entropy(pair.clean_logits, y) + lambda_kl * kl_clean_to_masked(*pair)
+    return F.cross_entropy(pair.clean_logits, y) + lambda_kl * kl_clean_to_masked(
+        pair.clean_logits, pair.masked_logits
+    )
 
 
 def positions_from_fraction(fraction: float, num_positions: int) -> int:

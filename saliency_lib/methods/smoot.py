@@ -27,10 +27,15 @@ class SMOOTConfig(SaliencyGuidedConfig):
     alpha: float = 0.7  # weight of the top class; Table I: 0.95 MNIST/F-MNIST, 0.8 CIFAR/Caltech
     mu: float = 10.0  # step size in pixels
     rank: str = "clean"  # smoot_rank: clean (rank both by the clean softmax) | independent
+    # k_update: "train" (the paper: the loss's two train-mode passes, whose dropout masks
+    # differ, so K drifts even when nothing is masked) | "eval" (two extra dropout-free passes:
+    # no drift under the null; docs/methods.md §3.5)
+    k_update: str = "train"
 
     def __post_init__(self):
         super().__post_init__()
         _choice("rank", self.rank, ("clean", "independent"))
+        _choice("k_update", self.k_update, ("train", "eval"))
         if not 0 <= self.k_min_fraction <= self.k_max_fraction <= 1:
             raise ValueError("need 0 <= k_min_fraction <= k_max_fraction <= 1")
 
@@ -66,6 +71,20 @@ def smoot_k_step(
         return torch.floor(mu * d).long()
 
 
+def eval_logits(
+    model, x: torch.Tensor, x_masked: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clean and masked logits of the dropout-free (eval-mode) model, without gradients; the
+    model's mode is restored."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return model(x.detach()), model(x_masked.detach())
+    finally:
+        model.train(was_training)
+
+
 class SMOOT(TrainingMethod):
     """SGT's loss with a per-sample K, keyed by dataset index and updated from the same passes."""
 
@@ -82,7 +101,10 @@ class SMOOT(TrainingMethod):
 
     def loss(self, model, x, y, idx) -> BatchLoss:
         pair = masked_forward(model, x, y, self.K[idx], "bottom", self.cfg)
-        self.update_k(idx, *pair)
+        if self.cfg.k_update == "eval":
+            self.update_k(idx, *eval_logits(model, x, pair.x_masked))
+        else:
+            self.update_k(idx, pair.clean_logits, pair.masked_logits)
         return BatchLoss(saliency_guided_loss(pair, y, self.cfg.lambda_kl), pair.clean_logits)
 
     def update_k(self, idx: torch.Tensor, clean_logits, masked_logits) -> None:

@@ -18,8 +18,8 @@ from .accuracy_drop import (
     auc_table,
     masked_batch,
 )
-from .gradients import gradient_distribution, saliency_concentration, scale_per_sample
-from .k_stats import KStatistics, k_statistics, k_table
+from .gradients import gini_index, gradient_distribution, saliency_concentration, scale_per_sample
+from .k_stats import KStatistics, k_null_drift, k_statistics, k_table
 from .motivation import MotivationResult, classify_curves, motivation_curves, summarize_classes
 from .roar import remove_top, roar
 from .scores import saliency_scores
@@ -37,7 +37,9 @@ __all__ = [
     "auc_table",
     "box_mask",
     "classify_curves",
+    "gini_index",
     "gradient_distribution",
+    "k_null_drift",
     "k_statistics",
     "k_table",
     "masked_batch",

@@ -74,3 +74,20 @@ def saliency_concentration(scores, top: float = 0.1) -> np.ndarray:
     k = max(1, int(round(top * s.shape[1])))
     total = s.sum(1).clamp_min(torch.finfo(torch.float64).tiny)
     return (s.topk(k, dim=1).values.sum(1) / total).numpy()
+
+
+def gini_index(scores) -> np.ndarray:
+    """Per image, the Gini index of its |saliency| over positions (Hurley & Rickard 2009, the
+    sparsity measure Chalasani et al. 2020 use for attributions; docs/methods.md §4): with the
+    n values sorted ascending ``c_(1) <= ... <= c_(n)``,
+    ``G = 1 - 2 * sum_k (c_(k) / ||c||_1) * (n - k + 1/2) / n``. 0 for a uniform map, ``1 - 1/n``
+    when one position holds all the mass; NaN for an all-zero map."""
+    s = torch.as_tensor(scores).abs().flatten(1).double()
+    n = s.shape[1]
+    c = s.sort(dim=1).values
+    total = c.sum(1)
+    k = torch.arange(1, n + 1, dtype=torch.float64)
+    weights = (n - k + 0.5) / n
+    g = 1 - 2 * (c * weights).sum(1) / total.clamp_min(torch.finfo(torch.float64).tiny)
+    g[total == 0] = float("nan")
+    return g.numpy()

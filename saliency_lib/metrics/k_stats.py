@@ -129,3 +129,47 @@ def k_table(runs: dict, quantiles: Iterable[float] = ()) -> pd.DataFrame:
         st = k_statistics(run, quantiles)
         rows.append({"label": label, **st.as_dict(), "source": st.source})
     return pd.DataFrame(rows).set_index("label")
+
+
+def k_null_drift(
+    model,
+    data,
+    n_top: int = 5,
+    alpha: float = 0.7,
+    mu: float = 10.0,
+    rank: str = "clean",
+    k_update: str = "train",
+    batch_size: int = 512,
+    seed: int = 0,
+) -> dict:
+    """SMOOT's K step under the null: both passes see the *same* unmasked input, so any step is
+    noise (docs/methods.md §3.5). ``k_update="train"`` takes the two passes in train mode, as
+    SMOOT's loss does (different dropout masks); ``"eval"`` takes them dropout-free (the step is
+    then exactly 0). One pass over ``data`` is one epoch of updates: returns ``mean_step``
+    (positions per sample per epoch), ``share_negative``, ``share_zero``, ``share_positive``
+    and ``n``. Dropout draws come from a generator seeded by ``seed`` (global state untouched).
+    """
+    from ..methods.smoot import smoot_k_step
+    from ._common import unpack_data
+
+    x_all, _ = unpack_data(data)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.train(k_update == "train")
+    steps = []
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(seed)
+            for start in range(0, len(x_all), batch_size):
+                x = torch.as_tensor(x_all[start : start + batch_size]).to(device)
+                steps.append(smoot_k_step(model(x), model(x), n_top, alpha, mu, rank).cpu())
+    finally:
+        model.train(was_training)
+    s = torch.cat(steps).double()
+    return {
+        "mean_step": float(s.mean()),
+        "share_negative": float((s < 0).double().mean()),
+        "share_zero": float((s == 0).double().mean()),
+        "share_positive": float((s > 0).double().mean()),
+        "n": int(len(s)),
+    }

@@ -1,7 +1,9 @@
-"""Statistics over seeds (SPEC 4: "mean and a 95 % interval" where seeds > 1).
+"""Statistics over seeds (SPEC 4: "mean and a 95 % interval").
 
 The interval is the Student t interval ``mean +- t_{0.975, n-1} * std / sqrt(n)`` (``std`` with
-ddof = 1); with one seed std and interval are NaN.
+ddof = 1), computed only from ``MIN_SEEDS_FOR_INTERVAL`` (3) seeds or more: with two seeds the t
+quantile is 12.7 and the interval says nothing (tables list the seed values instead). An interval
+is clipped to the metric's possible range when one is given (an accuracy never exceeds 100).
 """
 
 from __future__ import annotations
@@ -19,19 +21,32 @@ def _clean(values) -> np.ndarray:
     return v.reshape(-1)
 
 
-def seed_summary(values, confidence: float = 0.95) -> dict:
+MIN_SEEDS_FOR_INTERVAL = 3
+
+
+def seed_summary(
+    values,
+    confidence: float = 0.95,
+    bounds: tuple[float, float] | None = None,
+    min_seeds: int = MIN_SEEDS_FOR_INTERVAL,
+) -> dict:
     """``mean``, ``std`` (ddof 1), ``n``, ``ci_low``, ``ci_high``, ``half_width`` of ``values``
-    (one number per seed); NaN where undefined (n < 2 for std and interval)."""
+    (one number per seed), and the ``values`` themselves; the interval is NaN with fewer than
+    ``min_seeds`` values and clipped to ``bounds`` (the metric's range) when given."""
     v = _clean(values)
     n = len(v)
     mean = float(v.mean()) if n else float("nan")
-    if n < 2:
-        return {"mean": mean, "std": float("nan"), "n": n, "ci_low": float("nan"),
-                "ci_high": float("nan"), "half_width": float("nan")}  # fmt: skip
-    std = float(v.std(ddof=1))
+    std = float(v.std(ddof=1)) if n >= 2 else float("nan")
+    out = {"mean": mean, "std": std, "n": n, "ci_low": float("nan"), "ci_high": float("nan"),
+           "half_width": float("nan"), "values": [float(x) for x in v]}  # fmt: skip
+    if n < max(2, min_seeds):
+        return out
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * std / np.sqrt(n))
-    return {"mean": mean, "std": std, "n": n, "ci_low": mean - half, "ci_high": mean + half,
-            "half_width": half}  # fmt: skip
+    lo, hi = mean - half, mean + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    out.update(ci_low=lo, ci_high=hi, half_width=half)
+    return out
 
 
 def paired_comparison(a, b, confidence: float = 0.95) -> dict:
@@ -41,7 +56,7 @@ def paired_comparison(a, b, confidence: float = 0.95) -> dict:
     x, y = _clean(a), _clean(b)
     if x.shape != y.shape:
         raise ValueError(f"paired values need equal length, got {len(x)} and {len(y)}")
-    d = seed_summary(x - y, confidence)
+    d = seed_summary(x - y, confidence, min_seeds=2)
     p = float("nan")
     if len(x) >= 2:
         with warnings.catch_warnings():

@@ -72,7 +72,6 @@ __all__ += ["first_images", "gradient_summary", "saliency_maps"]
 
 from .hlgm import (  # noqa: E402
     HLGM_METHODS,
-    beats_claim,
     box_area_share,
     claim_line,
     dataset_images,
@@ -92,7 +91,6 @@ from .hlgm import (  # noqa: E402
 
 __all__ += [
     "HLGM_METHODS",
-    "beats_claim",
     "box_area_share",
     "claim_line",
     "dataset_images",
@@ -108,4 +106,22 @@ __all__ += [
     "sib_by_run",
     "sib_per_seed",
     "top_share_in_mask",
+]
+
+from .smoot import (  # noqa: E402
+    k_null_table,
+    k_spread_precondition,
+    smoot_table_claims,
+    sparsity_claims,
+    sparsity_per_seed,
+    trained_precondition,
+)
+
+__all__ += [
+    "k_null_table",
+    "k_spread_precondition",
+    "smoot_table_claims",
+    "sparsity_claims",
+    "sparsity_per_seed",
+    "trained_precondition",
 ]

@@ -140,32 +140,53 @@ def per_seed_table(runs: Mapping[tuple[str, int], Run], extra: Mapping | None = 
     return pd.DataFrame(rows)
 
 
+# The possible range of each per-seed value the tables summarise: intervals are clipped to it.
+VALUE_RANGES = {
+    "accuracy": (0.0, 100.0),
+    "best_accuracy": (0.0, 100.0),
+    "auc": (0.0, 100.0),
+    "k_min": (0.0, float("inf")),
+    "k_median": (0.0, float("inf")),
+    "k_max": (0.0, float("inf")),
+}
+INTEGER_VALUES = ("k_min", "k_median", "k_max")  # K counts positions: shown as integers
+
+
 def summary_table(per_seed: pd.DataFrame, values: Iterable[str], by: str = "method"):
-    """Mean, 95 % t-interval and n over seeds of each column in ``values``, one row per group:
-    columns ``<value>_mean``, ``<value>_ci_low``, ``<value>_ci_high``, ``n_seeds``."""
+    """Mean, 95 % t-interval (3+ seeds, clipped to :data:`VALUE_RANGES`) and n over seeds of
+    each column in ``values``, one row per group: columns ``<value>_mean``, ``<value>_ci_low``,
+    ``<value>_ci_high``, ``<value>_values`` (the seeds' values), ``n_seeds``."""
     from ..metrics import seed_summary
 
     rows = []
     for key, g in per_seed.groupby(by, sort=False):
         row = {by: key, "n_seeds": len(g)}
         for v in values:
-            s = seed_summary(g[v])
+            s = seed_summary(g[v], bounds=VALUE_RANGES.get(v))
             row.update({f"{v}_mean": s["mean"], f"{v}_ci_low": s["ci_low"],
-                        f"{v}_ci_high": s["ci_high"]})  # fmt: skip
+                        f"{v}_ci_high": s["ci_high"], f"{v}_values": s["values"]})  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def format_mean_ci(table: pd.DataFrame, values: Iterable[str], digits: int = 2) -> pd.DataFrame:
-    """``"mean [low, high]"`` strings for display (just the mean when there is one seed)."""
+    """``"mean [low, high]"`` strings for display; with fewer than 3 seeds (no interval) the
+    mean and the seeds' values, ``"mean (seeds: a, b)"``; K statistics as integers."""
     out = table[[c for c in table.columns if not any(c.startswith(f"{v}_") for v in values)]]
     out = out.copy()
     for v in values:
+        d = 0 if v in INTEGER_VALUES else digits
         mean, lo, hi = table[f"{v}_mean"], table[f"{v}_ci_low"], table[f"{v}_ci_high"]
-        out[v] = [
-            f"{m:.{digits}f}" if pd.isna(a) else f"{m:.{digits}f} [{a:.{digits}f}, {b:.{digits}f}]"
-            for m, a, b in zip(mean, lo, hi, strict=True)
-        ]
+        seeds = table.get(f"{v}_values", pd.Series([[]] * len(table), index=table.index))
+        cells = []
+        for m, a, b, vals in zip(mean, lo, hi, seeds, strict=True):
+            if not pd.isna(a):
+                cells.append(f"{m:.{d}f} [{a:.{d}f}, {b:.{d}f}]")
+            elif isinstance(vals, list) and len(vals) > 1:
+                cells.append(f"{m:.{d}f} (seeds: {', '.join(f'{x:.{d}f}' for x in vals)})")
+            else:
+                cells.append(f"{m:.{d}f}")
+        out[v] = cells
     return out
 
 

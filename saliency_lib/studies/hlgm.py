@@ -4,7 +4,8 @@
   (or that it never did, in which case HLGM equals its traditional continuation, ``baseline``).
 * :func:`hlgm_accuracy_table`, :func:`hlgm_accuracy_claims`: Table II, best-epoch and final
   test accuracy of ``baseline`` / ``sgt`` / ``hlgm`` beside the paper's number, and "HLGM beats
-  the baseline / SGT" judged on those numbers (:func:`beats_claim`).
+  the baseline / SGT" decided by :mod:`saliency_lib.claims` (paired by seed, phase-2 episodes as
+  the precondition).
 * :func:`object_share`, :func:`object_share_table`, :func:`object_share_claims`: the share of
   each model's top-|gradient| positions that lie on the object's pixels (a number for HLGM
   Fig. 6's "higher gradients on the main object", on data whose background is known, e.g.
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..metrics import DEFAULT_FRACTIONS, paired_comparison, saliency_scores, sib
+from ..metrics import DEFAULT_FRACTIONS, saliency_scores, sib
 from ..metrics._common import positions_for_fraction
 from .common import HLGM_BASELINE, format_mean_ci, paper_numbers, summary_table
 
@@ -43,14 +44,21 @@ def _ordered(labels: Iterable[str], order: Iterable[str] = HLGM_METHODS) -> list
 def hlgm_plateau_info(run) -> dict:
     """Where phase 1 of an HLGM run ended: ``plateau_epoch`` (last traditional epoch, or None),
     ``reached``, ``epochs`` (run length), ``phase2_epochs`` and the epochs per phase."""
+    from ..methods import get_method
+
     phases = [h.get("phase", "traditional") for h in run.history]
     p = run.plateau_epoch
     n = len(run.history)
+    config = getattr(run, "config", None)
+    episode = get_method("hlgm", **(config.method_params if config else {})).cfg.episode_size
+    phase2 = 0 if p is None else n - p
     return {
         "plateau_epoch": p,
         "reached": p is not None,
         "epochs": n,
-        "phase2_epochs": 0 if p is None else n - p,
+        "phase2_epochs": phase2,
+        "episode_size": episode,
+        "phase2_episodes": phase2 / episode,
         "phase_epochs": {ph: phases.count(ph) for ph in dict.fromkeys(phases)},
     }
 
@@ -97,66 +105,43 @@ def hlgm_accuracy_table(
     return pd.DataFrame(rows)
 
 
-def beats_claim(
-    per_seed: pd.DataFrame,
-    value: str,
-    winner: str,
-    loser: str,
-    claim_id: str,
-    claim: str,
-    by: str = "method",
-    note: str = "",
-) -> dict:
-    """``{"id", "claim", "holds", "detail"}``: does ``winner`` have the higher mean ``value``
-    than ``loser`` (strictly)? The detail gives both means, the difference, the seeds where the
-    winner is higher and, with 2+ seeds, the paired 95 % interval of the difference.
-    ``holds`` is None when either method was not run."""
-    a = per_seed[per_seed[by] == winner].set_index("seed")[value]
-    b = per_seed[per_seed[by] == loser].set_index("seed")[value]
-    seeds = a.index.intersection(b.index)
-    if len(seeds) == 0:
-        return {"id": claim_id, "claim": claim, "holds": None,
-                "detail": f"not run ({winner} or {loser} missing)"}  # fmt: skip
-    a, b = a.loc[seeds].astype(float), b.loc[seeds].astype(float)
-    cmp = paired_comparison(a.values, b.values)
-    wins = int((a.values > b.values).sum())
-    detail = (f"{winner} {a.mean():.2f} vs {loser} {b.mean():.2f} ({cmp['mean_diff']:+.2f}), "
-              f"{winner} higher in {wins}/{len(seeds)} seed(s)")  # fmt: skip
-    if len(seeds) >= 2:
-        detail += f"; paired 95 % interval [{cmp['ci_low']:+.2f}, {cmp['ci_high']:+.2f}]"
-    if note:
-        detail += f"; {note}"
-    return {"id": claim_id, "claim": claim, "holds": bool(a.mean() > b.mean()), "detail": detail}
+MIN_PHASE2_EPISODES = 4  # below this, HLGM's schedule has barely acted: claims not testable
+
+
+def phase2_precondition(plateaus: Mapping[int, dict] | None):
+    """The precondition of every HLGM claim: the fewest phase-2 episodes over the HLGM seeds
+    (from :func:`hlgm_plateau_info` per seed) is at least :data:`MIN_PHASE2_EPISODES`."""
+    from ..claims import Precondition
+
+    if not plateaus:
+        return []
+    episodes = min(p["phase2_episodes"] for p in plateaus.values())
+    return [Precondition("fewest HLGM phase-2 episodes over the seeds", episodes,
+                         minimum=MIN_PHASE2_EPISODES)]  # fmt: skip
 
 
 def hlgm_accuracy_claims(
     per_seed: pd.DataFrame, setting: str, plateaus: Mapping[int, dict] | None = None
 ) -> list[dict]:
-    """HLGM Table II's claims for one setting: HLGM's best-epoch and final test accuracy are
-    higher than the baseline's (traditional continuation) and than SGT's. ``plateaus``
-    (seed -> :func:`hlgm_plateau_info`) adds a note when an HLGM run never reached phase 2."""
-    note = ""
-    if plateaus:
-        stuck = sorted(s for s, p in plateaus.items() if p["phase2_epochs"] == 0)
-        if stuck:
-            note = (f"HLGM run(s) of seed(s) {stuck} never reached phase 2, so they equal the "
-                    "baseline")  # fmt: skip
-    claims = []
-    for loser, name in ((HLGM_BASELINE, "the baseline (traditional continuation)"), ("sgt", "SGT")):
-        for value, kind in ACCURACY_VALUES.items():
-            claims.append(beats_claim(
-                per_seed, value, "hlgm", loser,
-                claim_id=f"hlgm_beats_{loser}_{kind}_{setting}",
-                claim=f"{setting}: HLGM's {kind} test accuracy is higher than {name}'s",
-                note=note,
-            ))  # fmt: skip
-    return claims
+    """HLGM Table II's claims for one setting: HLGM's best-epoch test accuracy is higher than
+    the baseline's (traditional continuation) and than SGT's, paired by seed
+    (:func:`saliency_lib.claims.evaluate`). ``plateaus`` (seed -> :func:`hlgm_plateau_info`)
+    gives the precondition: every seed ran at least 4 phase-2 episodes."""
+    from .. import claims
+
+    pre = phase2_precondition(plateaus)
+    out = []
+    for other in (HLGM_BASELINE, "sgt"):
+        a, b = claims.paired(per_seed, "best_accuracy", "hlgm", other)
+        out.append(claims.evaluate(f"hlgm_accuracy_above_{other}", a, b, setting, pre))
+    return out
 
 
 def claim_line(claim: Mapping) -> str:
-    """``"[holds] <claim>: <detail>"`` (``does not hold`` / ``not run``) for printing."""
-    verdict = {True: "holds", False: "does not hold"}.get(claim.get("holds"), "not run")
-    return f"[{verdict}] {claim.get('claim', '')}: {claim.get('detail', '')}"
+    """One printable line per claim record (:func:`saliency_lib.claims.record_line`)."""
+    from ..claims import record_line
+
+    return record_line(claim)
 
 
 # --------------------------------------------------------------------------- Fig. 6, a number
@@ -205,30 +190,27 @@ def object_share_table(shares: pd.DataFrame, methods: Iterable[str] = HLGM_METHO
                                                   "median share", "images"]]  # fmt: skip
 
 
-def _margin(means: pd.Series, best: str) -> str:
-    """``"; margin over <next best>: +0.0123"`` (``best`` minus the highest other value)."""
-    others = means.drop(best)
-    return f"; {best} - {others.idxmax()} = {means[best] - others.max():+.4f}"
+def object_share_claims(
+    shares: pd.DataFrame,
+    setting: str,
+    best: str = "hlgm",
+    plateaus: Mapping[int, dict] | None = None,
+) -> list[dict]:
+    """HLGM Fig. 6's claim as a number, per top fraction: ``best``'s mean share of top
+    positions on the object is higher than each other model's, paired by seed. ``shares`` is
+    :func:`object_share` output with a ``seed`` column (one mean per model and seed)."""
+    from .. import claims
 
-
-def object_share_claims(table: pd.DataFrame, setting: str, best: str = "hlgm") -> list[dict]:
-    """HLGM Fig. 6's claim as a number, per top fraction of an :func:`object_share_table`:
-    ``best`` has the highest mean share of its top positions on the object (strictly)."""
-    claims = []
-    for top, g in table.groupby("top (%)", sort=False):
-        means = g.set_index("method")["mean share"]
-        others = means.drop(best, errors="ignore")
-        cid = f"hlgm_gradients_on_object_top{top:g}_{setting}"
-        text = (f"{setting}: HLGM's top {top:g} % |gradient| positions lie on the object more "
-                "often than the other models' (Fig. 6)")  # fmt: skip
-        if best not in means or others.empty:
-            claims.append({"id": cid, "claim": text, "holds": None, "detail": "not run"})
-            continue
-        detail = ", ".join(f"{m} {v:.3f}" for m, v in means.items())
-        detail += f" (mean share over {int(g['images'].max())} images)" + _margin(means, best)
-        claims.append({"id": cid, "claim": text, "holds": bool(means[best] > others.max()),
-                       "detail": detail})  # fmt: skip
-    return claims
+    pre = phase2_precondition(plateaus)
+    per_seed = shares.groupby(["method", "seed", "fraction"], sort=False)["share"].mean()
+    per_seed = per_seed.reset_index()
+    out = []
+    for frac, g in per_seed.groupby("fraction", sort=False):
+        for other in [m for m in _ordered(g["method"]) if m != best]:
+            a, b = claims.paired(g, "share", best, other)
+            out.append(claims.evaluate(f"hlgm_object_share_above_{other}", a, b,
+                                       f"{setting}, top {100 * frac:g} %", pre))  # fmt: skip
+    return out
 
 
 # --------------------------------------------------------------------------- SIB, Table III
@@ -344,35 +326,21 @@ def hlgm_sib_table(
 
 
 def hlgm_sib_claims(
-    per_seed: pd.DataFrame, setting: str, best: str = "hlgm", stat: str = "median"
+    per_seed: pd.DataFrame,
+    setting: str,
+    best: str = "hlgm",
+    stat: str = "median",
+    plateaus: Mapping[int, dict] | None = None,
 ) -> list[dict]:
-    """HLGM Table III's claim for each SIB(x): ``best`` has the highest ``stat`` of SIB (mean
-    over seeds), strictly above every other method (a tie does not hold), plus one claim for all
-    fractions together."""
-    claims = []
+    """HLGM Table III's claim for each SIB(x): ``best``'s ``stat`` of SIB is higher than each
+    other model's, paired by seed (:func:`sib_per_seed` rows)."""
+    from .. import claims
+
+    pre = phase2_precondition(plateaus)
+    out = []
     for frac, g in per_seed.groupby("fraction", sort=False):
-        means = g.groupby("method", sort=False)[stat].mean()
-        others = means.drop(best, errors="ignore")
-        tag = frac.replace("SIB(", "").replace(")", "")
-        cid = f"hlgm_highest_{stat}_sib{tag}_{setting}"
-        text = f"{setting}: HLGM has the highest {stat} {frac}"
-        if best not in means or others.empty:
-            claims.append({"id": cid, "claim": text, "holds": None, "detail": "not run"})
-            continue
-        detail = ", ".join(f"{m} {v:.3f}" for m, v in means.items())
-        detail += f" ({int(g['seed'].nunique())} seed(s), {int(g['images'].max())} images)"
-        if (others == means[best]).any():
-            detail += f"; tie with {', '.join(others.index[others == means[best]])}"
-        else:
-            detail += _margin(means, best)
-        claims.append({"id": cid, "claim": text, "holds": bool(means[best] > others.max()),
-                       "detail": detail})  # fmt: skip
-    if claims:
-        held = [c["holds"] for c in claims]
-        claims.append({
-            "id": f"hlgm_highest_{stat}_sib_all_{setting}",
-            "claim": f"{setting}: HLGM has the highest {stat} SIB at every fraction (Table III)",
-            "holds": None if None in held else all(held),
-            "detail": f"{sum(bool(h) for h in held)} of {len(held)} fractions",
-        })  # fmt: skip
-    return claims
+        for other in [m for m in _ordered(g["method"]) if m != best]:
+            a, b = claims.paired(g, stat, best, other)
+            rec = claims.evaluate(f"hlgm_sib_above_{other}", a, b, f"{setting}, {frac}", pre)
+            out.append(rec)
+    return out

@@ -301,87 +301,89 @@ def auc_gain_over(
     return out.reset_index(drop=True)
 
 
-def _not_run(claim_id: str, better: str, reference: str) -> dict:
-    return {
-        "id": claim_id,
-        "claim": f"the {better} model's accuracy drops faster than the {reference} model's",
-        "holds": None,
-        "detail": f"needs both training methods {better!r} and {reference!r} in `methods`",
-    }
+def _paired_auc(per_seed: pd.DataFrame, rows: str, key: str, a: str, b: str):
+    from ..claims import paired
 
-
-def _seed_detail(per_seed: pd.DataFrame | None, rows: str, key: str) -> str:
-    if per_seed is None or per_seed["seed"].nunique() < 2:
-        return ""
-    sub = per_seed[per_seed[rows] == key]
-    parts = [f"{m}: " + ", ".join(f"{a:.2f}" for a in g["auc"]) for m, g in sub.groupby("method")]
-    return "; per seed " + "; ".join(parts)
+    return paired(per_seed[per_seed[rows] == key], "auc", a, b)
 
 
 def sgt_fig3_claims(
     matrix: pd.DataFrame,
     dataset: str,
-    per_seed: pd.DataFrame | None = None,
+    per_seed: pd.DataFrame,
     better: str = "sgt",
     reference: str = "traditional",
-    random_tolerance: float = 3.0,
-    gains: pd.DataFrame | None = None,
+    preconditions=(),
 ) -> list[dict]:
-    """SGT Fig. 3's claims on an :func:`auc_matrix` over ``saliency``: for every gradient-based
-    saliency method the ``better`` model's accuracy drops faster (lower mean AUC) than the
-    ``reference`` model's; for ``random`` the two curves are the same (|AUC difference| at most
-    ``random_tolerance`` AUC points, the noise level of a few hundred test images).
+    """SGT Fig. 3's claims from the per-seed AUCs of :func:`auc_matrix`, decided by
+    :mod:`saliency_lib.claims` (paired by seed): for every gradient-based saliency method the
+    ``better`` model's accuracy drops faster (lower AUC) than the ``reference`` model's; with a
+    random ranking the two AUCs are equivalent (margin in the claim); and, our check, the
+    ``better`` model's advantage remains after subtracting each model's random AUC."""
+    from .. import claims
 
-    With ``gains`` (:func:`auc_gain_over`) one more check, ours, not the paper's: the ``better``
-    model's advantage remains after subtracting each model's random baseline."""
     if better not in matrix.columns or reference not in matrix.columns:
-        return [_not_run(f"sgt_fig3_{dataset}_all_gradient_methods", better, reference)]
-    claims = []
-    for _, row in matrix.iterrows():
-        sal = row["saliency"]
-        a, b = row[better], row[reference]
-        detail = (f"mean AUC {better} {a:.2f} vs {reference} {b:.2f} "
-                  f"(difference {a - b:+.2f}, {int(row['n_seeds'])} seed(s))"
-                  + _seed_detail(per_seed, "saliency", sal))  # fmt: skip
+        return [claims.not_run("sgt_fig3_faster_drop", dataset,
+                               f"needs training methods {better!r} and {reference!r}")]  # fmt: skip
+    out = []
+    saliencies = list(dict.fromkeys(per_seed["saliency"]))
+    for sal in saliencies:
+        a, b = _paired_auc(per_seed, "saliency", sal, better, reference)
         if sal == "random":
-            claims.append({
-                "id": f"sgt_fig3_{dataset}_random_same",
-                "claim": f"{dataset}: with a random ranking the {better} and {reference} curves "
-                         f"are the same (|AUC difference| <= {random_tolerance:g})",
-                "holds": bool(abs(a - b) <= random_tolerance),
-                "detail": detail,
-            })  # fmt: skip
+            out.append(claims.evaluate("sgt_fig3_random_same", a, b, f"{dataset}, random"))
         else:
-            claims.append({
-                "id": f"sgt_fig3_{dataset}_{sal}_auc",
-                "claim": f"{dataset}, {sal}: removing the top-ranked features lowers the "
-                         f"accuracy of the {better} model faster than of the {reference} model "
-                         f"(lower AUC)",
-                "holds": bool(a < b),
-                "detail": detail,
-            })  # fmt: skip
-    grad_claims = [c for c in claims if not c["id"].endswith("_random_same")]
-    if grad_claims:
-        claims.append({
-            "id": f"sgt_fig3_{dataset}_all_gradient_methods",
-            "claim": f"{dataset}: {better} has the lower AUC for every gradient-based saliency "
-                     "method (the paper: 'regardless of the saliency method used')",
-            "holds": all(c["holds"] for c in grad_claims),
-            "detail": f"{sum(c['holds'] for c in grad_claims)} of {len(grad_claims)} methods",
-        })  # fmt: skip
-    if gains is not None and len(gains):
-        higher = gains[better] > gains[reference]
-        claims.append({
-            "id": f"sgt_fig3_{dataset}_beyond_random",
-            "claim": f"{dataset} (our check, not in the paper): {better}'s advantage remains "
-                     "after subtracting each model's random baseline, AUC(random) - AUC(method) "
-                     f"larger for {better} for every gradient-based method",
-            "holds": bool(higher.all()),
-            "detail": "; ".join(f"{s_}: {g_b:.2f} vs {g_r:.2f}" for s_, g_b, g_r in zip(
-                gains["saliency"], gains[better], gains[reference], strict=True))
-                + f" ({better} vs {reference})",
-        })  # fmt: skip
-    return claims
+            out.append(claims.evaluate("sgt_fig3_faster_drop", a, b, f"{dataset}, {sal}",
+                                       preconditions))  # fmt: skip
+    if "random" in saliencies:
+        ra, rb = _paired_auc(per_seed, "saliency", "random", better, reference)
+        for sal in [s_ for s_ in saliencies if s_ != "random"]:
+            a, b = _paired_auc(per_seed, "saliency", sal, better, reference)
+            if len(a) != len(ra):
+                continue
+            gain_a = [r - x for r, x in zip(ra, a, strict=True)]
+            gain_b = [r - x for r, x in zip(rb, b, strict=True)]
+            out.append(claims.evaluate("sgt_fig3_beyond_random", gain_a, gain_b,
+                                       f"{dataset}, {sal}", preconditions))  # fmt: skip
+    return out
+
+
+def sgt_fig4_claims(
+    curves: pd.DataFrame,
+    matrix: pd.DataFrame,
+    dataset: str,
+    per_seed: pd.DataFrame,
+    better: str = "sgt",
+    reference: str = "traditional",
+    similar_tolerance: float = 5.0,
+    preconditions=(),
+) -> list[dict]:
+    """SGT Fig. 4's claims, decided by :mod:`saliency_lib.claims`. The paper's (traditional
+    model only): neither the OOD (``mean``) nor the ``roar`` curve is similar to the IID
+    (``background``) curve: per seed, the mean |accuracy gap| (:func:`curve_gap`) exceeds
+    ``similar_tolerance`` points. Ours (Fig. 4 shows one model): under every replacement the
+    ``better`` model's curve drops faster (lower AUC) than the ``reference`` model's."""
+    from .. import claims
+
+    if better not in matrix.columns or reference not in matrix.columns:
+        return [claims.not_run("sgt_fig4_faster_drop", dataset,
+                               f"needs training methods {better!r} and {reference!r}")]  # fmt: skip
+    out = []
+    seeds = sorted(set(curves["seed"]))
+    for other in ("mean", ROAR):
+        if other not in set(curves["replacement"]):
+            continue
+        gaps = [curve_gap(curves, {"method": reference, "replacement": "background", "seed": s},
+                          {"method": reference, "replacement": other, "seed": s})
+                for s in seeds]  # fmt: skip
+        out.append(claims.evaluate(
+            "sgt_fig4_replacement_differs", gaps, [similar_tolerance] * len(gaps),
+            f"{dataset}, {other} vs background (tolerance {similar_tolerance:g} pts)",
+        ))  # fmt: skip
+    for rep in dict.fromkeys(per_seed["replacement"]):
+        a, b = _paired_auc(per_seed, "replacement", rep, better, reference)
+        out.append(claims.evaluate("sgt_fig4_faster_drop", a, b, f"{dataset}, {rep}",
+                                   preconditions))  # fmt: skip
+    return out
 
 
 def curve_gap(curves: pd.DataFrame, a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
@@ -402,49 +404,3 @@ def curve_gap(curves: pd.DataFrame, a: Mapping[str, Any], b: Mapping[str, Any]) 
     if len(shared) == 0:
         raise ValueError("the two curves share no level")
     return float(np.mean(np.abs(ca.loc[shared].values - cb.loc[shared].values)))
-
-
-def sgt_fig4_claims(
-    curves: pd.DataFrame,
-    matrix: pd.DataFrame,
-    dataset: str,
-    per_seed: pd.DataFrame | None = None,
-    better: str = "sgt",
-    reference: str = "traditional",
-    similar_tolerance: float = 5.0,
-) -> list[dict]:
-    """SGT Fig. 4's claims. The paper's (traditional model only): neither the OOD (``mean``)
-    nor the ``roar`` curve is similar to the IID (``background``) curve; "similar" means a mean
-    |accuracy gap| over the shared levels of at most ``similar_tolerance`` points
-    (:func:`curve_gap`). The comparison of training methods (not in the paper's Fig. 4, which
-    shows the traditional model only): under every replacement the ``better`` model's curve
-    drops faster (lower AUC) than the ``reference`` model's."""
-    if better not in matrix.columns or reference not in matrix.columns:
-        return [_not_run(f"sgt_fig4_{dataset}_auc", better, reference)]
-    claims = []
-    base = {"method": reference, "replacement": "background"}
-    for other in ("mean", ROAR):
-        if other not in set(curves["replacement"]):
-            continue
-        gap = curve_gap(curves, base, {"method": reference, "replacement": other})
-        claims.append({
-            "id": f"sgt_fig4_{dataset}_{other}_differs_from_background",
-            "claim": f"{dataset}, {reference} model: the {other} replacement curve differs from "
-                     f"the background (IID) curve (mean |gap| > {similar_tolerance:g} points)",
-            "holds": bool(gap > similar_tolerance),
-            "detail": f"mean |accuracy gap| over shared levels {gap:.2f} points",
-        })  # fmt: skip
-    for _, row in matrix.iterrows():
-        rep = row["replacement"]
-        a, b = row[better], row[reference]
-        claims.append({
-            "id": f"sgt_fig4_{dataset}_{rep}_auc",
-            "claim": f"{dataset}, {rep} replacement: the {better} model's accuracy drops faster "
-                     f"than the {reference} model's (lower AUC; a comparison the paper's "
-                     "Fig. 4 does not make)",
-            "holds": bool(a < b),
-            "detail": f"mean AUC {better} {a:.2f} vs {reference} {b:.2f} (difference "
-                      f"{a - b:+.2f}, {int(row['n_seeds'])} seed(s))"
-                      + _seed_detail(per_seed, "replacement", rep),
-        })  # fmt: skip
-    return claims
