@@ -1,5 +1,5 @@
 """The reproduction report: ``outputs/<profile>/REPORT.md`` puts each notebook's tables (ours
-beside the paper's, SPEC 5) and every claim's verdict (holds / does not hold / not run) on one
+beside the paper's, docs/methods.md §5) and each claim's verdict (holds/does not hold/not run) on a
 page. It only reads what the notebooks wrote (``metrics.json``, ``table*.md``, figures): no
 number in it is computed here."""
 
@@ -152,7 +152,7 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
         f"# Reproduction report: `{profile}` profile",
         "",
         f"Generated {now} from the notebooks' outputs under `outputs/{profile}/`. Every number "
-        "below was computed by the notebooks; the papers' numbers (SPEC section 5) sit beside "
+        "below was computed by the notebooks; the papers' numbers (docs/methods.md §5) sit beside "
         "ours. Settings differ from the papers' unless the profile is `paper`: read each "
         "section's settings line before comparing.",
         "",

@@ -56,7 +56,7 @@ build(
 Reproduces HLGM (Karkehabadi et al.) **Figs. 2-5** (train and test accuracy per epoch of an
 HLGM run, with its phases shaded) and **Table II** (test accuracy of Baseline / SGT / HLGM).
 
-* **HLGM** (Algorithm 2, SPEC 3.6): traditional training until the monitored quantity has not
+* **HLGM** (Algorithm 2, docs/methods.md §3.6): traditional training until the monitored quantity has not
   improved for `patience` epochs (phase 1, the "plateau"), then episodes of `episode_size`
   epochs: *regularize* epochs mask the **top** k_t of the pixel positions by input gradient
   (k_t = 20 %, 2 points less after every regularize epoch), *denoise* epochs mask the **bottom**
@@ -154,7 +154,7 @@ their final (last-epoch) weights.
 
 **How to read the grid.** First row: the test images (a seeded random choice; title = true
 class). Then one row per model: |gradient| of the true class's log-probability with respect to
-the input (SPEC 4), each map scaled to its own maximum (brighter = more salient).
+the input (docs/methods.md §4), each map scaled to its own maximum (brighter = more salient).
 
 **The paper's claim** (Fig. 6 caption): HLGM has higher gradients on the main object than the
 regular and SGT models. On data with a known background (Fashion-MNIST: raw 0) this is checked
@@ -260,13 +260,13 @@ Reproduces HLGM **Table III** (median SIB(x) for x = 0.5, 1, 2, 5, 10 %), the bo
 SIB(1) and SIB(5) (here **Fig. 7**; the paper's Fig. 8, left) and the scatter of 120 random test
 images sorted by the baseline's SIB (here **Fig. 8**; the paper's Fig. 8, right).
 
-**SIB(x)** (SPEC 4): for an image with a box, the share of its top x % positions by |gradient|
+**SIB(x)** (docs/methods.md §4.3): for an image with a box, the share of its top x % positions by |gradient|
 (true class, channel mean, stable sort) that lie inside the object's box. 1 = all of the
 model's strongest gradients are on the object; a map with its top positions spread at random
 gets the box's share of the image (`box share` below).
 
 **Data and models.** The paper: Oxford-IIIT Pet (head boxes), ImageNet-pretrained ResNet-18
-(paper profile). Offline (cpu profile): the cluttered localisation set (SPEC 2), one
+(paper profile). Offline (cpu profile): the cluttered localisation set (docs/methods.md §2.3), one
 Fashion-MNIST item at a random place on a larger canvas with distractor patches cropped from
 other items, all outside the item's tight box; a model that looks at the item rather than at
 the clutter scores higher. Three models per seed, the methods of `hlgm_fig2_5_tab2_accuracy`

@@ -43,7 +43,7 @@ removed. Saliency methods: Gradient (`grad`), Integrated Gradients (`ig`), DeepL
 GradientSHAP (captum) and a `random` ranking as the baseline.
 
 * For every test image the pixels are ranked once by |attribution| at the true label (channel
-  mean, stable sort; SPEC 4); for x = 0, 10, ..., 100 % the top x % are set to the **MNIST
+  mean, stable sort; docs/methods.md §4.1); for x = 0, 10, ..., 100 % the top x % are set to the **MNIST
   background** (raw 0, the known uninformative value) and the accuracy is measured.
 * **AUC** = area under accuracy (%) over the removed fraction (0-100). A steeper drop (lower
   AUC) means the saliency method found the pixels the model needs: *lower = better*.
@@ -168,7 +168,7 @@ build(
 # SGT Fig. 4: feature replacement strategies (background, mean, ROAR)
 
 Reproduces SGT (Ismail et al. 2021) **Fig. 4**: the gradient-ranked accuracy-drop curve of an
-MNIST model with three ways of replacing the removed pixels (SPEC 4 "Feature replacement"):
+MNIST model with three ways of replacing the removed pixels (docs/methods.md §4.2):
 
 * **background** (IID): the MNIST background (raw 0), the known uninformative value; the paper's
   ground truth on this dataset;

@@ -15,9 +15,9 @@ build(
 Reproduces SMOOT (Karkehabadi et al.) **Table II** (MNIST), **Table III** (Fashion-MNIST) and
 **Fig. 3** (model accuracy drop when the most salient pixels are removed).
 
-* Each training method is run for `seeds` seeds on each dataset (SPEC 3.3-3.5).
+* Each training method is run for `seeds` seeds on each dataset (docs/methods.md §3.3-3.5).
 * **Accuracy** is the final test accuracy on the full test split.
-* **AUC** is the area under the accuracy-drop curve (SPEC 4): the top x % of pixels by |gradient|
+* **AUC** is the area under the accuracy-drop curve (docs/methods.md §4.1): the top x % of pixels by |gradient|
   are set to the background (raw 0) for x = 0, 10, ..., 100 and the accuracy (%) is integrated
   over the removed fraction. **Lower AUC = the saliency map found the pixels the model needs.**
 * **K** is the number of masked pixels (min / median / max over the training set at the end of
@@ -144,7 +144,7 @@ build(
 
 Reproduces the motivation study of SMOOT (Fig. 1, Section III): for a traditionally trained
 2-layer CNN and each test image, the true-class probability while the top x % pixels by |gradient|
-are masked (x = 0, 5, ..., 100; masked pixels set to the background, SPEC 4).
+are masked (x = 0, 5, ..., 100; masked pixels set to the background, docs/methods.md §4.5).
 
 * **Class I** images: the probability never rises by more than `epsilon` above its value at x = 0.
 * **Class II** images: it does, i.e. some "important" pixels were hurting the prediction. The paper

@@ -1,4 +1,4 @@
-"""Statistics over seeds (SPEC 4: "mean and a 95 % interval" where seeds > 1).
+"""Statistics over seeds (docs/methods.md §4.7: mean and a 95 % interval where seeds > 1).
 
 The interval is the Student t interval ``mean +- t_{0.975, n-1} * std / sqrt(n)`` (``std`` with
 ddof = 1); with one seed std and interval are NaN.
