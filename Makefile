@@ -5,7 +5,7 @@ VPY     := $(VENV)/bin/python
 PROFILE ?= cpu
 STAMP   := $(VENV)/.installed
 
-.PHONY: reproduce test unit lint format venv clean-venv nbval-refresh
+.PHONY: reproduce test unit lint format venv clean-venv nbval-refresh notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: $(STAMP)
 # Re-run the smoke profile and store the executed notebooks in tests/nbval/ (checked by nbval).
 nbval-refresh: $(STAMP)
 	$(VPY) -m saliency_lib refresh-nbval
+
+# notebooks/<name>.py (jupytext percent format) is the source of notebooks/<name>.ipynb: write the
+# newer of each pair into the other (tests/test_notebook_sources.py fails while a pair differs).
+notebooks: $(STAMP)
+	$(VPY) -m jupytext --sync notebooks/*.py
 
 unit: $(STAMP)
 	$(VPY) -m pytest -q -m "not slow" --ignore=tests/test_notebooks.py

@@ -21,7 +21,7 @@ NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size")
 
 @dataclass
 class RunConfig:
-    """Everything one training run depends on (SPEC 3; DESIGN "the one flow")."""
+    """Everything one training run depends on (docs/methods.md §3; docs/architecture.md)."""
 
     method: str = "traditional"  # traditional | sgt | smoot | hlgm
     method_params: dict[str, Any] = field(default_factory=dict)  # see saliency_lib.methods

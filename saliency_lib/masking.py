@@ -1,4 +1,4 @@
-"""The masking function M of SGT/SMOOT/HLGM (SPEC 3.2) and its fill strategies.
+"""The masking function M of SGT/SMOOT/HLGM (docs/methods.md §3.2) and its fill strategies.
 
 Masking works on pixel positions: ``scores`` has one value per position (B, H, W); masking a
 position sets all of its channels. Ties are broken deterministically by a stable sort, so equal
@@ -19,7 +19,7 @@ def select_positions(
     """Boolean (B, H, W) mask of the ``k`` lowest (``"bottom"``) or highest (``"top"``) scores.
 
     ``k`` is an int or a per-sample integer tensor (B,), clipped to [0, H*W]. A stable sort breaks
-    ties by pixel order (SGT: ``topk(largest=False)``; SPEC 3.2 and SPEC 4 "stable sort").
+    ties by pixel order (SGT: ``topk(largest=False)``; docs/methods.md §3.2 and §4).
     """
     if which not in ("bottom", "top"):
         raise ValueError(f"which must be 'bottom' or 'top', got {which!r}")
@@ -49,7 +49,7 @@ def mask(
     generator: torch.Generator | None = None,
     noise_std: float = 0.01,
 ) -> torch.Tensor:
-    """SPEC 3.2 ``M(x, s, k, which, fill)``: replace the selected positions, return a detached copy.
+    """``M(x, s, k, which, fill)`` (docs/methods.md §3.2): mask the positions; a detached copy.
 
     Fills (all in normalised space):
       * ``uniform``: fresh draw per masked element from U(min, max) of that sample's channel (SGT).
@@ -99,7 +99,7 @@ def noisy_linear_impute(
     noise_std: float = 0.01,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """ROAD noisy linear imputation (Rong et al. 2022; SPEC 3.2).
+    """ROAD noisy linear imputation (Rong et al. 2022; docs/methods.md §3.2).
 
     Every removed pixel equals the weighted mean of its in-image neighbours (weights 1/6 direct,
     1/12 diagonal, renormalised over the neighbours that exist), solved jointly as one sparse

@@ -1,9 +1,9 @@
 """Model registry: ``create_model(name, num_classes, in_channels, image_size, pretrained)``.
 
-* ``cnn2``: the SGT reference MNIST network (SPEC section 6), first linear layer sized from the
+* ``cnn2``: the SGT reference MNIST network (docs/methods.md §6), first linear layer sized from the
   input shape (1,199,882 parameters for 1x28x28, 10 classes). Returns logits.
 * ``resnet18``: torchvision ResNet-18 with every ReLU a separate, non-inplace module, so that
-  captum's DeepLIFT sees each non-linearity once (SPEC section 4).
+  captum's DeepLIFT sees each non-linearity once (docs/methods.md §4).
 * ``deit_tiny``: timm ``deit_tiny_patch16_224``; inputs are resized to 224x224.
 """
 
@@ -54,7 +54,7 @@ def _offline_error(name: str, err: Exception) -> RuntimeError:
 
 
 class CNN2(nn.Module):
-    """SGT reference 2-layer CNN (SPEC section 6), split where train and eval mode start to differ.
+    """SGT reference 2-layer CNN (docs/methods.md §6), split where train and eval mode differ.
 
     ``features`` (conv-ReLU-conv-ReLU-maxpool) computes the same function in train and eval mode;
     ``classifier`` starts at the first Dropout. :meth:`mode_invariant_split` exposes the split so

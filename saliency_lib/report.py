@@ -1,7 +1,8 @@
 """The reproduction report: ``outputs/<profile>/REPORT.md`` puts each notebook's tables (ours
-beside the paper's) and every claim's verdict on one page: *holds*, *does not hold*,
-*inconclusive*, *not testable here* (decided by :mod:`saliency_lib.claims` in the notebooks) or
-*not run*. It only reads what the notebooks wrote (``metrics.json``, ``table*.md``, figures): no
+beside the paper's, docs/methods.md §5) and every claim's verdict on one page: *holds*, *does
+not hold*, *inconclusive*, *not testable here* (decided by :mod:`saliency_lib.claims` in the
+notebooks) or *not run*. It only reads what the notebooks wrote (``metrics.json``, ``table*.md``,
+figures): no
 number in it is computed here."""
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
         f"# Reproduction report: `{profile}` profile",
         "",
         f"Generated {now} from the notebooks' outputs under `outputs/{profile}/`. Every number "
-        "below was computed by the notebooks; the papers' numbers sit beside "
+        "below was computed by the notebooks; the papers' numbers (docs/methods.md §5) sit beside "
         "ours. Settings differ from the papers' unless the profile is `paper`: read each "
         "section's settings line before comparing.",
         "",

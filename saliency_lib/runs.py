@@ -6,7 +6,7 @@ A run lives in ``<store>/<run_id>/`` where ``run_id = <method>-<dataset>-<model>
 * ``last.pt``   state after the latest epoch (model, optimiser, method state, RNG, history);
 * ``best.pt``   model weights at the best test accuracy so far (as the SGT reference code keeps);
 * ``phase1.pt`` HLGM only: the state at the end of phase 1, which the traditional continuation
-  baseline starts from (SPEC 3.6);
+  baseline starts from (docs/methods.md §3.6);
 * ``run.json``  config, history, provenance and ``"status": "complete"`` once finished.
 
 Checkpoints hold only tensors and plain containers and are read with ``weights_only=True``.
@@ -129,7 +129,7 @@ def is_complete(config: RunConfig, store: str | Path | None = None) -> bool:
 
 def hlgm_continuation(hlgm_config: RunConfig) -> RunConfig:
     """The HLGM comparison baseline: traditional training continued from the HLGM run's phase-1
-    checkpoint for the same total epochs (SPEC 3.6)."""
+    checkpoint for the same total epochs (docs/methods.md §3.6)."""
     if hlgm_config.method != "hlgm":
         raise ValueError(f"hlgm_continuation needs an hlgm config, got {hlgm_config.method!r}")
     return hlgm_config.replace(

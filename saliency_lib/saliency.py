@@ -1,4 +1,4 @@
-"""Saliency maps: the training-time input gradient (SPEC 3.1) and evaluation attributions (SPEC 4).
+"""Saliency maps: training input gradient (docs/methods.md §3.1), evaluation attributions (§4).
 
 Every function returns one score per pixel position, shape (B, H, W), the channel mean of the
 attribution. ``attribute`` dispatches by name through a registry to captum, so new methods are
@@ -20,7 +20,7 @@ OUTPUTS = ("log_prob", "logit")
 
 
 class LogSoftmaxHead(nn.Module):
-    """``log_softmax(model(x))``: the function the SGT reference code differentiates (SPEC 3.1)."""
+    """``log_softmax(model(x))``: what SGT's reference code differentiates (docs/methods.md §3.1)"""
 
     def __init__(self, model: nn.Module):
         super().__init__()
@@ -44,7 +44,7 @@ def gradient_from_logits(
 ) -> torch.Tensor:
     """d output[y] / d x for a forward pass that already happened (``x`` requires grad).
 
-    Used by the ``fused`` saliency mode (SPEC 3.1), which reuses the loss's own forward pass.
+    Used by the ``fused`` saliency mode (docs/methods.md §3.1), reusing the loss's own forward pass.
     Returns the raw gradient (B, C, H, W).
     """
     _check_output(output)
@@ -61,7 +61,7 @@ def training_saliency(
     output: str = "log_prob",
     abs: bool = False,
 ) -> torch.Tensor:
-    """SPEC 3.1 / SGT Alg. 1 line 4: input gradient at the true label, model in eval mode.
+    """docs/methods.md §3.1, SGT Alg. 1 line 4: input gradient at the true label, eval mode.
 
     Equals captum ``Saliency(f).attribute(x, target=y, abs=False)`` channel-averaged, where ``f``
     is ``log_softmax(model)`` (``output="log_prob"``, the default) or ``model`` (``"logit"``).
@@ -165,8 +165,8 @@ def attribute(
 ) -> torch.Tensor:
     """Saliency scores (B, H, W) of ``method`` for ``target`` classes, model in eval mode.
 
-    ``abs=True`` (evaluation default, SPEC 4) takes |attribution| per element before the channel
-    mean; ``abs=False`` gives the signed channel mean. ``output="log_prob"`` differentiates
+    ``abs=True`` (evaluation default, docs/methods.md §4) takes |attribution| per element, then the
+    channel mean; ``abs=False`` gives the signed channel mean. ``output="log_prob"`` differentiates
     ``log_softmax(model(x))`` like the SGT reference network; ``"logit"`` the raw logits.
     Methods: ``grad``, ``ig``, ``smoothgrad``, ``deeplift``, ``gradshap`` (captum), ``random``.
     Extra keyword arguments go to the method (e.g. ``baseline="zeros"``, ``n_steps=20``).

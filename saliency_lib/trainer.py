@@ -45,7 +45,7 @@ def train_step(
     """One optimiser step of ``method`` on a batch; returns the method's :class:`BatchLoss`.
 
     The backward pass asks only for the parameters' gradients: the saliency methods' input
-    ``x`` requires grad (for SPEC 3.1's input gradient), and a plain ``loss.backward()`` would
+    ``x`` requires grad (input gradient, docs/methods.md §3.1); a plain ``loss.backward()`` would
     also compute the loss's gradient with respect to it, which nothing uses (same numbers)."""
     optimizer.zero_grad(set_to_none=True)
     out = method.loss(model, x, y, idx)
@@ -75,7 +75,7 @@ class Trainer:
         self.progress = progress
 
     def train_epoch(self, epoch: int, bar=None) -> dict:
-        """One epoch; returns the history entry (SPEC: loss, accuracies, phase, K, seconds).
+        """One epoch; returns the history entry (loss, accuracies, phase, K, seconds).
         ``bar`` (a tqdm bar over all steps of the run) is advanced once per batch."""
         start = time.perf_counter()
         phase = self.method.start_epoch(epoch)

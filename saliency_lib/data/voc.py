@@ -1,6 +1,6 @@
 """Pascal VOC bounding boxes (Oxford-IIIT Pet ``annotations/xmls/*.xml``).
 
-Convention (SPEC section 4): a box is ``(x_min, y_min, x_max, y_max)`` in pixel columns and rows,
+Convention (docs/methods.md §2.2): box ``(x_min, y_min, x_max, y_max)`` in pixel columns and rows,
 0-based, max **exclusive** (``image[..., y_min:y_max, x_min:x_max]`` is the box). VOC stores
 1-based inclusive corners, so VOC ``(xmin, ymin, xmax, ymax)`` becomes
 ``(xmin - 1, ymin - 1, xmax, ymax)``.

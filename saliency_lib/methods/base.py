@@ -27,10 +27,10 @@ class BatchLoss(NamedTuple):
 
 @dataclass
 class SaliencyGuidedConfig:
-    """Options shared by every masked-input method (SPEC 3.1, 3.2, 3.4)."""
+    """Options shared by every masked-input method (docs/methods.md §3.1, §3.2, §3.4)."""
 
     lambda_kl: float = 1.0  # weight of KL(clean || masked); SGT Alg. 1, lambda = 1
-    fill: str = "uniform"  # masking fill (SPEC 3.2); SGT: U(min, max) of the sample's channel
+    fill: str = "uniform"  # docs/methods.md §3.2; SGT: U(min, max) of the sample's channel
     fill_value: float | None = None  # for fill="constant"
     saliency_output: str = "log_prob"  # log_prob (SGT reference) | logit
     saliency_abs: bool = False  # signed by default, as the reference code
@@ -52,7 +52,7 @@ def _choice(name: str, value: Any, choices) -> None:
 
 
 def kl_clean_to_masked(clean_logits: torch.Tensor, masked_logits: torch.Tensor) -> torch.Tensor:
-    """KL(softmax clean || softmax masked), batch-mean (SGT Alg. 1; SPEC 6):
+    """KL(softmax clean || softmax masked), batch-mean (SGT Alg. 1; docs/methods.md §6):
     ``KLDivLoss(log_target=True, reduction="batchmean")(log_softmax(masked), log_softmax(clean))``.
     Neither side is detached."""
     return F.kl_div(
@@ -77,7 +77,7 @@ def masked_forward(
     which: str,
     cfg: SaliencyGuidedConfig,
 ) -> MaskedPair:
-    """Clean pass, saliency (SPEC 3.1), mask ``k`` positions (SPEC 3.2), masked pass.
+    """Clean pass, saliency (docs/methods.md §3.1), mask ``k`` positions (§3.2), masked pass.
 
     ``eval`` mode: the input gradient of the eval-mode model; both loss passes in train mode.
     When the model exposes ``mode_invariant_split()`` (layers before its first Dropout/BatchNorm)
@@ -113,7 +113,7 @@ def masked_forward(
 
 
 def saliency_guided_loss(pair: MaskedPair, y: torch.Tensor, lambda_kl: float) -> torch.Tensor:
-    """SGT Alg. 1 line 6 / SPEC 3.4: ``CE(f(x), y) + lambda * KL(f(x) || f(x_masked))``."""
+    """SGT Alg. 1 line 6, docs/methods.md §3.4: ``CE(f(x), y) + lambda * KL(f(x) || f(x̃))``."""
     return F.cross_entropy(pair.clean_logits, y) + lambda_kl * kl_clean_to_masked(
         pair.clean_logits, pair.masked_logits
     )

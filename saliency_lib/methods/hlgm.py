@@ -1,5 +1,5 @@
 """HLGM: traditional phase, then regularize (top-k) / denoise (bottom-k) episodes
-(HLGM paper Alg. 2; SPEC 3.6)."""
+(HLGM paper Alg. 2; docs/methods.md §3.6)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def phase2_schedule(
     k_bottom: float = 0.5,
     decrement_first: bool = False,
 ) -> list[tuple[str, float]]:
-    """(phase, masked share) for each phase-2 epoch (SPEC 3.6).
+    """(phase, masked share) for each phase-2 epoch (docs/methods.md §3.6).
 
     Episode ``j`` (0-based) has ``de = min(j + 1, S_e)`` denoise epochs at its end and
     ``S_e - de`` regularize epochs before them. ``k_t`` drops by ``k_top_step`` after each

@@ -1,4 +1,4 @@
-"""SGT: saliency-guided training with a fixed k (SGT paper Alg. 1; SPEC 3.4)."""
+"""SGT: saliency-guided training with a fixed k (SGT paper Alg. 1; docs/methods.md §3.4)."""
 
 from __future__ import annotations
 

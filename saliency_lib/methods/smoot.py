@@ -1,4 +1,4 @@
-"""SMOOT: per-sample mask size K optimised online (SMOOT Alg. 2; SPEC 3.5)."""
+"""SMOOT: per-sample mask size K optimised online (SMOOT Alg. 2; docs/methods.md §3.5)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def smoot_k_step(
     ``d1 = q[c_1] - p[c_1]``, ``d2 = mean_{i>=2}(q[c_i] - p[c_i])``,
     ``d = alpha*d1 + (1-alpha)*d2``.
     ``rank="independent"`` sorts ``p`` and ``q`` each on its own instead. Mathematical floor:
-    a small negative ``d`` gives -1 (SPEC 3.5).
+    a small negative ``d`` gives -1 (docs/methods.md §3.5).
     """
     with torch.no_grad():
         p = F.softmax(clean_logits.detach().float(), dim=1)

@@ -1,4 +1,4 @@
-"""Traditional training: cross-entropy only (SPEC 3.3)."""
+"""Traditional training: cross-entropy only (docs/methods.md §3.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Evaluation metrics of the papers (SPEC section 4), one concept per module.
+"""Evaluation metrics of the papers (docs/methods.md §4), one concept per module.
 
 * :mod:`.accuracy_drop`: accuracy-drop curves, AUC, feature replacement fills.
 * :mod:`.roar`: RemOve And Retrain.

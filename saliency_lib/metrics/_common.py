@@ -69,7 +69,7 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
 
 
 def positions_for_fraction(fraction: float, n_positions: int) -> int:
-    """k = round(fraction * n_positions), rounding halves up (SPEC 4: ``round(x/100 * H*W)``).
+    """k = round(fraction * n_positions), halves up (docs/methods.md §4: ``round(x/100 * H*W)``).
 
     A tiny tolerance absorbs floating-point error (e.g. ``0.35 * 100`` positions is 35, not 34).
     """

@@ -1,4 +1,4 @@
-"""Accuracy-drop curves and their AUC (SPEC 4; SGT Fig. 3, SMOOT Fig. 3 and Tables II-III).
+"""Accuracy-drop curves and their AUC (docs/methods.md §4.1; SGT Fig. 3, SMOOT Fig. 3, Tab. II-III).
 
 For every test image the positions are ranked once by |saliency| at the true label (stable
 descending sort, so ties keep pixel order). For every level x (percent) the top
@@ -33,7 +33,7 @@ FILLS = ("constant", "mean", "noisy_linear", "uniform")
 
 
 def auc(levels, accuracy=None) -> float:
-    """Area under an accuracy-drop curve (SPEC 4): trapezoid of accuracy (%) over the removed
+    """Area under an accuracy-drop curve (docs/methods.md §4.1): trapezoid of accuracy % over the
     fraction ``level / 100``; for levels spanning 0-100 % the result lies in [0, 100].
 
     ``levels`` are percentages (e.g. 0, 10, ..., 100). A DataFrame with ``level`` and

@@ -1,4 +1,4 @@
-"""Per-sample gradient distributions (SGT Fig. 2, SMOOT Figs. 2, 4-5; SPEC 4).
+"""Per-sample gradient distributions (SGT Fig. 2, SMOOT Figs. 2, 4-5; docs/methods.md §4.6).
 
 Each sample's signed saliency map (channel mean, true label) is divided by its own maximum
 |value|, so every map lies in [-1, 1] (an all-zero map stays 0). The result is a tidy DataFrame

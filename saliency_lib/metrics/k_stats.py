@@ -1,4 +1,4 @@
-"""K statistics of a trained run (SMOOT Tables II-VI; SPEC 4 "K statistics").
+"""K statistics of a trained run (SMOOT Tables II-VI; docs/methods.md §4.4).
 
 K is the number of masked pixel positions: 0 for Traditional, the fixed k for SGT, the per-sample
 K of SMOOT (``run.k_history``, (epochs, N_train)), and the masked k of the epoch for HLGM. The

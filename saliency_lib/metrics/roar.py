@@ -1,4 +1,4 @@
-"""ROAR: RemOve And Retrain (Hooker et al. 2019; SGT Fig. 4, SPEC 4 "Feature replacement").
+"""ROAR: RemOve And Retrain (Hooker et al. 2019; SGT Fig. 4, docs/methods.md §4.2).
 
 For every level x the top x % positions (by |saliency| of a *reference* model, computed once on
 the training and the test images at their true labels) are replaced by a fill (default the
@@ -68,7 +68,7 @@ def roar(
     ``train_fn(x_train, y_train)`` returns a trained model (it is called once per level with a
     non-zero k). ``reference_model`` provides the saliency ranking; when ``None`` it is trained
     by ``train_fn`` on the unmasked training set and also serves as the 0 % model. ``method`` /
-    ``saliency_kwargs`` select the attribution (|value|, true label, SPEC 4); ``fill`` as in
+    ``saliency_kwargs`` select the attribution (|value|, true label; docs/methods.md §4); ``fill``:
     :func:`accuracy_drop_curve` (``value`` defaults to ``.background`` for ``constant``).
 
     Returns a DataFrame with columns ``level``, ``accuracy`` (%), ``n`` (test images);

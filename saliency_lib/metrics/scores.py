@@ -1,4 +1,4 @@
-"""Evaluation saliency scores (SPEC 4): one |attribution| per pixel position, for the true label.
+"""Evaluation saliency scores (docs/methods.md §4): one |attribution| per position, true label.
 
 A thin layer over :func:`saliency_lib.saliency.attribute` that batches over a whole data set and
 has a fast path for ``grad`` which also returns the clean logits of the same forward pass (the
@@ -79,7 +79,7 @@ def saliency_scores(
     """Saliency scores (N, H, W) on the CPU for every image of ``data`` at its true label.
 
     ``data`` is a dataset (``.x``, ``.y``) or an ``(x, y)`` pair. ``abs=True`` ranks by
-    |attribution| (SPEC 4); the model is evaluated in eval mode and its state restored.
+    |attribution| (docs/methods.md §4); the model is evaluated in eval mode and its state restored.
     """
     x, y = unpack_data(data)
     dev = model_device(model, device)

@@ -1,4 +1,4 @@
-"""Statistics over seeds (SPEC 4: "mean and a 95 % interval").
+"""Statistics over seeds (docs/methods.md §4.7: mean and a 95 % interval).
 
 The interval is the Student t interval ``mean +- t_{0.975, n-1} * std / sqrt(n)`` (``std`` with
 ddof = 1), computed only from ``MIN_SEEDS_FOR_INTERVAL`` (3) seeds or more: with two seeds the t

@@ -1,4 +1,4 @@
-"""SIB(x): share of the top saliency positions inside the object's box (HLGM; SPEC 4).
+"""SIB(x): share of the top saliency positions inside the object's box (HLGM; docs/methods.md §4.3).
 
 For an image with box ``(x_min, y_min, x_max, y_max)`` (columns / rows, max exclusive, i.e.
 ``scores[y_min:y_max, x_min:x_max]``), SIB(x) is the fraction of its top
@@ -6,7 +6,7 @@ For an image with box ``(x_min, y_min, x_max, y_max)`` (columns / rows, max excl
 stable descending sort, so among equal scores the earlier pixel (row-major order) is taken first.
 
 ``k = 0`` (a fraction too small for the image) gives NaN: the share of an empty set is
-undefined, and the SPEC's ``round`` is kept rather than forcing at least one position.
+undefined; the ``round`` of docs/methods.md §4.3 is kept rather than forcing at least one position.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def make_configs(
 
 def with_hlgm_baselines(configs: dict[tuple[str, int], RunConfig]) -> dict:
     """Add, for every HLGM run, its traditional continuation from the phase-1 checkpoint
-    (SPEC 3.6) under the label ``"baseline"`` (after the HLGM run, which it needs)."""
+    (docs/methods.md §3.6) under the label ``"baseline"`` (after the HLGM run, which it needs)."""
     out = dict(configs)
     for (_label, seed), cfg in configs.items():
         if cfg.method == "hlgm":
@@ -191,7 +191,7 @@ def format_mean_ci(table: pd.DataFrame, values: Iterable[str], digits: int = 2) 
 
 
 def paper_numbers(key: str | None = None) -> dict:
-    """The papers' published numbers (SPEC 5) from ``paper_numbers.yaml``."""
+    """The papers' published numbers (docs/methods.md §5) from ``paper_numbers.yaml``."""
     from pathlib import Path
 
     import yaml
@@ -219,7 +219,7 @@ def method_curves(
     seed: int = 0,
     **kwargs,
 ) -> pd.DataFrame:
-    """Accuracy-drop curves (SPEC 4) of every run and saliency method: tidy DataFrame with
+    """Accuracy-drop curves (docs/methods.md §4.1) of every run and saliency method: DataFrame with
     ``method`` (training label), ``seed``, ``saliency``, ``level``, ``accuracy``, ``n``."""
     import torch
 
@@ -254,7 +254,7 @@ def paper_comparison(
     digits: int = 2,
 ) -> pd.DataFrame:
     """Our mean [95 % interval] beside the paper's number for every value, one row per method
-    (for display and the report; SPEC 5)."""
+    (for display and the report; docs/methods.md §5)."""
     rows_paper = paper_numbers(paper_key)["rows"]
     values = [v for v in values if f"{v}_mean" in summary.columns]
     shown = format_mean_ci(summary, values, digits)

@@ -1,4 +1,4 @@
-"""HLGM paper studies (Figs. 2-8, Tables II-III; SPEC 3.6, 4, 5).
+"""HLGM paper studies (Figs. 2-8, Tables II-III; docs/methods.md §3.6, §4, §5).
 
 * :func:`hlgm_plateau_info`, :func:`hlgm_plateau_caption`: where an HLGM run's phase 1 ended
   (or that it never did, in which case HLGM equals its traditional continuation, ``baseline``).

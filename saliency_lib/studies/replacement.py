@@ -1,7 +1,7 @@
 """Feature-removal studies of the SGT paper (Ismail et al. 2021): SGT Fig. 3 (accuracy drop per
 saliency method, removed pixels set to the MNIST background) and SGT Fig. 4 (the same curve with
 three replacement strategies: background = IID, per-sample mean = OOD, ROAR = retrain on the
-masked training set; SPEC 4 "Feature replacement").
+masked training set; docs/methods.md §4.2).
 
 * :func:`saliency_method_curves`: accuracy-drop curves of every run for several saliency methods,
   each with its own options (IG steps, SmoothGrad samples, ...).
@@ -64,7 +64,7 @@ def roar_train_fn(
     progress: bool = False,
 ) -> Callable[[torch.Tensor, torch.Tensor], nn.Module]:
     """``train_fn(x, y) -> model`` for :func:`saliency_lib.metrics.roar` (ROAR, Hooker et al.;
-    SGT Fig. 4, SPEC 4): trains a fresh ``config.model`` with ``config.method`` (SGT Fig. 4:
+    SGT Fig. 4, docs/methods.md §4.2): trains a new ``config.model`` by ``config.method`` (Fig. 4:
     ``traditional``), optimiser, learning rate, batch size, epochs and seed of ``config`` on the
     in-memory tensors ``x`` (N, C, H, W, normalised) and ``y`` through the library's
     :class:`~saliency_lib.trainer.Trainer`. No run store and no held-out evaluation: the model
@@ -131,7 +131,7 @@ def saliency_method_curves(
     seed: int = 0,
     **kwargs,
 ) -> pd.DataFrame:
-    """SGT Fig. 3: accuracy-drop curves (SPEC 4) of every run for every saliency method, each
+    """SGT Fig. 3: accuracy-drop curves (docs/methods.md §4.1) of each run and saliency method, each
     method with its own keyword options (``options[method]``, e.g. ``{"ig": {"n_steps": 20}}``).
     Tidy DataFrame as :func:`saliency_lib.studies.method_curves` (``method`` = training label,
     ``seed``, ``saliency``, ``level``, ``accuracy``, ``n``).
@@ -252,7 +252,7 @@ def auc_matrix(
     reference: str = "traditional",
     by: str = "method",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """AUC of every curve (SPEC 4; lower = better) as ``(per_seed, matrix)``.
+    """AUC of every curve (docs/methods.md §4.1; lower = better) as ``(per_seed, matrix)``.
 
     ``per_seed``: one row per (``rows`` value, training method, seed) with its ``auc``.
     ``matrix``: one row per ``rows`` value (e.g. saliency method or replacement), one column per
