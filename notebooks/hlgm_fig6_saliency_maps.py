@@ -81,18 +81,26 @@ for name, overrides in studies.normalise_datasets(datasets).items():
     plt.close(fig)
     if object_fractions:
         xo, yo = studies.dataset_images(studies.eval_subset(test, object_images))
-        shares = studies.object_share(studies.saliency_maps(models, xo, yo), xo, test.background,
-                                      object_fractions)
+        per_seed = []
+        for seed in range(seeds):
+            seed_models = {m: runs[(m, seed)].model for m in studies.HLGM_METHODS
+                           if (m, seed) in runs}
+            maps = studies.saliency_maps(seed_models, xo, yo)
+            part = studies.object_share(maps, xo, test.background, object_fractions)
+            per_seed.append(part.assign(seed=seed))
+        shares = pd.concat(per_seed, ignore_index=True)
+        plateaus = {seed: studies.hlgm_plateau_info(runs[("hlgm", seed)]) for seed in range(seeds)}
         table = studies.object_share_table(shares)
-        claims += studies.object_share_claims(table, name)
-        share = shares.attrs["object_share_of_image"]
+        claims += studies.object_share_claims(shares, name, plateaus=plateaus)
+        share = part.attrs["object_share_of_image"]
         tables.append(table.assign(setting=name, **{"object share of image": share}))
 
 # %% [markdown]
 # ## On-object share of the top gradients (a number for Fig. 6)
 #
-# Mean and median over images of the share of each model's top x % |gradient| positions that are
-# object pixels; higher = the model's strongest gradients sit on the object.
+# Mean and median over images (and seeds) of the share of each model's top x % |gradient|
+# positions that are object pixels; higher = the model's strongest gradients sit on the object.
+# The claims compare HLGM with each other model, paired by seed (`saliency_lib.claims`).
 
 # %%
 object_table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()

@@ -136,7 +136,9 @@ for name, ds_runs in runs.items():
     per_seed = studies.sib_per_seed(sibs)
     sib_table = studies.hlgm_sib_table(per_seed)
     sib_tables.append(sib_table.assign(setting=name, **{"box share": box_share.median()}))
-    claims += studies.hlgm_sib_claims(per_seed, name)
+    plateaus = {seed: studies.hlgm_plateau_info(run) for (label, seed), run in ds_runs.items()
+                if label == "hlgm"}
+    claims += studies.hlgm_sib_claims(per_seed, name, plateaus=plateaus)
     exp.save_table(per_seed, f"sib_per_seed_{name}")
     per_image = pd.concat({f"{m}_s{s}": d for (m, s), d in sibs.items()}, names=["model", "image"])
     exp.save_table(per_image.reset_index(), f"sib_per_image_{name}", floatfmt=".3f")

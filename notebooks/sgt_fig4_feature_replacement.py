@@ -121,5 +121,5 @@ for name, table in tables.items():
     print(f"== {name}: AUC (lower = faster drop) ==")
     print(table.to_string(index=False, float_format="%.2f"))
 for c in claims:
-    print(f"{c['id']}: holds={c['holds']} ({c['detail']})")
+    print(studies.claim_line(c))
 exp.write_metrics();

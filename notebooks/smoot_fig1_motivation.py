@@ -37,7 +37,7 @@ epsilon = 0.01
 # %%
 from IPython.display import display
 
-from saliency_lib import metrics, plots, studies
+from saliency_lib import claims, metrics, plots, studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
@@ -68,15 +68,17 @@ summary = pd.DataFrame(rows)
 exp.save_table(summary, "class_ii_share")
 share = float(summary["share_class_ii"].mean())
 exp.record("results", summary=summary, share_class_ii=share, paper_share_class_ii=paper_share)
-exp.record("claims", class_ii_share={
-    "claim": f"about {paper_share:.0%} of test images are class II (paper: CIFAR-10)",
-    "holds": bool(abs(share - paper_share) <= 0.05),
-    "detail": f"ours {share:.1%} on {', '.join(summary['dataset'].unique())} "
-              f"(within 5 points of {paper_share:.0%} counts as holding)"})
+# the paper's 16 % is a number about CIFAR-10: on other data it is measured, not tested
+for name, g in summary.groupby("dataset", sort=False):
+    exp.record_claims([claims.evaluate(
+        "smoot_class_ii_share", g["share_class_ii"], [paper_share] * len(g), name,
+        on_paper_data=(name == "cifar10"))])
 
 # %%
 # NBVAL_CHECK_OUTPUT
 cols = ["dataset", "seed", "n", "n_class_ii", "share_class_ii", "n_class_ii_peak_before_50"]
 print(summary[cols].round(2).to_string(index=False))
 print(f"paper: {paper_share:.2f} of CIFAR-10 test images are class II")
+for record in exp.metrics.get("claims", {}).values():
+    print(studies.claim_line(record))
 exp.write_metrics();

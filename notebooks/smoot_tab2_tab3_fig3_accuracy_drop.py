@@ -21,8 +21,13 @@
 # * **K** is the number of masked pixels (min / median / max over the training set at the end of
 #   training): 0 for Traditional, fixed for SGT, per image for SMOOT.
 #
-# The paper's claim is AUC(SMOOT) < AUC(SGT) < AUC(Traditional) at equal or better accuracy.
-# Numbers in brackets are 95 % t-intervals over seeds.
+# The paper's claims: AUC(SMOOT) < AUC(SGT) < AUC(Traditional), with SMOOT's accuracy comparable
+# to Traditional's (the paper's own Table II has them equal). Each is decided from per-seed values
+# paired by seed (`saliency_lib.claims`): *holds*, *does not hold*, *inconclusive* or *not testable
+# here* when a measured precondition is unmet: the Traditional model below `min_accuracy`, or
+# SMOOT's K spread short of half the paper's (then SMOOT is SGT by construction at this scale).
+# A method entry may carry a label of its own (`{"smoot_scaled_mu": {"method": "smoot", ...}}`):
+# such a variant is tested on its own. Numbers in brackets are 95 % t-intervals over 3+ seeds.
 
 # %% tags=["parameters"]
 profile = "cpu"
@@ -35,6 +40,8 @@ seeds = 3
 eval_images = None  # test images used for the accuracy-drop curves (None = all)
 levels = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
 saliency = "grad"
+min_accuracy = {}  # dataset -> Traditional test accuracy (%) the claims need (precondition)
+k_null_images = 2000  # training images for SMOOT's K step under the null (0 = skip)
 
 # %%
 from IPython.display import display
@@ -45,7 +52,10 @@ from saliency_lib.runs import load_splits
 
 exp = Experiment("smoot_tab2_tab3_fig3_accuracy_drop", profile, output_dir)
 exp.record("settings", datasets=datasets, training=training, methods=methods, seeds=seeds,
-           eval_images=eval_images, levels=levels, saliency=saliency)
+           eval_images=eval_images, levels=levels, saliency=saliency,
+           min_accuracy=min_accuracy, k_null_images=k_null_images)
+smoot_labels = [label for label, opts in methods.items()
+                if (opts or {}).get("method", label) == "smoot"]
 PAPER_TABLE = {"mnist": "smoot_table2", "fashion_mnist": "smoot_table3"}
 
 # %% [markdown]
@@ -80,19 +90,37 @@ for name, ds_runs in runs.items():
     exp.save_table(tables[name], f"table_{name}")
     exp.record("results", **{name: {"per_seed": per_seed, "summary": summary,
                                     "eval_images": len(images), "test_images": len(test)}})
-    means = summary.set_index("method")
-    exp.record("claims", **{
-        f"auc_order_{name}": studies.ordering_claim(
-            means["auc_mean"], ["smoot", "sgt", "traditional"], "AUC", True, name),
-        f"smoot_accuracy_{name}": studies.ordering_claim(
-            {"smoot": means["accuracy_mean"]["smoot"],
-             "best other": means["accuracy_mean"].drop("smoot").max()}, ["smoot", "best other"],
-            "accuracy", context=name) if "smoot" in means.index else {},
-    })
+    exp.record_claims(studies.smoot_table_claims(per_seed, name, min_accuracy.get(name),
+                                                 smoot_labels))
     title = f"{name}: accuracy drop ({saliency})"
     fig = plots.plot_accuracy_drop(curves, hue="method", title=title)
     exp.save_figure(fig, f"fig3_accuracy_drop_{name}")
     display(fig)
+
+# %% [markdown]
+# ## SMOOT's K: mechanism or noise?
+#
+# SMOOT updates K from the loss's two train-mode passes, whose dropout masks differ: even with
+# nothing masked the step is not zero. The table puts the K change each SMOOT run made (per
+# sample per epoch, from the initial K) beside the step measured under the null: both passes on
+# the *same* unmasked training images, in train mode (as SMOOT's loss) and in eval mode (exactly
+# 0, the `k_update="eval"` option). A run whose observed change is no larger than the null step
+# shows dropout noise, not the mechanism.
+
+# %%
+k_null = []
+for name, ds_runs in runs.items():
+    if k_null_images:
+        table = studies.k_null_table(ds_runs, n_images=k_null_images)
+        if len(table):
+            k_null.append(table.assign(dataset=name))
+if k_null:
+    import pandas as pd
+
+    k_null = pd.concat(k_null, ignore_index=True)
+    exp.save_table(k_null, "k_null_drift", floatfmt=".3f")
+    exp.record("results", k_null_drift=k_null)
+    display(k_null.round(3))
 
 # %% [markdown]
 # ## Ours beside the paper
@@ -105,4 +133,6 @@ for name, ds_runs in runs.items():
 for name, table in tables.items():
     print(f"== {name} ({PAPER_TABLE[name]}) ==")
     print(table.to_string(index=False))
+for record in exp.metrics.get("claims", {}).values():
+    print(studies.claim_line(record))
 exp.write_metrics();

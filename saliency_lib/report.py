@@ -15,14 +15,13 @@ from typing import Any
 import pandas as pd
 
 from .experiment import output_root
-from .mdtable import markdown_table
+from .mdtable import markdown_table, md_cell
 
 VERDICTS = ("holds", "does not hold", "inconclusive", "not testable here", "not run")
-_LEGACY = {
-    True: "holds",
-    False: "does not hold",
-    None: "not run",
-}  # records before the claims module
+LEGACY_REASON = (
+    "recorded under the earlier rule (means only, two verdicts), not by saliency_lib.claims: "
+    "re-run the notebook"
+)
 
 # What each notebook reproduces and the ids of the claims it tests (saliency_lib/claims), so a
 # notebook that did not run still lists its claims as "not run".
@@ -70,7 +69,8 @@ def _read_json(path: Path) -> Any:
 
 def claims_of(metrics: dict) -> list[dict]:
     """Claim records a notebook stored (:func:`saliency_lib.claims.evaluate`), a dict keyed by id
-    or a list; a record in the older ``{"claim", "holds", "detail"}`` form gets a verdict."""
+    or a list. A record in the older ``{"claim", "holds", "detail"}`` form was decided by the
+    earlier two-valued rule: it is shown as *not run*, with that reason, never as a verdict."""
     raw = metrics.get("claims") or {}
     items = raw.items() if isinstance(raw, dict) else ((c.get("id", ""), c) for c in raw)
     out = []
@@ -78,8 +78,8 @@ def claims_of(metrics: dict) -> list[dict]:
         if isinstance(c, dict) and c:
             rec = {"id": cid, **c}
             if "verdict" not in rec:
-                rec["verdict"] = _LEGACY.get(rec.get("holds"), "not run")
-                rec.setdefault("reason", rec.get("detail", ""))
+                rec["verdict"] = "not run"
+                rec["reason"] = f"{LEGACY_REASON} ({rec.get('detail', '')})"
             out.append(rec)
     return out
 
@@ -122,7 +122,9 @@ def collect(profile: str, root: Path | None = None) -> list[dict]:
         title, expected = NOTEBOOK_TITLES.get(name, (name, []))
         claims = claims_of(metrics) if status == "complete" else []
         if not claims:
-            why = metrics.get("reason") or ("notebook " + status)
+            why = metrics.get("reason") or (
+                "the notebook recorded no claim" if status == "complete" else "notebook " + status
+            )
             claims = _not_run_records(expected, why)
         entries.append(
             {
@@ -214,7 +216,7 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
     for e in entries:
         minutes = f"{e['seconds'] / 60:.1f}" if e["seconds"] else ""
         status = e["status"] + (f": {e['reason']}" if e["reason"] else "")
-        lines.append(f"| `{e['name']}` | {e['title']} | {status} | {minutes} |")
+        lines.append(f"| `{e['name']}` | {md_cell(e['title'])} | {md_cell(status)} | {minutes} |")
     if total:
         lines += ["", f"Total notebook time: {total / 60:.1f} minutes."]
     for e in entries:

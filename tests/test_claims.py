@@ -66,8 +66,10 @@ def test_unmet_precondition_is_not_testable_whatever_the_numbers():
     assert d.verdict is Verdict.NOT_TESTABLE
     assert "K spread = 21" in d.reason and "176.50" in d.reason
     met = Precondition("K spread", 300.0, minimum=176.5)
-    assert decide([10.0, 11.0, 12.0], [1.0, 1.0, 1.0], "greater", preconditions=[met]).verdict \
+    assert (
+        decide([10.0, 11.0, 12.0], [1.0, 1.0, 1.0], "greater", preconditions=[met]).verdict
         is Verdict.HOLDS
+    )
     assert not Precondition("x", float("nan"), minimum=0).met
 
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import nn
 
+from saliency_lib import claims as claims_mod
 from saliency_lib.data.dataset import ImageDataset
 from saliency_lib.metrics import model_sib
 from saliency_lib.studies import (
-    beats_claim,
     box_area_share,
     claim_line,
     dataset_images,
@@ -29,11 +29,13 @@ from saliency_lib.studies import (
     sib_per_seed,
     top_share_in_mask,
 )
+from saliency_lib.studies.hlgm import MIN_PHASE2_EPISODES, phase2_precondition
 
 
-def _run(phases, plateau):
+def _run(phases, plateau, **method_params):
     history = [{"epoch": i + 1, "phase": p, "test_acc": 50.0} for i, p in enumerate(phases)]
-    return SimpleNamespace(history=history, plateau_epoch=plateau)
+    config = SimpleNamespace(method_params=method_params) if method_params else None
+    return SimpleNamespace(history=history, plateau_epoch=plateau, config=config)
 
 
 # ----------------------------------------------------------------------------- plateau
@@ -42,67 +44,121 @@ def test_plateau_info_and_caption():
     info = hlgm_plateau_info(run)
     assert info == {
         "plateau_epoch": 3, "reached": True, "epochs": 6, "phase2_epochs": 3,
+        "episode_size": 5, "phase2_episodes": 0.6,  # the method's default episode size S_e = 5
         "phase_epochs": {"traditional": 3, "regularize": 2, "denoise": 1},
     }  # fmt: skip
+    short = hlgm_plateau_info(_run(["traditional"] * 3 + ["regularize"] * 3, 3, episode_size=2))
+    assert short["episode_size"] == 2 and short["phase2_episodes"] == 1.5
     assert hlgm_plateau_caption(run) == "phase-1 plateau at epoch 3; HLGM phase 2 in epochs 4-6"
     never = _run(["traditional"] * 4, None)
     assert hlgm_plateau_info(never)["phase2_epochs"] == 0
+    assert hlgm_plateau_info(never)["phase2_episodes"] == 0
     assert hlgm_plateau_caption(never).startswith("NO phase-1 plateau within 4 epochs")
     last = _run(["traditional"] * 4, 4)
     assert "no HLGM (phase-2) epoch was run" in hlgm_plateau_caption(last)
 
 
 # ----------------------------------------------------------------------------- Table II
-def _per_seed():
+def _per_seed(n_seeds=3):
     rows = []
     acc = {  # method: [(best, final) per seed]
-        "sgt": [(80.0, 79.0), (82.0, 81.0)],
-        "hlgm": [(83.0, 80.0), (85.0, 80.5)],
-        "baseline": [(82.0, 81.0), (82.0, 81.0)],
+        "sgt": [(80.0, 79.0), (82.0, 81.0), (81.0, 80.0)],
+        "hlgm": [(83.0, 80.0), (85.0, 80.5), (84.5, 80.0)],
+        "baseline": [(82.0, 81.0), (83.5, 81.0), (83.0, 81.5)],
     }
     for m, values in acc.items():
-        for seed, (best, final) in enumerate(values):
+        for seed, (best, final) in enumerate(values[:n_seeds]):
             rows.append({"method": m, "seed": seed, "best_accuracy": best, "accuracy": final})
     return pd.DataFrame(rows)
+
+
+def _plateaus(*episodes):
+    """seed -> hlgm_plateau_info-like dict with the given phase-2 episodes."""
+    return {s: {"phase2_episodes": e, "reached": True} for s, e in enumerate(episodes)}
 
 
 def test_accuracy_table_orders_methods_and_adds_the_paper():
     t = hlgm_accuracy_table(_per_seed(), "cnn2_cifar10")
     assert t["method"].tolist() == ["baseline", "sgt", "hlgm"]
-    assert t["seeds"].tolist() == [2, 2, 2]
+    assert t["seeds"].tolist() == [3, 3, 3]
     assert t["acc (paper)"].tolist() == ["74.13", "73.34", "74.72"]
     hlgm = t.set_index("method").loc["hlgm"]
-    assert hlgm["best test acc (ours)"].startswith("84.00 [")
-    assert hlgm["final test acc (ours)"].startswith("80.25 [")
+    assert hlgm["best test acc (ours)"].startswith("84.17 [")
+    assert hlgm["final test acc (ours)"].startswith("80.17 [")
+    two = hlgm_accuracy_table(_per_seed(2), "cnn2_cifar10").set_index("method")
+    assert two.loc["hlgm", "best test acc (ours)"] == "84.00 (seeds: 83.00, 85.00)"  # no interval
+    assert two.loc["baseline", "final test acc (ours)"] == "81.00 (seeds: 81.00, 81.00)"
     one_seed = hlgm_accuracy_table(_per_seed().query("seed == 0"), "cnn2_fashion_mnist")
     assert one_seed["acc (paper)"].tolist() == ["-", "-", "-"]
     assert one_seed.set_index("method").loc["baseline", "best test acc (ours)"] == "82.00"
 
 
-def test_beats_claim_means_seeds_ties_and_missing():
-    ps = _per_seed()
-    c = beats_claim(ps, "best_accuracy", "hlgm", "baseline", "x", "HLGM beats")
-    assert c["holds"] is True and "hlgm 84.00 vs baseline 82.00 (+2.00)" in c["detail"]
-    assert "higher in 2/2 seed(s)" in c["detail"] and "paired 95 % interval" in c["detail"]
-    c = beats_claim(ps, "accuracy", "hlgm", "baseline", "x", "HLGM beats")
-    assert c["holds"] is False  # 80.25 < 81
-    tie = ps.assign(accuracy=1.0)
-    assert beats_claim(tie, "accuracy", "hlgm", "sgt", "x", "")["holds"] is False
-    assert (
-        beats_claim(ps.query("method != 'sgt'"), "accuracy", "hlgm", "sgt", "x", "")["holds"]
-        is None
-    )
+def test_accuracy_table_interval_is_clipped_to_100():
+    ps = pd.DataFrame({"method": "hlgm", "seed": [0, 1, 2], "best_accuracy": [99.9, 100.0, 95.0],
+                       "accuracy": [99.0, 99.5, 99.9]})  # fmt: skip
+    cell = hlgm_accuracy_table(ps, "x", paper_key=None).loc[0, "best test acc (ours)"]
+    assert cell.startswith("98.30 [") and cell.endswith(", 100.00]")
 
 
-def test_accuracy_claims_ids_and_stuck_note():
-    plateaus = {0: {"phase2_epochs": 0}, 1: {"phase2_epochs": 3}}
-    claims = hlgm_accuracy_claims(_per_seed(), "s", plateaus)
-    assert [c["id"] for c in claims] == [
-        "hlgm_beats_baseline_best_s", "hlgm_beats_baseline_final_s",
-        "hlgm_beats_sgt_best_s", "hlgm_beats_sgt_final_s",
-    ]  # fmt: skip
-    assert [c["holds"] for c in claims] == [True, False, True, True]
-    assert all("seed(s) [0] never reached phase 2" in c["detail"] for c in claims)
+def _verdicts(records):
+    return {r["id"]: r["verdict"] for r in records}
+
+
+def test_accuracy_claims_hold_with_three_seeds_and_enough_phase2():
+    recs = hlgm_accuracy_claims(_per_seed(), "s", _plateaus(4, 6, 5))
+    assert _verdicts(recs) == {"hlgm_accuracy_above_baseline:s": "holds",
+                               "hlgm_accuracy_above_sgt:s": "holds"}  # fmt: skip
+    base = recs[0]
+    assert base["per_seed_a"] == [83.0, 85.0, 84.5] and base["per_seed_b"] == [82.0, 83.5, 83.0]
+    assert base["mean_diff"] == pytest.approx((1.0 + 1.5 + 1.5) / 3)
+    assert base["ci_low"] > 0 and base["resolvable"] > 0
+    assert base["paper"] is None  # the paper has no setting "s"
+    assert base["preconditions"][0]["met"] is True
+    assert base["preconditions"][0]["value"] == 4 and base["preconditions"][0]["minimum"] == 4
+    # no plateau information: no precondition, decided on the numbers alone
+    assert set(_verdicts(hlgm_accuracy_claims(_per_seed(), "s")).values()) == {"holds"}
+    paper = hlgm_accuracy_claims(_per_seed(), "cnn2_cifar10")
+    assert [r["paper"] for r in paper] == [[74.72, 74.13], [74.72, 73.34]]
+
+
+def test_accuracy_claims_with_two_seeds_are_inconclusive():
+    recs = hlgm_accuracy_claims(_per_seed(2), "s", _plateaus(5, 5))
+    assert {r["verdict"] for r in recs} == {"inconclusive"}
+    assert all("2 seed(s), 3 needed" in r["reason"] for r in recs)
+    assert all(r["resolvable"] is None and r["ci_low"] is None for r in recs)
+
+
+def test_accuracy_claims_not_testable_when_a_seed_barely_left_phase_1():
+    # the numbers favour HLGM, but one seed ran fewer than 4 phase-2 episodes
+    recs = hlgm_accuracy_claims(_per_seed(), "s", _plateaus(6, MIN_PHASE2_EPISODES - 0.4, 0))
+    assert {r["verdict"] for r in recs} == {"not testable here"}
+    assert all("precondition unmet" in r["reason"] for r in recs)
+    assert all("phase-2 episodes over the seeds = 0" in r["reason"] for r in recs)
+    assert recs[0]["preconditions"][0]["met"] is False
+
+
+def test_accuracy_claims_ties_and_losses():
+    tie = _per_seed().assign(best_accuracy=80.0)
+    recs = hlgm_accuracy_claims(tie, "s", _plateaus(5, 5, 5))
+    assert {r["verdict"] for r in recs} == {"inconclusive"}  # a tie is never "does not hold"
+    assert all("identical in every seed" in r["reason"] for r in recs)
+    worse = _per_seed().copy()
+    worse.loc[worse["method"] == "hlgm", "best_accuracy"] = [70.0, 71.0, 70.5]
+    assert {r["verdict"] for r in hlgm_accuracy_claims(worse, "s")} == {"does not hold"}
+
+
+def test_accuracy_claims_with_a_method_missing_are_not_run():
+    recs = hlgm_accuracy_claims(_per_seed().query("method != 'sgt'"), "s")
+    assert _verdicts(recs) == {"hlgm_accuracy_above_baseline:s": "holds",
+                               "hlgm_accuracy_above_sgt:s": "not run"}  # fmt: skip
+
+
+def test_phase2_precondition_takes_the_fewest_episodes():
+    assert phase2_precondition(None) == [] and phase2_precondition({}) == []
+    (pre,) = phase2_precondition(_plateaus(7, 4.0, 9))
+    assert pre.value == 4.0 and pre.met
+    (pre,) = phase2_precondition(_plateaus(7, 3.8))
+    assert pre.value == 3.8 and not pre.met
 
 
 # ----------------------------------------------------------------------------- object share
@@ -166,35 +222,62 @@ def test_sib_by_run_matches_model_sib_and_reads_lazy_sets():
         sib_by_run(runs, _box_dataset(False, torch.zeros(5, dtype=torch.bool)))
 
 
-def _sibs():
-    # two seeds; SIB(1): hlgm highest; SIB(5): hlgm ties with sgt
-    values = {"baseline": ([0.2, 0.4, 0.6], [0.5, 0.5, 0.5]),
-              "sgt": ([0.3, 0.5, 0.7], [0.6, 0.6, 0.6]),
-              "hlgm": ([0.4, 0.6, 0.8], [0.6, 0.6, 0.6])}  # fmt: skip
+def _sibs(seeds=(0, 1, 2)):
+    """Per-image SIB of three models. SIB(1): hlgm above sgt above baseline by amounts that
+    vary with the seed; SIB(5): hlgm ties with sgt in every seed, 0.1 above baseline."""
+    values = {"baseline": ([0.2, 0.4, 0.6], [0.5, 0.5, 0.5], 0.0),
+              "sgt": ([0.3, 0.5, 0.7], [0.6, 0.6, 0.6], 0.0),
+              "hlgm": ([0.4, 0.6, 0.8], [0.6, 0.6, 0.6], 0.02)}  # fmt: skip
     return {
-        (m, seed): pd.DataFrame({"SIB(1)": np.add(a, 0.1 * seed), "SIB(5)": b})
-        for m, (a, b) in values.items()
-        for seed in (0, 1)
+        (m, seed): pd.DataFrame({"SIB(1)": np.add(a, (0.1 + extra) * seed), "SIB(5)": b})
+        for m, (a, b, extra) in values.items()
+        for seed in seeds
     }
 
 
-def test_sib_per_seed_table_and_claims():
+def test_sib_per_seed_and_table():
     ps = sib_per_seed(_sibs())
-    assert len(ps) == 12
+    assert len(ps) == 3 * 3 * 2
     row = ps.query("method == 'hlgm' and seed == 1 and fraction == 'SIB(1)'").iloc[0]
-    assert row["median"] == pytest.approx(0.7) and row["mean"] == pytest.approx(0.7)
+    assert row["median"] == pytest.approx(0.72) and row["mean"] == pytest.approx(0.72)
+    assert row["images"] == 3
     t = hlgm_sib_table(ps)
     assert t["SIB"].tolist() == ["median SIB(1)", "median SIB(5)"]
+    assert t["seeds"].tolist() == [3, 3]
     assert t.loc[0, "baseline (paper)"] == "0.55" and t.loc[1, "hlgm (paper)"] == "0.50"
-    assert t.loc[0, "hlgm (ours)"].startswith("0.65 [")
-    claims = hlgm_sib_claims(ps, "toy")
-    assert [c["id"] for c in claims] == [
-        "hlgm_highest_median_sib1_toy", "hlgm_highest_median_sib5_toy",
-        "hlgm_highest_median_sib_all_toy",
-    ]  # fmt: skip
-    assert [c["holds"] for c in claims] == [True, False, False]
-    assert "tie with sgt" in claims[1]["detail"]
-    assert claims[0]["detail"].endswith("; hlgm - sgt = +0.1000")
+    assert t.loc[0, "hlgm (ours)"].startswith("0.72 [")
+    two = hlgm_sib_table(sib_per_seed(_sibs((0, 1))))
+    assert two.loc[0, "hlgm (ours)"] == "0.66 (seeds: 0.60, 0.72)"
+
+
+def test_sib_claims_carry_the_papers_numbers():
+    rec = hlgm_sib_claims(sib_per_seed(_sibs()), "oxford_pet")[1]
+    assert rec["claim_id"] == "hlgm_sib_above_sgt" and rec["paper"] == [0.59, 0.57]
+
+
+def test_sib_claims_verdicts():
+    ps = sib_per_seed(_sibs())
+    recs = hlgm_sib_claims(ps, "toy", plateaus=_plateaus(5, 5, 5))
+    assert _verdicts(recs) == {
+        "hlgm_sib_above_baseline:toy, SIB(1)": "holds",
+        "hlgm_sib_above_sgt:toy, SIB(1)": "holds",  # +0.10, +0.12, +0.14
+        "hlgm_sib_above_baseline:toy, SIB(5)": "holds",  # +0.1 in every seed
+        "hlgm_sib_above_sgt:toy, SIB(5)": "inconclusive",  # a tie in every seed
+    }
+    sgt1 = recs[1]
+    assert sgt1["per_seed_a"] == pytest.approx([0.6, 0.72, 0.84])
+    assert sgt1["mean_diff"] == pytest.approx(0.12)
+    assert sgt1["paper_item"] == "HLGM Table III" and sgt1["compared"] == "hlgm vs sgt"
+    assert "identical in every seed" in recs[3]["reason"]
+    # the mean SIB as the statistic gives the same verdicts here
+    assert (
+        _verdicts(hlgm_sib_claims(ps, "toy", stat="mean"))["hlgm_sib_above_sgt:toy, SIB(1)"]
+        == "holds"
+    )
+    two = hlgm_sib_claims(sib_per_seed(_sibs((0, 1))), "toy")
+    assert {r["verdict"] for r in two} == {"inconclusive"}
+    stuck = hlgm_sib_claims(ps, "toy", plateaus=_plateaus(5, 0, 5))
+    assert {r["verdict"] for r in stuck} == {"not testable here"}
 
 
 # ----------------------------------------------------------------------------- runs
@@ -220,18 +303,43 @@ def test_baseline_of_an_hlgm_run_that_never_left_phase_1(store):
     assert hlgm_plateau_caption(hlgm).startswith("NO phase-1 plateau within 2 epochs")
 
 
-def test_object_share_claims_and_box_area_share():
-    t = pd.DataFrame({"top (%)": [5.0, 5.0, 5.0, 10.0, 10.0, 10.0],
-                      "method": ["baseline", "sgt", "hlgm"] * 2,
-                      "mean share": [0.5, 0.6, 0.7, 0.8, 0.9, 0.9],
-                      "median share": [0.0] * 6, "images": [10] * 6})  # fmt: skip
-    claims = object_share_claims(t, "toy")
-    assert [c["id"] for c in claims] == [
-        "hlgm_gradients_on_object_top5_toy", "hlgm_gradients_on_object_top10_toy"
-    ]  # fmt: skip
-    assert [c["holds"] for c in claims] == [True, False]  # a tie does not hold
-    assert claims[0]["detail"].endswith("; hlgm - sgt = +0.1000")
-    assert claims[1]["detail"].endswith("; hlgm - sgt = +0.0000")
+def _shares():
+    """object_share rows with a seed column: 3 seeds, 2 images. Top 5 %: hlgm above both
+    others by a seed-dependent amount; top 10 %: hlgm ties with sgt in every seed."""
+    rows = []
+    for seed in (0, 1, 2):
+        per_model = {  # fraction: method: shares of the two images
+            0.05: {"baseline": [0.4, 0.5], "sgt": [0.5, 0.5], "hlgm": [0.7, 0.6 + 0.05 * seed]},
+            0.1: {"baseline": [0.3, 0.3 + 0.01 * seed], "sgt": [0.6, 0.6], "hlgm": [0.6, 0.6]},
+        }
+        for frac, models in per_model.items():
+            for m, vals in models.items():
+                for image, v in enumerate(vals):
+                    rows.append({"method": m, "image": image, "fraction": frac, "share": v,
+                                 "seed": seed})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_object_share_claims_paired_by_seed():
+    recs = object_share_claims(_shares(), "toy", plateaus=_plateaus(4, 4, 4))
+    assert _verdicts(recs) == {
+        "hlgm_object_share_above_baseline:toy, top 5 %": "holds",
+        "hlgm_object_share_above_sgt:toy, top 5 %": "holds",
+        "hlgm_object_share_above_baseline:toy, top 10 %": "holds",
+        "hlgm_object_share_above_sgt:toy, top 10 %": "inconclusive",  # a tie
+    }
+    # one value per seed: the mean over that seed's images
+    assert recs[1]["per_seed_a"] == pytest.approx([0.65, 0.675, 0.7])
+    assert recs[1]["per_seed_b"] == pytest.approx([0.5, 0.5, 0.5])
+    assert "identical in every seed" in recs[3]["reason"]
+    two = object_share_claims(_shares().query("seed < 2"), "toy")
+    assert {r["verdict"] for r in two} == {"inconclusive"}
+    assert all(r["n"] == 2 for r in two)
+    stuck = object_share_claims(_shares(), "toy", plateaus=_plateaus(4, 3, 4))
+    assert {r["verdict"] for r in stuck} == {"not testable here"}
+
+
+def test_box_area_share():
     ds = _box_dataset(False, torch.tensor([True, True, False, True, True]))
     share = box_area_share(ds)
     assert share.index.tolist() == [0, 1, 3, 4]
@@ -246,6 +354,12 @@ def test_dataset_images_reads_lazy_sets():
 
 
 def test_claim_line():
-    assert claim_line({"claim": "a", "holds": True, "detail": "d"}) == "[holds] a: d"
-    assert claim_line({"claim": "a", "holds": False, "detail": "d"}) == "[does not hold] a: d"
-    assert claim_line({"claim": "a", "holds": None, "detail": "d"}) == "[not run] a: d"
+    rec = hlgm_accuracy_claims(_per_seed(), "cnn2_cifar10", _plateaus(5, 5, 5))[0]
+    line = claim_line(rec)
+    assert line == claims_mod.record_line(rec)
+    assert line.startswith("[holds] HLGM Table II (cnn2_cifar10): ")
+    assert "(hlgm vs baseline)" in line and f"resolves {rec['resolvable']:.3g}" in line
+    two = claim_line(hlgm_accuracy_claims(_per_seed(2), "s")[0])
+    assert two.startswith("[inconclusive] HLGM Table II (s): ") and "resolves" not in two
+    not_run = claim_line(claims_mod.not_run("hlgm_accuracy_above_sgt", "s"))
+    assert not_run.startswith("[not run] HLGM Table II (s): ") and not_run.endswith("-- not run")

@@ -12,6 +12,7 @@ smallest difference the design resolves (docs/methods.md, "Claims and verdicts")
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -36,8 +37,10 @@ __all__ = [
 ]
 
 
-def _record(claim: Claim, setting: str, decision: Decision, note: str) -> dict:
-    paper = claim.paper.get(setting)
+def _record(
+    claim: Claim, setting: str, decision: Decision, note: str, paper_key: str | None = None
+) -> dict:
+    paper = claim.paper.get(setting if paper_key is None else paper_key)
     return {
         "id": f"{claim.id}:{setting}" if setting else claim.id,
         "claim_id": claim.id,
@@ -63,10 +66,17 @@ def evaluate(
     note: str = "",
     on_paper_data: bool = False,
     min_seeds: int = MIN_SEEDS,
+    margin: float | None = None,
+    paper_key: str | None = None,
 ) -> dict:
     """Decide claim ``claim_id`` on per-seed values ``a`` and ``b`` (paired by seed) measured in
-    ``setting`` (e.g. the dataset); returns the record a notebook stores and the report shows."""
+    ``setting`` (e.g. the dataset); returns the record a notebook stores and the report shows.
+    ``margin`` replaces the claim's non-inferiority/equivalence margin (a profile's choice, e.g.
+    a smaller one where more test images make the AUC less noisy). ``paper_key`` names the
+    paper's numbers to show when ``setting`` is more specific (default: ``setting``)."""
     claim = get_claim(claim_id)
+    if margin is not None:
+        claim = dataclasses.replace(claim, margin=float(margin))
     if claim.needs_paper_data and not on_paper_data:
         vals = list(a)
         shown = ", ".join(f"{v:.3g}" for v in vals)
@@ -75,11 +85,11 @@ def evaluate(
             f"the paper's number is for {claim.paper_setting}; measured here ({setting}): {shown}",
             n=len(vals), per_seed_a=[float(v) for v in vals],
         )  # fmt: skip
-        return _record(claim, setting, decision, note)
+        return _record(claim, setting, decision, note, paper_key)
     decision = decide(
         a, b, claim.direction, claim.margin, preconditions, min_seeds, unit=claim.unit
     )
-    return _record(claim, setting, decision, note)
+    return _record(claim, setting, decision, note, paper_key)
 
 
 def not_run(claim_id: str, setting: str = "", reason: str = "not run") -> dict:

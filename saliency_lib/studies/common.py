@@ -276,24 +276,3 @@ def normalise_datasets(params_datasets) -> dict[str, dict]:
     if isinstance(params_datasets, Mapping):
         return {k: dict(v or {}) for k, v in params_datasets.items()}
     return {name: {} for name in params_datasets}
-
-
-def ordering_claim(
-    values: Mapping[str, float],
-    order: list[str],
-    what: str,
-    lower_is_better: bool = False,
-    context: str = "",
-) -> dict[str, Any]:
-    """A claim that ``values`` follow ``order`` from best to worst (e.g. AUC of SMOOT < SGT <
-    Traditional), judged on the given numbers (means over seeds): ``{"claim", "holds",
-    "detail"}``; ``holds`` is None when a method is missing (not run)."""
-    sign = "<" if lower_is_better else ">"
-    claim = f" {sign} ".join(f"{what}({m})" for m in order) + (f" on {context}" if context else "")
-    if any(m not in values or pd.isna(values[m]) for m in order):
-        return {"claim": claim, "holds": None, "detail": "not all methods were run"}
-    seq = [values[m] for m in order]
-    pairs = zip(seq, seq[1:], strict=False)
-    holds = all((a < b) if lower_is_better else (a > b) for a, b in pairs)
-    detail = ", ".join(f"{m} {values[m]:.2f}" for m in order)
-    return {"claim": claim, "holds": bool(holds), "detail": detail}

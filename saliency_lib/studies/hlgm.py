@@ -193,21 +193,25 @@ def object_share_table(shares: pd.DataFrame, methods: Iterable[str] = HLGM_METHO
 def object_share_claims(
     shares: pd.DataFrame,
     setting: str,
-    best: str = "hlgm",
     plateaus: Mapping[int, dict] | None = None,
 ) -> list[dict]:
-    """HLGM Fig. 6's claim as a number, per top fraction: ``best``'s mean share of top
+    """HLGM Fig. 6's claim as a number, per top fraction: HLGM's mean share of top
     positions on the object is higher than each other model's, paired by seed. ``shares`` is
     :func:`object_share` output with a ``seed`` column (one mean per model and seed)."""
     from .. import claims
 
+    if "seed" not in shares.columns:
+        raise KeyError(
+            "object_share_claims needs a 'seed' column in shares: concatenate the "
+            "object_share() frames of every seed with .assign(seed=seed)"
+        )
     pre = phase2_precondition(plateaus)
     per_seed = shares.groupby(["method", "seed", "fraction"], sort=False)["share"].mean()
     per_seed = per_seed.reset_index()
     out = []
     for frac, g in per_seed.groupby("fraction", sort=False):
-        for other in [m for m in _ordered(g["method"]) if m != best]:
-            a, b = claims.paired(g, "share", best, other)
+        for other in [m for m in _ordered(g["method"]) if m != "hlgm"]:
+            a, b = claims.paired(g, "share", "hlgm", other)
             out.append(claims.evaluate(f"hlgm_object_share_above_{other}", a, b,
                                        f"{setting}, top {100 * frac:g} %", pre))  # fmt: skip
     return out
@@ -328,19 +332,19 @@ def hlgm_sib_table(
 def hlgm_sib_claims(
     per_seed: pd.DataFrame,
     setting: str,
-    best: str = "hlgm",
     stat: str = "median",
     plateaus: Mapping[int, dict] | None = None,
 ) -> list[dict]:
-    """HLGM Table III's claim for each SIB(x): ``best``'s ``stat`` of SIB is higher than each
+    """HLGM Table III's claim for each SIB(x): HLGM's ``stat`` of SIB is higher than each
     other model's, paired by seed (:func:`sib_per_seed` rows)."""
     from .. import claims
 
     pre = phase2_precondition(plateaus)
     out = []
     for frac, g in per_seed.groupby("fraction", sort=False):
-        for other in [m for m in _ordered(g["method"]) if m != best]:
-            a, b = claims.paired(g, stat, best, other)
-            rec = claims.evaluate(f"hlgm_sib_above_{other}", a, b, f"{setting}, {frac}", pre)
+        for other in [m for m in _ordered(g["method"]) if m != "hlgm"]:
+            a, b = claims.paired(g, stat, "hlgm", other)
+            rec = claims.evaluate(f"hlgm_sib_above_{other}", a, b, f"{setting}, {frac}", pre,
+                                  paper_key=frac)  # fmt: skip
             out.append(rec)
     return out
