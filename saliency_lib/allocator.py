@@ -8,10 +8,11 @@ threshold keeps that memory in the process and reuses it: the same numbers, less
 (``benchmarks/train_step.py --allocators`` measures it; ``docs/performance.md`` gives the numbers
 and the resident-memory cost).
 
-The tuning is on by default where it applies (Linux with glibc) and a no-op elsewhere (macOS,
-musl, Windows). ``SALIENCY_MALLOC_TUNING=0`` switches it off, in this process and, because
-:func:`child_environment` passes the variable on, in every notebook kernel and cluster job the
-package starts.
+It is applied when the package is imported, so every process that uses it has it: the CLI,
+notebook kernels (opened in JupyterLab or started by the runner), cluster jobs, tests and
+benchmarks. On by default where it applies (Linux with glibc), a no-op elsewhere (macOS, musl,
+Windows). ``SALIENCY_MALLOC_TUNING=0`` in the environment switches it off; child processes
+inherit the environment, so the switch reaches kernels and jobs too.
 """
 
 from __future__ import annotations
@@ -35,13 +36,6 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 * 1024**2
 TRIM_THRESHOLD = 4 * 1024**3  # never hand freed heap memory back during training
 TOP_PAD = 256 * 1024**2  # grow the heap in large steps: fewer brk calls
-
-# the same settings as glibc environment tunables, read when a child process starts
-_ENV_TUNABLES = {
-    "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),
-    "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD),
-    "MALLOC_TOP_PAD_": str(TOP_PAD),
-}
 
 _applied: dict[str, bool] | None = None
 
@@ -90,15 +84,3 @@ def allocator_status() -> dict:
     """What this process runs with: ``{"switch": bool, "applied": {...}}`` (for tests and the
     run's provenance)."""
     return {"switch": tuning_enabled(), "applied": dict(_applied or {})}
-
-
-def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a process the package starts (kernel, cluster job): ``environ`` (the
-    current environment by default) with the switch passed on and, when tuning is on, glibc's
-    environment tunables set (they act from the child's first allocation)."""
-    env = dict(os.environ if environ is None else environ)
-    if tuning_enabled(env):
-        env.setdefault(ENV_SWITCH, "1")
-        for key, value in _ENV_TUNABLES.items():
-            env.setdefault(key, value)
-    return env
