@@ -241,3 +241,14 @@ def test_datasets_mapping_entries_may_name_their_dataset(nbdir, tmp_path):
     write_params(nbdir, f"datasets: {{c10: {entry}}}\n")
     with pytest.raises(DatasetNotFoundError, match="'cifar10'"):
         validate(nbdir)
+
+
+def test_entry_dataset_params_override_the_shared_ones():
+    from saliency_lib.studies import setting_configs
+
+    configs = setting_configs(
+        "cluttered", {"dataset": "cluttered_fashion_mnist", "dataset_params": {"n": 50}},
+        {"epochs": 1}, {"traditional": {}}, 1, {"n": 200, "canvas_size": 40},
+    )  # fmt: skip
+    (cfg,) = configs.values()
+    assert cfg.dataset_params == {"n": 50, "canvas_size": 40}

@@ -88,12 +88,15 @@ def setting_configs(
 ) -> dict[tuple[str, int], RunConfig]:
     """The run grid of one entry of ``datasets``: ``label`` is the dataset name unless the
     overrides name it (``{"dataset": "cifar100", "model": "resnet18", ...}``); ``"seeds"`` there
-    replaces the notebook's seed count for this entry; the other overrides replace fields of
-    ``training``."""
+    replaces the notebook's seed count for this entry; ``"dataset_params"`` there override the
+    shared ``dataset_params`` key by key; the other overrides replace fields of ``training``."""
     overrides = dict(overrides)
     dataset = overrides.pop("dataset", label)
     seeds = overrides.pop("seeds", seeds)
-    return make_configs(dataset, {**training, **overrides}, methods, seeds, dataset_params)
+    # the entry's own dataset_params override the shared ones (key by key)
+    own = overrides.pop("dataset_params", None) or {}
+    merged = {**dict(dataset_params or {}), **dict(own)}
+    return make_configs(dataset, {**training, **overrides}, methods, seeds, merged)
 
 
 def planned_configs(params: Mapping[str, Any]) -> list[RunConfig]:
