@@ -111,6 +111,12 @@ class Run:
         """The model at its best test-accuracy epoch (``best.pt``; checked to hold that epoch)."""
         file = self.path / BEST
         fix = f"delete the folder {self.path} to retrain this run"
+        if self.config.continue_from and not file.exists():
+            raise RunStoreError(
+                f"no {file}: the best epoch {self.best_epoch} of this continuation is inherited "
+                f"from run {self.config.continue_from}, whose weights at that epoch were not kept "
+                "(only its phase-1 end state is); use run.model (the final weights)"
+            )
         state = _load_checkpoint(file, fix, ("epoch", "model"))
         if int(state["epoch"]) != self.best_epoch:
             raise RunStoreError(
@@ -170,14 +176,14 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     """``<run>/run.json`` (``None`` if there is none); a damaged one is a RunStoreError."""
     file = path / RECORD
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as e:
         raise os_error(e, file, "read") from None
     try:
-        record = json.loads(text)
-    except ValueError as e:
+        record = json.loads(data.decode("utf-8"))
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
         record = e
     if not isinstance(record, dict) or not isinstance(record.get("status"), str):
         what = _first_line(record) if isinstance(record, Exception) else "not a run record"

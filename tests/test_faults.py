@@ -8,6 +8,7 @@ file and the fix, never a silently different number. Trainings are tiny (synthet
 from __future__ import annotations
 
 import errno
+import io
 import json
 import multiprocessing as mp
 import os
@@ -24,7 +25,7 @@ from saliency_lib import _fileio, runs
 from saliency_lib.config import RunConfig
 from saliency_lib.runs import RunStoreError, hlgm_continuation, is_complete, train_or_load
 
-SYNTH = {"n": 128, "num_classes": 4, "image_size": 8}
+SYNTH = {"n": 128, "num_classes": 4, "image_size": 8}  # HLGM: plateau at 3, best epoch 4
 HLGM_FAST = {"patience": 1, "episode_size": 2, "monitor": "test_acc"}
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,7 +37,7 @@ def config(method="hlgm", **kw) -> RunConfig:
         dataset="synthetic",
         dataset_params=SYNTH,
         model="cnn2",
-        epochs=5,
+        epochs=4,
         batch_size=32,
         lr=1.0,
         seed=0,
@@ -123,29 +124,54 @@ def test_reference_writes_cover_the_plateau_and_best_epochs(reference):
     assert w[i + 1] == f"{hlgm}/last.pt"
 
 
-def test_kill_at_every_write_resumes_to_the_uninterrupted_runs(reference, tmp_path, monkeypatch):
-    """A kill before each rename of the HLGM run and of its continuation (run.json, best.pt,
-    phase1.pt at the plateau epoch, last.pt), then a plain rerun: identical runs."""
-    real = _fileio._replace
-    n_writes = len(reference["writes"])
-    for kill_at in range(1, n_writes + 1):
-        store = tmp_path / f"k{kill_at}"
-        calls = 0
+def _kill_at(n: int, monkeypatch):
+    """Make the ``n``-th rename from now on raise :class:`SimulatedKill` instead."""
+    real, calls = _fileio._replace, [0]
 
-        def dying(src, dst, kill_at=kill_at):
-            nonlocal calls
-            calls += 1
-            if calls == kill_at:
-                raise SimulatedKill(dst)
-            real(src, dst)
+    def dying(src, dst):
+        calls[0] += 1
+        if calls[0] == n:
+            raise SimulatedKill(dst)
+        real(src, dst)
 
-        monkeypatch.setattr(_fileio, "_replace", dying)
+    monkeypatch.setattr(_fileio, "_replace", dying)
+    return lambda: monkeypatch.setattr(_fileio, "_replace", real)
+
+
+def test_kill_at_every_write_of_the_hlgm_run(reference, tmp_path, monkeypatch):
+    """A kill before each rename of the HLGM run (run.json, best.pt, phase1.pt at the plateau
+    epoch, last.pt, the final run.json), then a plain rerun: the identical run. At the plateau
+    epoch's writes the continuation baseline is trained too and compared."""
+    writes = [w.split("/")[1] for w in reference["writes"] if w.startswith(HLGM.run_id[:5])]
+    plateau_writes = {i for i, w in enumerate(writes, 1) if w == "phase1.pt"}
+    plateau_writes |= {i + 1 for i in plateau_writes}  # and last.pt of that epoch
+    for n in range(1, len(writes) + 1):
+        store = tmp_path / f"k{n}"
+        restore = _kill_at(n, monkeypatch)
         with pytest.raises(SimulatedKill):
-            train_pair(store)
-        monkeypatch.setattr(_fileio, "_replace", real)
-        train_pair(store)
-        for cfg in (HLGM, CONT):
-            assert_same_run(reference["store"], store, cfg)
+            train_or_load(HLGM, store=store)
+        restore()
+        train_or_load(HLGM, store=store)
+        assert_same_run(reference["store"], store, HLGM)
+        if n in plateau_writes:
+            train_or_load(CONT, store=store)
+            assert_same_run(reference["store"], store, CONT)
+
+
+def test_kill_at_every_write_of_the_continuation(reference, tmp_path, monkeypatch):
+    import shutil
+
+    writes = [w for w in reference["writes"] if w.startswith(CONT.run_id[:5])]
+    assert CONT.run_id[:5] != HLGM.run_id[:5] and len(writes) >= 3
+    for n in range(1, len(writes) + 1):
+        store = tmp_path / f"k{n}"
+        shutil.copytree(reference["store"] / HLGM.run_id, store / HLGM.run_id)
+        restore = _kill_at(n, monkeypatch)
+        with pytest.raises(SimulatedKill):
+            train_or_load(CONT, store=store)
+        restore()
+        train_or_load(CONT, store=store)
+        assert_same_run(reference["store"], store, CONT)
 
 
 _SIGKILL_CHILD = """
@@ -205,7 +231,9 @@ def _child_train(store: str, barrier, queue) -> None:
     fio._replace, r._train = slow, counting
     barrier.wait()
     run = r.train_or_load(HLGM, store=store)
-    queue.put((bool(trained), {k: v.clone() for k, v in run.model.state_dict().items()}))
+    buf = io.BytesIO()  # bytes, not tensors: shared tensors die with the child
+    torch.save(run.model.state_dict(), buf)
+    queue.put((bool(trained), buf.getvalue()))
 
 
 def test_two_trainers_of_one_run(reference, tmp_path):
@@ -222,7 +250,8 @@ def test_two_trainers_of_one_run(reference, tmp_path):
         p.join(timeout=60)
         assert p.exitcode == 0
     assert sorted(t for t, _ in results) == [False, True]
-    for _, weights in results:
+    for _, data in results:
+        weights = torch.load(io.BytesIO(data), weights_only=True)
         for k, v in reference["hlgm"].model.state_dict().items():
             assert torch.equal(v, weights[k]), k
     assert_same_run(reference["store"], tmp_path, HLGM)
@@ -312,7 +341,7 @@ def _damage(path: Path, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["truncated", "garbage"])
 def test_damaged_last_pt_of_an_unfinished_run(reference, tmp_path, how):
-    assert train_or_load(HLGM, store=tmp_path, stop_after=3) is None
+    assert train_or_load(HLGM, store=tmp_path, stop_after=1) is None
     last = tmp_path / HLGM.run_id / "last.pt"
     _damage(last, how)
     with pytest.raises(RunStoreError) as err:
@@ -382,24 +411,23 @@ def test_damaged_phase1_stops_the_continuation_with_the_fix(reference, tmp_path)
     assert not (tmp_path / CONT.run_id / "last.pt").exists()  # nothing trained from HLGM's end
 
 
-def test_stale_best_pt_is_rebuilt_or_reported(reference, tmp_path):
+def test_missing_best_pt_is_rebuilt_or_reported(reference, tmp_path):
     """On resume best.pt must hold the best epoch last.pt records: rebuilt from last.pt when
-    that is the best epoch, else an error (never a best model of another epoch)."""
-    cfg = config("traditional", epochs=3)
-    ref = train_or_load(cfg, store=tmp_path / "ref")
-    store = tmp_path / "s"
-    train_or_load(cfg, store=store, stop_after=2)
-    best = store / cfg.run_id / "best.pt"
-    state = torch.load(store / cfg.run_id / "last.pt", weights_only=True)
+    that is its epoch, else an error (never a best model of another epoch)."""
+    run_dir = tmp_path / HLGM.run_id
+    train_or_load(HLGM, store=tmp_path, stop_after=1)  # epoch 1 is the best so far
+    (run_dir / "best.pt").unlink()
+    train_or_load(HLGM, store=tmp_path)
+    assert_same_run(reference["store"], tmp_path, HLGM)
+
+    plateau = reference["hlgm"].plateau_epoch  # no improvement there: the best is earlier
+    store = tmp_path / "b"
+    train_or_load(HLGM, store=store, stop_after=plateau)
+    best = store / HLGM.run_id / "best.pt"
     best.unlink()
-    if state["best_epoch"] == 2:
-        train_or_load(cfg, store=store)
-        assert_same_run(tmp_path / "ref", store, cfg)
-    else:
-        with pytest.raises(RunStoreError) as err:
-            train_or_load(cfg, store=store)
-        one_line(err.value, str(best), "cannot be rebuilt")
-    assert ref.final_test_acc > 0
+    with pytest.raises(RunStoreError) as err:
+        train_or_load(HLGM, store=store)
+    one_line(err.value, str(best), "cannot be rebuilt", f"delete {best.parent / 'last.pt'}")
 
 
 def test_plan_goes_on_past_damaged_runs(tmp_path, monkeypatch):
