@@ -162,6 +162,12 @@ class FolderLock:
                 if say:
                     print(f"waiting for {self.what}, in use by {owner}", file=sys.stderr)
                 fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as e:  # ENOLCK, EOPNOTSUPP: a filesystem without locks
+                print(
+                    f"warning: cannot lock {self.path} ({_first_line(e)}); {self.what} is not "
+                    "protected against a second process using it at the same time",
+                    file=sys.stderr,
+                )
         info = {"host": socket.gethostname(), "pid": os.getpid(), "since": _now()}
         try:
             os.ftruncate(fd, 0)
@@ -189,6 +195,10 @@ class FolderLock:
 
     def release(self) -> None:
         if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)  # no owner note once free
+            except OSError:
+                pass
             os.close(self._fd)  # closing the descriptor releases the flock
             self._fd = None
 

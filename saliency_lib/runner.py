@@ -37,7 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._fileio import FolderLock, atomic_write, atomic_write_json, os_error
+from ._fileio import (
+    FolderLock,
+    atomic_write,
+    atomic_write_json,
+    os_error,
+    remove_stale_temporaries,
+)
 from .params import (
     NOTEBOOKS_DIR,
     REPO_ROOT,
@@ -249,6 +255,19 @@ def profile_lock(profile_dir: Path) -> FolderLock:
     return FolderLock(
         profile_dir.parent, f".{profile_dir.name}.lock", f"output folder {_rel(profile_dir)}"
     )
+
+
+def _recover_killed_writes(profile_dir: Path) -> None:
+    """Undo what a killed ``reproduce`` left half done (we hold the folder's lock): temporaries,
+    and a ``.<name>.old`` folder whose ``<name>/`` was moved away but not yet replaced (it is
+    put back). Staging folders stay until their notebook runs again (``list`` shows them)."""
+    remove_stale_temporaries(profile_dir)
+    for old in profile_dir.glob(".*.old"):
+        dst = profile_dir / old.name[1 : -len(".old")]
+        if dst.exists():
+            _rmtree(old)
+        else:
+            os.replace(old, dst)
 
 
 def resolve_output_root(output_root: str | Path | None = None) -> Path:
@@ -467,6 +486,7 @@ def reproduce(
     lock.acquire(wait=False)  # LockBusy: another reproduce writes there; nothing touched yet
     try:
         profile_dir.mkdir(parents=True, exist_ok=True)
+        _recover_killed_writes(profile_dir)
     except OSError as e:
         lock.release()
         raise os_error(e, profile_dir, "create") from None

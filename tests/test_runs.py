@@ -126,3 +126,27 @@ def test_config_validation_names_the_key():
 def test_run_id_does_not_depend_on_spelling_out_defaults():
     assert _config("sgt").run_id == _config("sgt", method_params={"k_fraction": 0.5}).run_id
     assert _config("sgt").run_id != _config("sgt", method_params={"k_fraction": 0.4}).run_id
+
+
+def test_checkpoint_keeps_every_random_generator(store):
+    """last.pt holds torch's CPU state, each CUDA device's (none here), NumPy's and Python's;
+    restoring it repeats all four streams. A bare tensor (older checkpoints) still restores."""
+    import random
+
+    import numpy as np
+
+    from saliency_lib.seeding import set_rng_state
+
+    cfg = _config("traditional", epochs=1)
+    train_or_load(cfg, store=store)
+    state = torch.load(store / cfg.run_id / "last.pt", weights_only=True)
+    rng = state["rng"]
+    assert set(rng) == {"torch", "cuda", "numpy", "python"}
+    assert len(rng["cuda"]) == (torch.cuda.device_count() if torch.cuda.is_available() else 0)
+    set_rng_state(rng)
+    first = (torch.rand(2), np.random.rand(2), random.random())
+    set_rng_state(rng)
+    assert torch.equal(first[0], torch.rand(2))
+    assert (first[1] == np.random.rand(2)).all() and first[2] == random.random()
+    set_rng_state(rng["torch"])
+    assert torch.equal(first[0], torch.rand(2))
