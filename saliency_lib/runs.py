@@ -30,6 +30,7 @@ import io
 import json
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -145,7 +146,9 @@ def _load_checkpoint(file: Path, fix: str, keys: tuple[str, ...] = ("epoch",)) -
     truncated, garbage, not a checkpoint) is one :class:`RunStoreError` naming ``file`` and
     ``fix``."""
     try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a garbage file's "pickle protocol 216" warning
+            warnings.simplefilter("ignore")
+            state = torch.load(file, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise RunStoreError(f"{file} is missing; {fix}") from None
     except Exception as e:  # noqa: BLE001  (PytorchStreamReader, EOFError, UnpicklingError, ...)
