@@ -43,13 +43,13 @@ def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gener
 
 def get_rng_state() -> dict:
     """Every random generator a run draws from: torch's CPU generator, each CUDA device's (when
-    CUDA is available), NumPy's and Python's. Tensors and plain containers only, so a checkpoint
-    holding it loads with ``weights_only=True``."""
+    CUDA is in use in this process), NumPy's and Python's. Tensors and plain containers only, so
+    a checkpoint holding it loads with ``weights_only=True``."""
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     version, internal, gauss_next = random.getstate()
     return {
         "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
         "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
         "python": [version, torch.tensor(internal, dtype=torch.int64), gauss_next],
     }
@@ -57,8 +57,9 @@ def get_rng_state() -> dict:
 
 def set_rng_state(state: dict | torch.Tensor) -> None:
     """Restore what :func:`get_rng_state` returned (a bare tensor: torch's CPU state, as older
-    checkpoints stored it). CUDA states are restored on the devices present; a run checkpointed
-    with CUDA and resumed without it (or the reverse) cannot repeat its numbers and warns."""
+    checkpoints stored it). CUDA states are restored on the devices present (applied when CUDA
+    is first used); a run checkpointed with CUDA and resumed without it cannot repeat its
+    numbers and warns."""
     if isinstance(state, torch.Tensor):
         torch.set_rng_state(state)
         return
@@ -68,13 +69,12 @@ def set_rng_state(state: dict | torch.Tensor) -> None:
     if cuda and have:
         for i, s in enumerate(cuda[:have]):
             torch.cuda.set_rng_state(s, i)
-    if bool(cuda) != bool(have):
+    if len(cuda) > have:
         import warnings
 
         warnings.warn(
-            f"checkpoint saved {'with' if cuda else 'without'} CUDA, resumed "
-            f"{'with' if have else 'without'}: the resumed run's random numbers differ from an "
-            "uninterrupted run's",
+            f"checkpoint saved with {len(cuda)} CUDA device(s), resumed with {have}: the resumed "
+            "run's random numbers differ from an uninterrupted run's",
             stacklevel=2,
         )
     if state.get("numpy") is not None:

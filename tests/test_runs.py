@@ -142,7 +142,7 @@ def test_checkpoint_keeps_every_random_generator(store):
     state = torch.load(store / cfg.run_id / "last.pt", weights_only=True)
     rng = state["rng"]
     assert set(rng) == {"torch", "cuda", "numpy", "python"}
-    assert len(rng["cuda"]) == (torch.cuda.device_count() if torch.cuda.is_available() else 0)
+    assert len(rng["cuda"]) == (torch.cuda.device_count() if torch.cuda.is_initialized() else 0)
     set_rng_state(rng)
     first = (torch.rand(2), np.random.rand(2), random.random())
     set_rng_state(rng)
@@ -150,3 +150,24 @@ def test_checkpoint_keeps_every_random_generator(store):
     assert (first[1] == np.random.rand(2)).all() and first[2] == random.random()
     set_rng_state(rng["torch"])
     assert torch.equal(first[0], torch.rand(2))
+
+
+def test_cuda_generators_saved_and_restored_when_cuda_is_used(monkeypatch):
+    """Without a GPU: the CUDA calls are faked to check the wiring (saved when CUDA is in use,
+    restored per device, a warning when the devices are gone)."""
+    from saliency_lib import seeding
+
+    fake = [torch.tensor([1, 2], dtype=torch.uint8), torch.tensor([3], dtype=torch.uint8)]
+    restored = {}
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: fake)
+    state = seeding.get_rng_state()
+    assert state["cuda"] is fake
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, i: restored.__setitem__(i, s))
+    seeding.set_rng_state(state)
+    assert restored == {0: fake[0], 1: fake[1]}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="2 CUDA device"):
+        seeding.set_rng_state(state)
