@@ -3,7 +3,9 @@
 Commands: ``reproduce``, ``validate``, ``list``, ``refresh-nbval``, ``plan``, ``train``. Each
 command is one function decorated with :func:`command`, which names its arguments; adding a
 command is adding one such function. Parameter and data errors print one ``error:`` message
-(no traceback) and exit 2; a failed notebook makes ``reproduce`` exit 1.
+(no traceback) and exit 2; a failed notebook makes ``reproduce`` exit 1; a file that cannot be
+read or written (damaged, disk full, permission, folder in use) prints one ``error:`` line naming
+it and exits 1; Ctrl-C prints one line saying what was kept and exits 130.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 @dataclass
@@ -139,7 +141,28 @@ def _cell(name: str, profile: str, args: argparse.Namespace, reasons: list[str])
         status += f" {out['seconds']:.0f}s"
     if out["failed"]:
         status = "FAILED" if out["status"] is None else f"{status}, then FAILED"
+    if out["partial"]:
+        status += ", running" if out["running"] else ", .partial left"
     return f"{params} | {status}"
+
+
+def _leftovers(profiles: list[str], args: argparse.Namespace) -> list[str]:
+    """Lines for the ``.partial`` (killed runs) and ``.FAILED`` folders under the outputs."""
+    from .params import _rel
+    from .runner import profile_lock, resolve_output_root
+
+    lines = []
+    for profile in profiles:
+        folder = resolve_output_root(args.output_root) / profile
+        if not folder.is_dir():
+            continue
+        running = profile_lock(folder).held_elsewhere()
+        for p in sorted(folder.glob(".*.partial")):
+            why = "a reproduce is running" if running else "left by an interrupted run; delete it"
+            lines.append(f"staging  {_rel(p)} ({why})")
+        for p in sorted(folder.glob("*.FAILED")):
+            lines.append(f"failed   {_rel(p)} (see its metrics.json; the next success removes it)")
+    return lines
 
 
 @command(
@@ -165,6 +188,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("\ncell: params file state | outputs/<profile>/<notebook>/ status (- = none)")
     for line in reasons:
         print(f"disabled {line}")
+    for line in _leftovers(profiles, args):
+        print(line)
     return EXIT_OK
 
 
@@ -299,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ._fileio import StoreError
     from .data import DatasetNotFoundError
     from .params import ParameterError
 
@@ -308,6 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ParameterError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except StoreError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt as e:
+        print(str(e) or "interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@ A folder is complete iff its ``metrics.json`` has ``"status": "complete"`` (stam
 runner after the notebook finished) or ``"not run"`` (a notebook disabled in the profile with
 ``enabled: false``; the ``reason`` is recorded). ``.FAILED`` folders carry ``"status": "failed"``.
 
+A ``reproduce`` holds an OS lock on ``outputs/<profile>/`` (file ``outputs/.<profile>.lock``, beside
+the folder so the folder holds only outputs): a second one on the
+same folder stops at once with one line naming the holder, before touching anything. Ctrl-C
+discards the running notebook's staging folder and prints one line saying what was kept.
+
 Training runs are shared between notebooks through the run store (``train_or_load``); the runner
 does not touch it.
 """
@@ -23,6 +28,7 @@ import datetime as _dt
 import fnmatch
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -31,6 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._fileio import (
+    FolderLock,
+    atomic_write,
+    atomic_write_json,
+    os_error,
+    remove_stale_temporaries,
+)
 from .params import (
     NOTEBOOKS_DIR,
     REPO_ROOT,
@@ -50,6 +63,7 @@ NBVAL_DIR = REPO_ROOT / "tests" / "nbval"
 NBVAL_PROFILE = "smoke"
 INJECTED_TAG = "injected-parameters"
 COMPLETE_STATUSES = ("complete", "not run")
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class ValidationFailed(ParameterError):
@@ -139,6 +153,15 @@ def _check_seeds(seeds: Any) -> None:
         raise ParameterError(f"seeds must be a positive int (number of seeds), got {seeds!r}")
 
 
+def check_profile_name(profile: Any) -> None:
+    """A profile is a folder name under params/ (letters, digits, ``_ . -``), never a path."""
+    if not isinstance(profile, str) or not PROFILE_NAME.fullmatch(profile):
+        raise ParameterError(
+            f"profile must be the name of a folder in params/ (letters, digits, _ . -), not a "
+            f"path; got {profile!r}"
+        )
+
+
 def prepare_jobs(
     profile: str = "cpu",
     only: str | Sequence[str] | None = None,
@@ -155,6 +178,7 @@ def prepare_jobs(
     """
     from .data import DatasetNotFoundError
 
+    check_profile_name(profile)
     check_profile(profile, params_dir)
     _check_seeds(seeds)
     nb_dir = Path(notebooks_dir or NOTEBOOKS_DIR)
@@ -198,9 +222,7 @@ def _now() -> str:
 
 
 def _write_json(obj: Any, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_json(path, obj)  # per-process temporary, removed on failure
 
 
 def _read_json(path: Path) -> Any:
@@ -226,6 +248,26 @@ def _replace_dir(src: Path, dst: Path) -> None:
         os.replace(dst, old)
     os.replace(src, dst)
     _rmtree(old)
+
+
+def profile_lock(profile_dir: Path) -> FolderLock:
+    """The lock ``reproduce`` holds on ``<root>/<profile>/`` (file ``<root>/.<profile>.lock``)."""
+    return FolderLock(
+        profile_dir.parent, f".{profile_dir.name}.lock", f"output folder {_rel(profile_dir)}"
+    )
+
+
+def _recover_killed_writes(profile_dir: Path) -> None:
+    """Undo what a killed ``reproduce`` left half done (we hold the folder's lock): temporaries,
+    and a ``.<name>.old`` folder whose ``<name>/`` was moved away but not yet replaced (it is
+    put back). Staging folders stay until their notebook runs again (``list`` shows them)."""
+    remove_stale_temporaries(profile_dir)
+    for old in profile_dir.glob(".*.old"):
+        dst = profile_dir / old.name[1 : -len(".old")]
+        if dst.exists():
+            _rmtree(old)
+        else:
+            os.replace(old, dst)
 
 
 def resolve_output_root(output_root: str | Path | None = None) -> Path:
@@ -301,14 +343,29 @@ def _error_text(exc: BaseException) -> str:
 
 
 def run_notebook(job: NotebookJob, profile: str, profile_dir: Path) -> NotebookResult:
-    """Run one validated notebook into ``profile_dir`` (staging -> ``<name>/`` or ``.FAILED``)."""
+    """Run one validated notebook into ``profile_dir`` (staging -> ``<name>/`` or ``.FAILED``).
+    Ctrl-C (also inside the kernel) removes the staging folder and propagates; so does a write
+    error, as one :class:`~saliency_lib._fileio.StoreError`."""
+    staging = profile_dir / f".{job.name}.partial"
+    try:
+        return _run_notebook(job, profile, profile_dir, staging)
+    except BaseException as e:  # Ctrl-C, a full disk, ...: no half-written staging folder left
+        with contextlib.suppress(OSError):
+            _rmtree(staging)
+        if isinstance(e, OSError):
+            raise os_error(e, Path(getattr(e, "filename", None) or staging)) from None
+        raise
+
+
+def _run_notebook(
+    job: NotebookJob, profile: str, profile_dir: Path, staging: Path
+) -> NotebookResult:
     import papermill
 
     name = job.name
     final = profile_dir / name
     failed = profile_dir / f"{name}.FAILED"
-    staging = profile_dir / f".{name}.partial"
-    _rmtree(staging)
+    _rmtree(staging)  # left by a killed run (we hold the folder's lock)
     staging.mkdir(parents=True)
     runner_info: dict[str, Any] = {
         "params_file": _rel(job.params_file),
@@ -346,6 +403,8 @@ def run_notebook(job: NotebookJob, profile: str, profile_dir: Path) -> NotebookR
                 log_output=False,
             )
     except Exception as e:  # noqa: BLE001  (any failure is recorded; Ctrl-C propagates)
+        if getattr(e, "ename", None) == "KeyboardInterrupt":  # Ctrl-C reached the kernel
+            raise KeyboardInterrupt from None
         error = _error_text(e)
     if executed.exists():
         try:
@@ -423,23 +482,55 @@ def reproduce(
         _say(f"note: --seeds {seeds} ignored: no selected notebook has a 'seeds' parameter")
     root = resolve_output_root(output_root)
     profile_dir = root / profile
-    profile_dir.mkdir(parents=True, exist_ok=True)
+    lock = profile_lock(profile_dir)
+    lock.acquire(wait=False)  # LockBusy: another reproduce writes there; nothing touched yet
+    try:
+        profile_dir.mkdir(parents=True, exist_ok=True)
+        _recover_killed_writes(profile_dir)
+    except OSError as e:
+        lock.release()
+        raise os_error(e, profile_dir, "create") from None
     order = list_notebooks(notebooks_dir)
     results: list[NotebookResult] = []
     env = {"SALIENCY_OUTPUT_ROOT": str(root.resolve()) if output_root else None}
     bar = tqdm(jobs, desc=f"reproduce[{profile}]", unit="nb", disable=not progress, file=sys.stderr)
-    with _env(**env):
-        for job in bar:
-            bar.set_postfix_str(job.name)
-            result = run_notebook(job, profile, profile_dir)
-            results.append(result)
-            _update_timings(profile_dir, result, order)
-            _say(_result_line(result))
-            if fail_fast and result.status == "failed":
-                break
-    bar.close()
+    job = None
+    try:
+        with _env(**env):
+            for job in bar:
+                bar.set_postfix_str(job.name)
+                result = run_notebook(job, profile, profile_dir)
+                results.append(result)
+                _update_timings(profile_dir, result, order)
+                _say(_result_line(result))
+                if fail_fast and result.status == "failed":
+                    break
+    except KeyboardInterrupt:
+        raise Interrupted(_interrupted_line(results, job, profile_dir)) from None
+    finally:
+        bar.close()
+        lock.release()
     _say(_summary(results, jobs, profile_dir))
     return results
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`reproduce`; the message says what was kept."""
+
+
+def _interrupted_line(
+    results: list[NotebookResult], job: NotebookJob | None, profile_dir: Path
+) -> str:
+    done = [r.name for r in results]
+    kept = f"kept {len(done)} notebook(s) finished in this run ({', '.join(done) or 'none'})"
+    if job is None or job.name in done:
+        return f"interrupted; {kept} in {_rel(profile_dir)}"
+    earlier = (profile_dir / job.name).is_dir()
+    return (
+        f"interrupted during {job.name}: its partial outputs were discarded"
+        f"{' (its earlier outputs are untouched)' if earlier else ''}; {kept} in "
+        f"{_rel(profile_dir)}"
+    )
 
 
 def _result_line(r: NotebookResult) -> str:
@@ -476,9 +567,11 @@ def output_status(name: str, profile: str, output_root: str | Path | None = None
     """What ``outputs/<profile>/`` holds for notebook ``name``.
 
     ``{"status": "complete" | "not run" | "failed" | "incomplete" | None, "seconds": float|None,
-    "reason": str|None, "failed": bool}``: ``status`` is that of ``<name>/metrics.json``
-    (``"incomplete"`` when the folder exists without a complete status, ``None`` when there is
-    no folder); ``failed`` says a ``<name>.FAILED/`` from a later failed run exists.
+    "reason": str|None, "failed": bool, "partial": bool, "running": bool}``: ``status`` is that
+    of ``<name>/metrics.json`` (``"incomplete"`` when the folder exists without a complete status,
+    ``None`` when there is no folder); ``failed`` says a ``<name>.FAILED/`` from a later failed
+    run exists; ``partial`` that a staging folder ``.<name>.partial/`` exists, ``running`` that a
+    ``reproduce`` holds the folder now (else the staging folder is a killed run's leftover).
     """
     root = resolve_output_root(output_root) / profile
     metrics = _read_json(root / name / "metrics.json") if (root / name).is_dir() else None
@@ -495,6 +588,8 @@ def output_status(name: str, profile: str, output_root: str | Path | None = None
         "seconds": seconds,
         "reason": metrics.get("reason") if isinstance(metrics, dict) else None,
         "failed": (root / f"{name}.FAILED").is_dir(),
+        "partial": (root / f".{name}.partial").is_dir(),
+        "running": profile_lock(root).held_elsewhere(),
     }
 
 
@@ -544,9 +639,8 @@ def store_for_nbval(executed: str | Path, dest: str | Path) -> Path:
     nb.metadata.pop("widgets", None)  # ipywidgets state of progress bars: large, not checked
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".tmp")
-    nbformat.write(nb, str(tmp))
-    os.replace(tmp, dest)
+    text = nbformat.writes(nb)
+    atomic_write(dest, text if text.endswith("\n") else text + "\n")
     return dest
 
 

@@ -39,3 +39,47 @@ def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gener
     gen = torch.Generator(device=device)
     gen.manual_seed(seed)
     return gen
+
+
+def get_rng_state() -> dict:
+    """Every random generator a run draws from: torch's CPU generator, each CUDA device's (when
+    CUDA is in use in this process), NumPy's and Python's. Tensors and plain containers only, so
+    a checkpoint holding it loads with ``weights_only=True``."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
+        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+        "python": [version, torch.tensor(internal, dtype=torch.int64), gauss_next],
+    }
+
+
+def set_rng_state(state: dict | torch.Tensor) -> None:
+    """Restore what :func:`get_rng_state` returned (a bare tensor: torch's CPU state, as older
+    checkpoints stored it). CUDA states are restored on the devices present (applied when CUDA
+    is first used); a run checkpointed with CUDA and resumed without it cannot repeat its
+    numbers and warns."""
+    if isinstance(state, torch.Tensor):
+        torch.set_rng_state(state)
+        return
+    torch.set_rng_state(state["torch"])
+    cuda = list(state.get("cuda") or [])
+    have = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if cuda and have:
+        for i, s in enumerate(cuda[:have]):
+            torch.cuda.set_rng_state(s, i)
+    if len(cuda) > have:
+        import warnings
+
+        warnings.warn(
+            f"checkpoint saved with {len(cuda)} CUDA device(s), resumed with {have}: the resumed "
+            "run's random numbers differ from an uninterrupted run's",
+            stacklevel=2,
+        )
+    if state.get("numpy") is not None:
+        kind, keys, pos, has_gauss, gauss = state["numpy"]
+        np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    if state.get("python") is not None:
+        version, internal, gauss_next = state["python"]
+        random.setstate((version, tuple(int(v) for v in internal.tolist()), gauss_next))

@@ -126,3 +126,48 @@ def test_config_validation_names_the_key():
 def test_run_id_does_not_depend_on_spelling_out_defaults():
     assert _config("sgt").run_id == _config("sgt", method_params={"k_fraction": 0.5}).run_id
     assert _config("sgt").run_id != _config("sgt", method_params={"k_fraction": 0.4}).run_id
+
+
+def test_checkpoint_keeps_every_random_generator(store):
+    """last.pt holds torch's CPU state, each CUDA device's (none here), NumPy's and Python's;
+    restoring it repeats all four streams. A bare tensor (older checkpoints) still restores."""
+    import random
+
+    import numpy as np
+
+    from saliency_lib.seeding import set_rng_state
+
+    cfg = _config("traditional", epochs=1)
+    train_or_load(cfg, store=store)
+    state = torch.load(store / cfg.run_id / "last.pt", weights_only=True)
+    rng = state["rng"]
+    assert set(rng) == {"torch", "cuda", "numpy", "python"}
+    assert len(rng["cuda"]) == (torch.cuda.device_count() if torch.cuda.is_initialized() else 0)
+    set_rng_state(rng)
+    first = (torch.rand(2), np.random.rand(2), random.random())
+    set_rng_state(rng)
+    assert torch.equal(first[0], torch.rand(2))
+    assert (first[1] == np.random.rand(2)).all() and first[2] == random.random()
+    set_rng_state(rng["torch"])
+    assert torch.equal(first[0], torch.rand(2))
+
+
+def test_cuda_generators_saved_and_restored_when_cuda_is_used(monkeypatch):
+    """Without a GPU: the CUDA calls are faked to check the wiring (saved when CUDA is in use,
+    restored per device, a warning when the devices are gone)."""
+    from saliency_lib import seeding
+
+    fake = [torch.tensor([1, 2], dtype=torch.uint8), torch.tensor([3], dtype=torch.uint8)]
+    restored = {}
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: fake)
+    state = seeding.get_rng_state()
+    assert state["cuda"] is fake
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, i: restored.__setitem__(i, s))
+    seeding.set_rng_state(state)
+    assert restored == {0: fake[0], 1: fake[1]}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="2 CUDA device"):
+        seeding.set_rng_state(state)
