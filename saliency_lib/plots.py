@@ -208,6 +208,11 @@ def plot_gradient_distribution(
                      common_norm=False, bins=50)  # fmt: skip
     else:
         raise ValueError(f"kind must be 'box', 'violin' or 'hist', got {kind!r}")
+    if kind == "hist":
+        ax.set_xlabel("gradient per position, scaled per sample to [-1, 1]")
+    else:
+        ax.set_xlabel({"label": "training method", "sample": "test image"}.get(x, x))
+        ax.set_ylabel("gradient per position, scaled per sample to [-1, 1]")
     ax.grid(alpha=0.3)
     return fig
 
