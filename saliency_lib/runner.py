@@ -620,8 +620,9 @@ def injected_parameters(nb: dict[str, Any]) -> dict[str, Any] | None:
 
 def store_for_nbval(executed: str | Path, dest: str | Path) -> Path:
     """Copy an executed smoke notebook to ``dest`` for nbval: ``output_dir = None`` in the
-    injected cell (so a test run writes under ``$SALIENCY_OUTPUT_ROOT``), outputs kept, and the
-    volatile papermill metadata (paths, timestamps, durations) dropped."""
+    injected cell (so a test run writes under ``$SALIENCY_OUTPUT_ROOT``), outputs kept without
+    their images (:func:`strip_images`), and the volatile papermill metadata (paths, timestamps,
+    durations) dropped."""
     import nbformat
     from papermill.translators import translate_parameters
 
@@ -637,11 +638,30 @@ def store_for_nbval(executed: str | Path, dest: str | Path) -> Path:
             cell.source = translate_parameters(KERNEL_NAME, "python", params, "Parameters").strip()
     nb.metadata["papermill"] = {"parameters": params}
     nb.metadata.pop("widgets", None)  # ipywidgets state of progress bars: large, not checked
+    strip_images(nb)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     text = nbformat.writes(nb)
     atomic_write(dest, text if text.endswith("\n") else text + "\n")
     return dest
+
+
+def strip_images(nb) -> None:
+    """Drop the image payloads (``image/*``, PDF) of every output, in place: nbval compares text
+    only, and the figures are in ``outputs/``. An output left with no data is removed."""
+    for cell in nb.get("cells", []):
+        kept = []
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if data is not None:
+                for mime in [m for m in data if m.startswith("image/") or m == "application/pdf"]:
+                    del data[mime]
+                    out.get("metadata", {}).pop(mime, None)
+                if not data:
+                    continue
+            kept.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = kept
 
 
 def refresh_nbval(

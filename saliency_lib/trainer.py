@@ -1,4 +1,4 @@
-"""The single training loop every method runs on (DESIGN: "a plain loop you can read top to
+"""The single training loop every method runs on ("a plain loop you can read top to
 bottom"). The method supplies the per-batch loss and its epoch hooks; the trainer does the rest."""
 
 from __future__ import annotations

@@ -22,7 +22,13 @@ from saliency_lib.params import (
     params_path,
     profile_status,
 )
-from saliency_lib.runner import NBVAL_DIR, NBVAL_PROFILE, code_cells, injected_parameters
+from saliency_lib.runner import (
+    NBVAL_DIR,
+    NBVAL_PROFILE,
+    code_cells,
+    injected_parameters,
+    strip_images,
+)
 from saliency_lib.runner import list_notebooks as _list
 
 NOTEBOOKS = _list()
@@ -63,6 +69,33 @@ def test_stored_smoke_copy_is_up_to_date(name):
     )
     errors = [o for c in copy["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert not errors, f"stored {stored.name} holds an error output: {REFRESH}"
+
+
+def test_stored_copies_hold_no_images():
+    """nbval compares text; the figures live in outputs/, not in tests/nbval/."""
+    for path in sorted(NBVAL_DIR.glob("*.ipynb")):
+        mimes = {
+            m
+            for c in _read(path)["cells"]
+            for o in c.get("outputs", [])
+            for m in o.get("data", {})
+            if m.startswith("image/") or m == "application/pdf"
+        }
+        assert not mimes, f"{path.name} stores {sorted(mimes)} payloads: {REFRESH}"
+
+
+def test_strip_images_keeps_text():
+    figure = {"output_type": "display_data", "metadata": {"image/png": {"width": 3}},
+              "data": {"image/png": "iVBOR", "text/plain": "<Figure size 640x480>"}}  # fmt: skip
+    image_only = {"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": "<s/>"}}
+    stream = {"output_type": "stream", "name": "stdout", "text": "acc 0.91\n"}
+    nb = {"cells": [{"cell_type": "code", "outputs": [figure, image_only, stream]}]}
+    strip_images(nb)
+    assert nb["cells"][0]["outputs"] == [
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/plain": "<Figure size 640x480>"}},
+        stream,
+    ]  # fmt: skip
 
 
 def test_no_stored_copy_without_notebook():
