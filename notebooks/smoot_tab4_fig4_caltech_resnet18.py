@@ -36,7 +36,7 @@ gradient_images = 100
 # %%
 from IPython.display import display
 
-from saliency_lib import plots, studies
+from saliency_lib import claims, plots, studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
@@ -47,12 +47,12 @@ exp.record("settings", datasets=datasets, training=training, methods=methods, se
 # ## Train (or load) the runs, then accuracy and K per method
 
 # %%
-tables, summaries = {}, {}
+tables, summaries, per_seeds = {}, {}, {}
 for label, overrides in studies.normalise_datasets(datasets).items():
     configs = studies.setting_configs(label, overrides, training, methods, seeds, dataset_params)
     runs = studies.train_all(configs)
     exp.record_runs(runs.values())
-    per_seed = studies.per_seed_table(runs)
+    per_seed = per_seeds[label] = studies.per_seed_table(runs)
     summaries[label] = studies.summary_table(per_seed, ["accuracy", "k_min", "k_median", "k_max"])
     tables[label] = studies.paper_comparison(summaries[label], paper_table[label])
     exp.save_table(per_seed, f"per_seed_{label}")
@@ -71,19 +71,17 @@ for label, overrides in studies.normalise_datasets(datasets).items():
                                      "gradient_concentration": concentration}})
 
 # %%
-claims = {}
-for label, s in summaries.items():
-    acc = s.set_index("method")["accuracy_mean"]
-    if {"smoot", "sgt", "traditional"} <= set(acc.index):
-        claims[f"smoot_best_accuracy_{label}"] = {
-            "claim": f"SMOOT has the highest accuracy, then SGT, then Traditional ({label})",
-            "holds": bool(acc["smoot"] > acc["sgt"] > acc["traditional"]),
-            "detail": ", ".join(f"{m} {v:.2f}" for m, v in acc.items())}
-exp.record("claims", **claims)
+# SMOOT's headline: its accuracy above SGT's, paired by seed (saliency_lib.claims)
+for label, per_seed in per_seeds.items():
+    if {"smoot", "sgt"} <= set(per_seed["method"]):
+        a, b = claims.paired(per_seed, "accuracy", "smoot", "sgt")
+        exp.record_claims([claims.evaluate("smoot_best_accuracy_caltech", a, b, label)])
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for label, table in tables.items():
     print(f"== {label} ({paper_table[label]}) ==")
     print(table.to_string(index=False))
+for record in exp.metrics.get("claims", {}).values():
+    print(studies.claim_line(record))
 exp.write_metrics();
