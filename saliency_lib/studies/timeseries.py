@@ -68,18 +68,28 @@ def unsupported_reason(model: str, saliency: str) -> str | None:
 
 
 def grid_configs(
-    datasets: Iterable[str],
-    architectures: Iterable[str],
+    datasets: Iterable[str] | Mapping[str, Mapping[str, Any]],
+    architectures: Iterable[str] | Mapping[str, Mapping[str, Any]],
     training: Mapping[str, Any],
     methods: Mapping[str, Mapping[str, Any]],
     seeds: int | Iterable[int],
     dataset_params: Mapping[str, Any] | None = None,
 ) -> dict[tuple[str, str, str, int], RunConfig]:
-    """``{(dataset, architecture, method label, seed): RunConfig}``, validated up front."""
+    """``{(dataset, architecture, method label, seed): RunConfig}``, validated up front.
+
+    ``architectures`` is a list of model names or ``{model: training overrides}`` (e.g. fewer
+    epochs for a model that converges fast); ``datasets`` a list of names or a mapping whose
+    values are ignored (the notebooks' ``datasets`` parameter)."""
+    arch_overrides = (
+        {a: dict(o or {}) for a, o in architectures.items()}
+        if isinstance(architectures, Mapping)
+        else {a: {} for a in architectures}
+    )
     out = {}
     for ds in datasets:
-        for arch in architectures:
-            grid = make_configs(ds, {**training, "model": arch}, methods, seeds, dataset_params)
+        for arch, over in arch_overrides.items():
+            cfg_training = {**training, **over, "model": arch}
+            grid = make_configs(ds, cfg_training, methods, seeds, dataset_params)
             for (label, seed), cfg in grid.items():
                 out[(ds, arch, label, seed)] = cfg
     return out
@@ -157,13 +167,21 @@ def table2(per_seed: pd.DataFrame, metric: str = "diff_aup") -> pd.DataFrame:
     rows = []
     for arch, g in per_seed.groupby("architecture", sort=False):
         row = {"architecture": ARCH_LABELS.get(family(arch), arch)}
-        for (sal, meth), v in g.groupby(["saliency", "method"], sort=False)[metric]:
-            row[f"{sal} {meth}"] = v.mean()
-            ref = paper.get((metric, family(arch), sal, meth))
-            if ref is not None:
-                row[f"paper {sal} {meth}"] = ref
+        means = g.groupby(["saliency", "method"])[metric].mean()
+        sals = sorted(g["saliency"].unique(), key=_saliency_rank)
+        for sal in sals:
+            for meth in dict.fromkeys(g["method"]):
+                row[f"{sal} {meth}"] = means.get((sal, meth), np.nan)
+                ref = paper.get((metric, family(arch), sal, meth))
+                if ref is not None:
+                    row[f"paper {sal} {meth}"] = ref
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _saliency_rank(name: str) -> int:
+    order = list(SALIENCY_LABELS)
+    return order.index(name) if name in order else len(order)
 
 
 def paper_table2() -> dict[tuple[str, str, str, str], float]:
@@ -375,6 +393,39 @@ def plot_time_bias(bias: pd.DataFrame, datasets: Sequence[str], title: str = "")
         ax.set_xticks(xs, [d.removeprefix("ts_") for d in datasets])
         ax.set_ylabel(m.upper())
         ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_table2(per_seed: pd.DataFrame, title: str = ""):
+    """Table 2 as bars: Diff(AUP) and Diff(AUR) per (architecture, saliency), traditional vs SGT,
+    mean +- sd over seeds; the paper's values as black ticks."""
+    import matplotlib.pyplot as plt
+
+    paper = paper_table2()
+    pairs = list(dict.fromkeys(zip(per_seed["architecture"], per_seed["saliency"], strict=True)))
+    methods = list(dict.fromkeys(per_seed["method"]))
+    fig, axes = plt.subplots(2, 1, figsize=(max(6, 0.55 * len(pairs) * len(methods)), 6))
+    width = 0.8 / max(len(methods), 1)
+    xs = np.arange(len(pairs))
+    panels = (("diff_aup", "Diff(AUP)"), ("diff_aur", "Diff(AUR)"))
+    for ax, (metric, label) in zip(axes, panels, strict=True):
+        for i, meth in enumerate(methods):
+            g = per_seed[per_seed["method"] == meth]
+            stats = g.groupby(["architecture", "saliency"])[metric].agg(["mean", "std"])
+            mean = [stats["mean"].get(p, np.nan) for p in pairs]
+            sd = [stats["std"].get(p, np.nan) for p in pairs]
+            pos = xs + (i - (len(methods) - 1) / 2) * width
+            ax.bar(pos, mean, width, yerr=np.nan_to_num(sd), capsize=2, label=meth)
+            ref = [paper.get((metric, family(a), s, meth), np.nan) for a, s in pairs]
+            ax.scatter(pos, ref, marker="_", color="k", s=120, zorder=3,
+                       label="paper" if i == 0 else None)  # fmt: skip
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_ylabel(label)
+        ax.set_xticks(xs, [f"{ARCH_LABELS.get(family(a), a)}\n{s}" for a, s in pairs], fontsize=7)
+        ax.legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
