@@ -296,3 +296,19 @@ def test_paper_table2_numbers_are_loaded():
     assert paper[("diff_aur", "lstm", "grad", "traditional")] == pytest.approx(-0.017)
     assert len(paper) == 2 * 4 * 6 * 2
     assert not any(math.isnan(v) for v in paper.values())
+
+
+def test_fig6_claims_leave_out_seeds_with_untrained_models():
+    dsets = ["ts_time_early", "ts_time_late"]
+    rows = [{"dataset": ds, "method": m, "seed": 0, "saliency": "grad", "aup": 0.1 * i,
+             "aur": 0.1 * i, "skipped": None, "accuracy": 50.0 if i == 0 else 100.0}
+            for i, ds in enumerate(dsets) for m in ("traditional", "sgt")]  # fmt: skip
+    claims = ts.timeseries_claims("fig6", pd.DataFrame(rows), datasets=dsets, min_accuracy=90.0)
+    assert all(c["holds"] is None for c in claims)
+    assert "ts_time_early traditional s0 50 %" in claims[0]["detail"]
+
+
+def test_time_bias_layouts_scale_with_the_sample_size():
+    early = get_dataset("ts_time_early", "test", time_steps=20, features=20, n_train=10, n_test=4)
+    late = get_dataset("ts_time_late", "test", time_steps=20, features=20, n_train=10, n_test=4)
+    assert early.boxes[0].tolist() == [6, 0, 14, 4] and late.boxes[0].tolist() == [6, 16, 14, 20]

@@ -18,7 +18,9 @@ uniformly in ``[0, T - extent)``; the two positional layouts shift the box by ``
 classes and carry the class in the box's position: as in the public code, ``PositionalTime``
 fixes the box's *feature* start per class (1 for label 1, 29 for label 0) with a random time
 start, and ``PositionalFeature`` fixes the *time* start per class with a random feature start.
-Three extra layouts put a 10 x 20 box early, in the middle or late in time (SGT Fig. 6).
+Three extra layouts put a 10 x 20 box early, in the middle or late in time (SGT Fig. 6; time
+starts 0, 20, 40, features 15-35); these three scale with ``time_steps`` and ``features``
+(e.g. 4 x 8 at time 0, 8, 16 for 20 x 20), the benchmark's ten need 50 x 50 or more.
 
 Each sample's box is recorded in ``boxes`` as ``(x_min, y_min, x_max, y_max)`` = ``(feature
 start, time start, feature end, time end)``, max exclusive, the image convention of the package.
@@ -61,6 +63,16 @@ class Layout:
     positional: str | None = None  # "time" | "feature": the class is carried by position
     loc1: int = 1  # positional: start of the fixed axis for label 1
     loc2: int = 29  # ... and for label 0
+    scales: bool = False  # extents and starts are for 50 x 50 and scale with T and F
+
+    def scaled(self, t: int, f: int) -> Layout:
+        """This layout for ``t`` x ``f`` samples (``scales`` layouts only; others unchanged)."""
+        if not self.scales or (t, f) == (50, 50):
+            return self
+        st, sf = t / 50, f / 50
+        return Layout(self.name, max(1, round(self.time_extent * st)),
+                      max(1, round(self.feature_extent * sf)), round(self.time_start * st),
+                      round(self.feature_start * sf))  # fmt: skip
 
 
 #: The benchmark's 10 layouts (``Scripts/run_benchmark.py``) and the three of SGT Fig. 6.
@@ -77,9 +89,9 @@ LAYOUTS: dict[str, Layout] = {
         Layout("Moving_RareFeature", 40, 6),
         Layout("PositionalTime", 20, 20, positional="time"),
         Layout("PositionalFeature", 20, 20, positional="feature"),
-        Layout("TimeEarly", 10, 20, 0, 15),
-        Layout("TimeMiddle", 10, 20, 20, 15),
-        Layout("TimeLate", 10, 20, 40, 15),
+        Layout("TimeEarly", 10, 20, 0, 15, scales=True),
+        Layout("TimeMiddle", 10, 20, 20, 15, scales=True),
+        Layout("TimeLate", 10, 20, 40, 15, scales=True),
     )
 }
 #: Registered dataset name of each layout, e.g. ``ts_moving_small_middle``.
@@ -135,7 +147,7 @@ def _generate(layout: Layout, n: int, t: int, f: int, mu: float, rng) -> tuple:
 
 @lru_cache(maxsize=32)
 def _both_splits(layout_name: str, n_train, n_test, t, f, mu, scaling, seed):
-    layout = LAYOUTS[layout_name]
+    layout = LAYOUTS[layout_name].scaled(t, f)
     code = list(LAYOUTS).index(layout_name)
     out = {}
     for split, n in (("train", n_train), ("test", n_test)):
