@@ -119,7 +119,10 @@ class _TemporalBlock(nn.Module):
 
 
 class TCN(nn.Module):
-    """Temporal convolutional network: blocks with dilation 2^i, max over time, linear."""
+    """Temporal convolutional network: blocks with dilation 2^i, max over time, linear.
+
+    The max over time is an ``nn.MaxPool1d(time_steps)`` module, as the benchmark (and captum's
+    DeepLIFT has a max-pool rule for that module)."""
 
     def __init__(
         self,
@@ -128,6 +131,7 @@ class TCN(nn.Module):
         channels: list[int],
         kernel: int = 4,
         dropout: float = 0.1,
+        time_steps: int | None = None,
     ):
         super().__init__()
         blocks, c_in = [], features
@@ -135,11 +139,12 @@ class TCN(nn.Module):
             blocks.append(_TemporalBlock(c_in, c_out, kernel, 2**i, dropout))
             c_in = c_out
         self.network = nn.Sequential(*blocks)
+        self.pool = nn.MaxPool1d(time_steps or features)
         self.fc = nn.Linear(c_in, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.network(_sequence(x).transpose(1, 2))  # (B, C, T)
-        return self.fc(h.amax(dim=2))
+        return self.fc(self.pool(h).squeeze(-1))
 
 
 class _EncoderLayer(nn.Module):
@@ -240,7 +245,7 @@ _register(
 )
 _register(
     "tcn",
-    lambda s, c, **kw: TCN(s, c, **{"channels": [5, 5, s], "kernel": 4, **kw}),
+    lambda s, c, **kw: TCN(s, c, **{"channels": [5, 5, s], "kernel": 4, "time_steps": s, **kw}),
     "benchmark TCN, channels [5, 5, T], kernel 4",
 )
 _register(
@@ -262,7 +267,9 @@ _register(
 )
 _register(
     "tcn_mnist",
-    lambda s, c, **kw: TCN(s, c, **{"channels": [25] * 8, "kernel": 7, "dropout": 0.05, **kw}),
+    lambda s, c, **kw: TCN(
+        s, c, **{"channels": [25] * 8, "kernel": 7, "dropout": 0.05, "time_steps": s, **kw}
+    ),
     "MNIST-experiment TCN, 8 levels of 25 channels, kernel 7",
 )
 _register(
