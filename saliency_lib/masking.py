@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-FILLS = ("uniform", "constant", "mean", "noisy_linear")
+FILLS = ("uniform", "uniform_feature", "constant", "mean", "noisy_linear")
 
 
 def select_positions(
@@ -53,6 +53,9 @@ def mask(
 
     Fills (all in normalised space):
       * ``uniform``: fresh draw per masked element from U(min, max) of that sample's channel (SGT).
+      * ``uniform_feature``: fresh draw from U(min, max) of that sample's column (the W axis) in
+        its channel: for time series stored as (B, 1, T, F), the sample's range of that feature
+        (SGT section 3 "random values within the feature range").
       * ``constant``: ``value`` (a float or a per-channel tensor), e.g. the dataset background.
       * ``mean``: the per-channel mean of the sample (SGT Fig. 4, OOD replacement).
       * ``noisy_linear``: ROAD noisy linear imputation (:func:`noisy_linear_impute`).
@@ -76,6 +79,11 @@ def _fill_values(x, fill, value, generator) -> torch.Tensor:
     if fill == "uniform":
         lo = x.amin(dim=(2, 3), keepdim=True)
         hi = x.amax(dim=(2, 3), keepdim=True)
+        u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return lo + (hi - lo) * u
+    if fill == "uniform_feature":
+        lo = x.amin(dim=2, keepdim=True)
+        hi = x.amax(dim=2, keepdim=True)
         u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return lo + (hi - lo) * u
     if fill == "constant":

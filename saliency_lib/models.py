@@ -179,3 +179,8 @@ def _deit_tiny(num_classes, in_channels, image_size, pretrained, **kwargs):
             raise _offline_error("deit_tiny", err) from err
         raise
     return nn.Sequential(ResizeTo(224), net)
+
+
+# Time-series models (lstm, lstm_cell_attention, tcn, transformer and their *_mnist sizes)
+# register themselves in MODELS; imported last because they use it.
+from . import models_timeseries  # noqa: E402, F401

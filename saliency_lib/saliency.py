@@ -147,6 +147,19 @@ def _gradshap(f, x, y, generator=None, n_baselines=10, n_samples=5, stdevs=0.0):
     )
 
 
+@SALIENCY_METHODS.register("deepshap")
+def _deepshap(f, x, y, generator=None, n_baselines=10):
+    """DeepSHAP (captum ``DeepLiftShap``): DeepLIFT averaged over ``n_baselines`` uniform-noise
+    baselines in the batch's range (as ``gradshap``)."""
+    from captum.attr import DeepLiftShap
+
+    lo, hi = x.amin(), x.amax()
+    base = lo + (hi - lo) * torch.rand(
+        (n_baselines, *x.shape[1:]), generator=generator, device=x.device
+    )
+    return DeepLiftShap(f).attribute(x, baselines=base, target=y)
+
+
 @SALIENCY_METHODS.register("random")
 def _random(f, x, y, generator=None):
     return torch.rand(x.shape, generator=generator, device=x.device)
@@ -168,7 +181,8 @@ def attribute(
     ``abs=True`` (evaluation default, docs/methods.md §4) takes |attribution| per element, then the
     channel mean; ``abs=False`` gives the signed channel mean. ``output="log_prob"`` differentiates
     ``log_softmax(model(x))`` like the SGT reference network; ``"logit"`` the raw logits.
-    Methods: ``grad``, ``ig``, ``smoothgrad``, ``deeplift``, ``gradshap`` (captum), ``random``.
+    Methods: ``grad``, ``ig``, ``smoothgrad``, ``deeplift``, ``gradshap``, ``deepshap`` (captum),
+    ``random``.
     Extra keyword arguments go to the method (e.g. ``baseline="zeros"``, ``n_steps=20``).
     """
     _check_output(output)

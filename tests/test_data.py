@@ -62,8 +62,13 @@ def test_list_and_info():
             "cluttered_fashion_mnist",
             "fashion_mnist",
             "mnist",
+            "mnist_sequence",
             "oxford_pet",
             "synthetic",
+            *(f"ts_{n}" for n in ("middle", "small_middle", "moving_middle")),
+            *(f"ts_{n}" for n in ("moving_small_middle", "rare_time", "moving_rare_time")),
+            *(f"ts_{n}" for n in ("rare_feature", "moving_rare_feature", "positional_time")),
+            *(f"ts_{n}" for n in ("positional_feature", "time_early", "time_middle", "time_late")),
         ]
     )
     info = dataset_info("fashion_mnist")

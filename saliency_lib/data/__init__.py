@@ -5,7 +5,7 @@
 docstrings (``mnist``, ``cifar``, ``caltech``, ``pet``, ``cluttered``, ``synthetic``).
 """
 
-from . import caltech, cifar, cluttered, mnist, pet, synthetic  # noqa: F401  (registration)
+from . import caltech, cifar, cluttered, mnist, pet, synthetic, timeseries  # noqa: F401
 from .api import check_available, dataset_info, get_dataset, list_datasets
 from .dataset import ImageDataset
 from .errors import DatasetNotFoundError, SubsetDataWarning

@@ -8,6 +8,7 @@
 * :mod:`.gradients`: per-sample scaled gradient distributions.
 * :mod:`.seeds`: mean, 95 % t interval and paired tests over seeds.
 * :mod:`.scores`: evaluation saliency scores over a data set.
+* :mod:`.timeseries`: saliency precision/recall against the box, AUP/AUR, Diff vs random.
 """
 
 from .accuracy_drop import (
@@ -25,9 +26,11 @@ from .roar import remove_top, roar
 from .scores import saliency_scores
 from .seeds import paired_comparison, seed_summary, seed_table
 from .sib import DEFAULT_FRACTIONS, box_mask, model_sib, sib, sib_column, sib_medians
+from .timeseries import BoxScores, box_scores, precision_recall, removal_sets
 
 __all__ = [
     "DEFAULT_FRACTIONS",
+    "BoxScores",
     "KStatistics",
     "MotivationResult",
     "accuracy",
@@ -36,6 +39,7 @@ __all__ = [
     "auc",
     "auc_table",
     "box_mask",
+    "box_scores",
     "classify_curves",
     "gini_index",
     "gradient_distribution",
@@ -46,6 +50,8 @@ __all__ = [
     "model_sib",
     "motivation_curves",
     "paired_comparison",
+    "precision_recall",
+    "removal_sets",
     "remove_top",
     "roar",
     "saliency_concentration",

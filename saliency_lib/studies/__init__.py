@@ -2,6 +2,7 @@
 
 * :mod:`.common`: the run grid of a notebook (methods x seeds), training it, per-seed and
   summary tables, the papers' numbers beside ours.
+* :mod:`.timeseries`: SGT section 5.3 (Fig. 5, Table 2, Fig. 6) on time series.
 * :mod:`.replacement`: SGT Figs. 3-4, accuracy drop per saliency method and per feature
   replacement (background, mean, ROAR with :func:`roar_train_fn`), AUC tables and claims.
 """
@@ -123,3 +124,7 @@ __all__ += [
     "sparsity_per_seed",
     "trained_precondition",
 ]
+
+from . import timeseries  # noqa: E402  (SGT section 5.3, used as studies.timeseries.*)
+
+__all__ += ["timeseries"]

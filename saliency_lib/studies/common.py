@@ -104,6 +104,18 @@ def planned_configs(params: Mapping[str, Any]) -> list[RunConfig]:
     if "methods" not in params or "training" not in params:
         return []
     datasets = normalise_datasets(params.get("datasets") or params.get("dataset"))
+    if "architectures" in params:  # the time-series notebooks: dataset x architecture grid
+        from .timeseries import grid_configs
+
+        grid = grid_configs(
+            datasets,
+            params["architectures"],
+            params["training"],
+            params["methods"],
+            params.get("seeds", 1),
+            params.get("dataset_params"),
+        )
+        return list(grid.values())
     configs: list[RunConfig] = []
     for label, overrides in datasets.items():
         grid = setting_configs(

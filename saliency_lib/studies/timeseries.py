@@ -1,0 +1,459 @@
+"""SGT on time series (SGT section 5.3): the run grid (dataset x architecture x training method x
+seed), the box precision/recall evaluation of every (architecture, saliency method) pair, the
+Table 2 summary beside the paper's, the Fig. 5 / Fig. 6 figures, and the claims.
+
+Attribution goes through :func:`saliency_lib.saliency.attribute` (captum). Pairs captum cannot
+compute are listed in :data:`UNSUPPORTED` and skipped with the reason recorded in the results
+(never silently): captum's DeepLIFT applies its rescale rule only at non-linearity *modules*
+used once per forward pass; in ``nn.LSTM`` the gate non-linearities are inside one fused
+operator, so DeepLIFT and DeepSHAP would silently return gradient x (input - baseline), not
+DeepLIFT. The TCN's non-linearities are all ``nn.ReLU`` modules (exact rule); in the Transformer
+the ReLUs get the rule and the attention softmax and layer norms pass plain gradients (captum's
+documented behaviour for other operations), stated in the results' ``note``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..config import RunConfig
+from ..data.timeseries import box_mask
+from ..metrics.timeseries import DEFAULT_LEVELS, box_scores
+from ..saliency import attribute
+from .common import make_configs, paper_numbers
+
+#: (architecture family, saliency method) -> why it is not computed.
+UNSUPPORTED: dict[tuple[str, str], str] = {
+    (arch, method): (
+        "captum's DeepLIFT rules cannot pass through nn.LSTM's fused gates; captum would "
+        "silently return gradient x (input - baseline) instead"
+    )
+    for arch in ("lstm", "lstm_cell_attention")
+    for method in ("deeplift", "deepshap")
+}
+_TRANSFORMER_NOTE = "DeepLIFT rule at the ReLUs; attention softmax and layer norm pass gradients"
+NOTES: dict[tuple[str, str], str] = {
+    ("transformer", m): _TRANSFORMER_NOTE for m in ("deeplift", "deepshap")
+}
+#: Saliency methods of SGT Table 2, in its column order, with the paper's labels.
+SALIENCY_LABELS = {
+    "grad": "Gradient",
+    "ig": "Integrated Gradient",
+    "deeplift": "DeepLIFT",
+    "gradshap": "Gradient SHAP",
+    "deepshap": "DeepSHAP",
+    "smoothgrad": "SmoothGrad",
+}
+ARCH_LABELS = {
+    "lstm": "LSTM",
+    "lstm_cell_attention": "LSTM + Input-cell attention",
+    "tcn": "TCN",
+    "transformer": "Transformer",
+}
+
+
+def family(model: str) -> str:
+    """``tcn_mnist`` -> ``tcn``: the architecture family of a registered model name."""
+    return model.removesuffix("_mnist")
+
+
+def unsupported_reason(model: str, saliency: str) -> str | None:
+    """Why captum cannot compute ``saliency`` on ``model`` (``None`` if it can)."""
+    return UNSUPPORTED.get((family(model), saliency))
+
+
+def grid_configs(
+    datasets: Iterable[str] | Mapping[str, Mapping[str, Any]],
+    architectures: Iterable[str] | Mapping[str, Mapping[str, Any]],
+    training: Mapping[str, Any],
+    methods: Mapping[str, Mapping[str, Any]],
+    seeds: int | Iterable[int],
+    dataset_params: Mapping[str, Any] | None = None,
+) -> dict[tuple[str, str, str, int], RunConfig]:
+    """``{(dataset, architecture, method label, seed): RunConfig}``, validated up front.
+
+    ``architectures`` is a list of model names or ``{model: training overrides}`` (e.g. fewer
+    epochs for a model that converges fast); ``datasets`` a list of names or a mapping whose
+    values are ignored (the notebooks' ``datasets`` parameter)."""
+    arch_overrides = (
+        {a: dict(o or {}) for a, o in architectures.items()}
+        if isinstance(architectures, Mapping)
+        else {a: {} for a in architectures}
+    )
+    out = {}
+    for ds in datasets:
+        for arch, over in arch_overrides.items():
+            cfg_training = {**training, **over, "model": arch}
+            grid = make_configs(ds, cfg_training, methods, seeds, dataset_params)
+            for (label, seed), cfg in grid.items():
+                out[(ds, arch, label, seed)] = cfg
+    return out
+
+
+def train_grid(configs: Mapping[tuple, RunConfig], store=None) -> dict[tuple, Any]:
+    """Train (or load) every configuration through the run store, in order."""
+    from ..runs import train_or_load
+
+    runs = {}
+    for key, cfg in configs.items():
+        print(f"[{' '.join(map(str, key))}] {cfg.run_id}", flush=True)
+        runs[key] = train_or_load(cfg, store=store)
+    return runs
+
+
+def evaluate_runs(
+    runs: Mapping[tuple, Any],
+    saliency_methods: Sequence[str],
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    eval_samples: int | None = None,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    batch_size: int = 50,
+) -> pd.DataFrame:
+    """One row per (dataset, architecture, method, seed, saliency): AUP, AUR, the random
+    baseline's, Diff(AUP), Diff(AUR) (SGT eqs. 7-8), the model's test accuracy and, for a pair
+    captum cannot do, ``skipped`` with the reason. The model is the best-test-accuracy checkpoint
+    (as the benchmark); ``eval_samples`` limits the test samples (first ``n``)."""
+    from ..runs import load_splits
+
+    rows = []
+    for (ds, arch, label, seed), run in runs.items():
+        test = load_splits(run.config)[1]
+        n = len(test) if eval_samples is None else min(eval_samples, len(test))
+        x, y = test.x[:n], test.y[:n]
+        box = box_mask(test.boxes[:n], x.shape[2], x.shape[3])
+        model = run.best_model()
+        with torch.no_grad():
+            accuracy = float((model(x).argmax(1) == y).double().mean() * 100)
+        base = {"dataset": ds, "architecture": arch, "method": label, "seed": seed,
+                "accuracy": accuracy, "best_accuracy": run.best_test_acc}  # fmt: skip
+        for j, sal in enumerate(saliency_methods):
+            reason = unsupported_reason(arch, sal)
+            if reason:
+                rows.append({**base, "saliency": sal, "skipped": reason})
+                continue
+            gen = torch.Generator().manual_seed(1000 * seed + j)
+            maps = attribute(model, x, y, sal, abs=True, batch_size=batch_size, generator=gen,
+                             **dict((options or {}).get(sal, {})))  # fmt: skip
+            scores = box_scores(maps, box, levels, generator=gen)
+            rows.append({**base, "saliency": sal, **scores.as_dict(), "skipped": None,
+                         "note": NOTES.get((family(arch), sal))})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def per_seed_means(scores: pd.DataFrame, min_accuracy: float | None = None) -> pd.DataFrame:
+    """Mean over datasets per (architecture, saliency, method, seed) of AUP/AUR/Diff: the
+    per-seed values SGT Table 2 averages (paired by seed across methods). Runs below
+    ``min_accuracy`` (the benchmark interprets models with test accuracy >= 90 %) are left out
+    and counted in ``datasets_used``."""
+    ok = scores[scores["skipped"].isna()].copy()
+    if min_accuracy is not None:
+        ok = ok[ok["accuracy"] >= min_accuracy]
+    cols = ["aup", "aur", "random_aup", "random_aur", "diff_aup", "diff_aur"]
+    keys = ["architecture", "saliency", "method", "seed"]
+    out = ok.groupby(keys, sort=False)[cols].mean().reset_index()
+    out["datasets_used"] = ok.groupby(keys, sort=False).size().values
+    return out
+
+
+def table2(per_seed: pd.DataFrame, metric: str = "diff_aup") -> pd.DataFrame:
+    """SGT Table 2 layout: rows architectures, columns ``<saliency> <method>``, mean over seeds
+    of ``metric``, with the paper's values beside (``paper <saliency> <method>``)."""
+    paper = paper_table2()
+    rows = []
+    for arch, g in per_seed.groupby("architecture", sort=False):
+        row = {"architecture": ARCH_LABELS.get(family(arch), arch)}
+        means = g.groupby(["saliency", "method"])[metric].mean()
+        sals = sorted(g["saliency"].unique(), key=_saliency_rank)
+        for sal in sals:
+            for meth in dict.fromkeys(g["method"]):
+                row[f"{sal} {meth}"] = means.get((sal, meth), np.nan)
+                ref = paper.get((metric, family(arch), sal, meth))
+                if ref is not None:
+                    row[f"paper {sal} {meth}"] = ref
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _saliency_rank(name: str) -> int:
+    order = list(SALIENCY_LABELS)
+    return order.index(name) if name in order else len(order)
+
+
+def paper_table2() -> dict[tuple[str, str, str, str], float]:
+    """``{(metric, architecture, saliency, method): value}`` of SGT Table 2."""
+    data = paper_numbers("sgt_table2")
+    out = {}
+    for metric, archs in data["rows"].items():
+        for arch, per_sal in archs.items():
+            for sal, (trad, sgt) in per_sal.items():
+                out[(metric, arch, sal, "traditional")] = trad
+                out[(metric, arch, sal, "sgt")] = sgt
+    return out
+
+
+def _paired(frame: pd.DataFrame, value: str, a: str = "sgt", b: str = "traditional") -> pd.Series:
+    """Per-seed ``value`` of method ``a`` minus method ``b`` (seeds present in both)."""
+    wide = frame.pivot_table(index="seed", columns="method", values=value, aggfunc="mean")
+    if a not in wide or b not in wide:
+        return pd.Series(dtype=float)
+    return (wide[a] - wide[b]).dropna()
+
+
+def _claim(cid: str, text: str, values: pd.Series, detail: str, extra=None) -> dict[str, Any]:
+    holds = None if len(values) == 0 else bool(values.mean() > 0)
+    out = {"id": cid, "claim": text, "holds": holds, "detail": detail}
+    out["per_seed"] = {int(k): float(v) for k, v in values.items()}
+    out.update(extra or {})
+    return out
+
+
+def timeseries_claims(study: str, data: pd.DataFrame, **options) -> list[dict[str, Any]]:
+    """All claims of SGT section 5.3, judged on per-seed data (one value per seed, paired).
+
+    ``study="tab2"``: ``data`` = :func:`per_seed_means`. Claims: (1) under SGT, (TCN, IG) has the
+    highest mean Diff(AUP) and Diff(AUR) of the pairs run (per seed: its margin over the best
+    other SGT pair); (2) per architecture and metric, SGT raises Diff over traditional training,
+    averaged over the saliency methods where the paper's Table 2 shows a rise (per seed: SGT -
+    Trad). ``study="fig6"``: ``data`` = :func:`evaluate_runs` rows on the early / middle / late
+    datasets (``options``: ``datasets`` in time order, ``saliency`` the method judged, default
+    ``grad``; ``min_accuracy``: a seed counts only when all its models reach this test accuracy,
+    since the saliency of a model at chance says nothing about the box). Claims: (3) the
+    traditional LSTM's AUP and AUR grow from the early to the late box (per seed: late - early);
+    (4) SGT shrinks that time bias (per seed: bias(Trad) - bias(SGT)).
+
+    Each claim carries ``per_seed`` (seed -> the paired value whose mean > 0 means "holds").
+    """
+    if study == "tab2":
+        return _tab2_claims(data)
+    if study == "fig6":
+        return _fig6_claims(data, **options)
+    raise ValueError(f"study must be 'tab2' or 'fig6', got {study!r}")
+
+
+def _tab2_claims(per_seed: pd.DataFrame) -> list[dict[str, Any]]:
+    claims = []
+    sgt = per_seed[per_seed["method"] == "sgt"]
+    for metric, label in (("diff_aup", "Diff(AUP)"), ("diff_aur", "Diff(AUR)")):
+        cid = f"tab2_tcn_ig_best_{metric}"
+        text = f"Under SGT, (TCN, IG) has the highest {label} of all (architecture, saliency) pairs"
+        target = sgt[(sgt["architecture"].map(family) == "tcn") & (sgt["saliency"] == "ig")]
+        others = sgt[~sgt.index.isin(target.index)]
+        if target.empty or others.empty:
+            claims.append({"id": cid, "claim": text, "holds": None, "per_seed": {},
+                           "detail": "TCN with IG or another pair was not run"})  # fmt: skip
+            continue
+        mean_pairs = sgt.groupby(["architecture", "saliency"])[metric].mean()
+        best = mean_pairs.idxmax()
+        rival = mean_pairs.drop(
+            [p for p in mean_pairs.index if family(p[0]) == "tcn" and p[1] == "ig"]
+        ).idxmax()
+        rival_rows = others[(others["architecture"] == rival[0]) & (others["saliency"] == rival[1])]
+        margin = (
+            target.groupby("seed")[metric].mean() - rival_rows.groupby("seed")[metric].mean()
+        ).dropna()
+        detail = (
+            f"TCN-IG {target[metric].mean():.3f}; best pair {best[0]}-{best[1]} "
+            f"{mean_pairs.max():.3f}; per-seed margin over the best other pair ({rival[0]}-"
+            f"{rival[1]}) {margin.mean():+.3f} ({len(margin)} seeds)"
+        )
+        claims.append(_claim(cid, text, margin, detail))
+    shown = paper_table2()
+    for arch in per_seed["architecture"].unique():
+        fam = family(arch)
+        g = per_seed[per_seed["architecture"] == arch]
+        for metric, label in (("diff_aup", "Diff(AUP)"), ("diff_aur", "Diff(AUR)")):
+            sals = [
+                s
+                for s in g["saliency"].unique()
+                if shown.get((metric, fam, s, "sgt"), -np.inf)
+                > shown.get((metric, fam, s, "traditional"), np.inf)
+            ]
+            cid = f"tab2_sgt_raises_{metric}_{fam}"
+            text = (f"SGT raises {label} of {ARCH_LABELS.get(fam, fam)} (mean over the saliency "
+                    "methods where the paper shows a rise)")  # fmt: skip
+            if not sals:
+                claims.append(
+                    {
+                        "id": cid,
+                        "claim": text,
+                        "holds": None,
+                        "per_seed": {},
+                        "detail": "no saliency method run where the paper shows a rise",
+                    }
+                )
+                continue
+            sub = g[g["saliency"].isin(sals)]
+            diffs = _paired(sub, metric)
+            detail = (
+                f"SGT - Trad {diffs.mean():+.3f} over {', '.join(sals)} "
+                f"({len(diffs)} seeds: {', '.join(f'{v:+.3f}' for v in diffs)})"
+            )
+            claims.append(_claim(cid, text, diffs, detail))
+    return claims
+
+
+def time_bias(rows: pd.DataFrame, datasets: Sequence[str], saliency: str) -> pd.DataFrame:
+    """Per (method, seed): AUP and AUR on each dataset and the bias ``late - early``."""
+    sub = rows[(rows["saliency"] == saliency) & rows["skipped"].isna()]
+    out = []
+    for (meth, seed), g in sub.groupby(["method", "seed"], sort=False):
+        vals = g.set_index("dataset")
+        row = {"method": meth, "seed": seed}
+        for m in ("aup", "aur"):
+            for ds in datasets:
+                row[f"{m} {ds}"] = vals[m].get(ds, np.nan)
+            row[f"{m} bias"] = row[f"{m} {datasets[-1]}"] - row[f"{m} {datasets[0]}"]
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def _fig6_claims(
+    rows: pd.DataFrame,
+    datasets: Sequence[str],
+    saliency: str = "grad",
+    min_accuracy: float | None = None,
+) -> list:
+    bias = time_bias(rows, datasets, saliency)
+    low = pd.Series(dtype=float)
+    if min_accuracy is not None and "accuracy" in rows:
+        acc = rows.drop_duplicates(["dataset", "method", "seed"])
+        low = acc[acc["accuracy"] < min_accuracy]
+        bias = bias[~bias["seed"].isin(low["seed"])]
+    gate = ""
+    if len(low):
+        gate = "; seeds left out (a model under {:.0f} % test accuracy: {}): {}".format(
+            min_accuracy,
+            ", ".join(
+                f"{r.dataset} {r.method} s{r.seed} {r.accuracy:.0f} %" for r in low.itertuples()
+            ),
+            sorted(set(low["seed"].tolist())),
+        )
+    claims = []
+    for m, label in (("aup", "AUP"), ("aur", "AUR")):
+        trad = bias[bias["method"] == "traditional"].set_index("seed")[f"{m} bias"]
+        sgt = bias[bias["method"] == "sgt"].set_index("seed")[f"{m} bias"]
+        detail = f"{saliency}: late - early {trad.mean():+.3f} ({len(trad)} seeds){gate}"
+        claims.append(_claim(f"fig6_trad_time_bias_{m}",
+                             f"A traditionally trained LSTM has a higher {label} the later the box",
+                             trad.dropna(), detail))  # fmt: skip
+        shrink = (trad - sgt).dropna()
+        values = ", ".join(f"{v:+.3f}" for v in shrink)
+        detail = (f"{saliency}: bias Trad {trad.mean():+.3f}, SGT {sgt.mean():+.3f}; "
+                  f"per-seed Trad - SGT {values}{gate}")  # fmt: skip
+        claims.append(_claim(f"fig6_sgt_shrinks_bias_{m}",
+                             f"SGT shrinks the LSTM's time bias in {label} (late - early)",
+                             shrink, detail))  # fmt: skip
+    return claims
+
+
+def example_maps(
+    runs: Mapping[tuple, Any],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    saliency_methods: Sequence[str],
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[tuple[str, str, str], torch.Tensor | str]:
+    """``{(architecture, saliency, method): (N, T, F) normalised |map| or the skip reason}``
+    for the given samples (SGT Fig. 5), from each run's best checkpoint."""
+    from ..metrics.timeseries import normalise_maps
+
+    out = {}
+    for (_ds, arch, label, _seed), run in runs.items():
+        model = run.best_model()
+        for j, sal in enumerate(saliency_methods):
+            reason = unsupported_reason(arch, sal)
+            if reason:
+                out[(arch, sal, label)] = reason
+                continue
+            gen = torch.Generator().manual_seed(j)
+            maps = attribute(model, x, y, sal, abs=True, generator=gen,
+                             **dict((options or {}).get(sal, {})))  # fmt: skip
+            out[(arch, sal, label)] = normalise_maps(maps).float()
+    return out
+
+
+def plot_map_grid(maps: Mapping[tuple[str, str, str], Any], sample: int = 0, title: str = ""):
+    """Fig. 5 layout: one column per (architecture, saliency), rows traditional / SGT; time on
+    the vertical axis. A skipped pair shows its reason."""
+    import matplotlib.pyplot as plt
+
+    pairs = list(dict.fromkeys((a, s) for a, s, _ in maps))
+    methods = list(dict.fromkeys(m for _, _, m in maps))
+    fig, axes = plt.subplots(len(methods), len(pairs), squeeze=False,
+                             figsize=(1.6 * len(pairs) + 1, 1.8 * len(methods) + 0.6))  # fmt: skip
+    for c, (arch, sal) in enumerate(pairs):
+        for r, meth in enumerate(methods):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            value = maps.get((arch, sal, meth))
+            if isinstance(value, torch.Tensor):
+                ax.imshow(value[sample].numpy(), cmap="hot", vmin=0, vmax=1)
+            else:
+                ax.text(0.5, 0.5, "not computed\n(captum)", ha="center", va="center", fontsize=7)
+            if r == 0:
+                ax.set_title(f"{ARCH_LABELS.get(family(arch), arch)}\n{sal}", fontsize=7)
+            if c == 0:
+                ax.set_ylabel(meth, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_time_bias(bias: pd.DataFrame, datasets: Sequence[str], title: str = ""):
+    """SGT Fig. 6 (B): AUP and AUR per dataset (early, middle, late), mean +- sd over seeds."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    xs = np.arange(len(datasets))
+    for ax, m in zip(axes, ("aup", "aur"), strict=True):
+        for meth, g in bias.groupby("method", sort=False):
+            vals = g[[f"{m} {ds}" for ds in datasets]].to_numpy(dtype=float)
+            ax.errorbar(xs, vals.mean(0), yerr=vals.std(0) if len(vals) > 1 else None,
+                        marker="o", capsize=3, label=meth)  # fmt: skip
+        ax.set_xticks(xs, [d.removeprefix("ts_") for d in datasets])
+        ax.set_ylabel(m.upper())
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_table2(per_seed: pd.DataFrame, title: str = ""):
+    """Table 2 as bars: Diff(AUP) and Diff(AUR) per (architecture, saliency), traditional vs SGT,
+    mean +- sd over seeds; the paper's values as black ticks."""
+    import matplotlib.pyplot as plt
+
+    paper = paper_table2()
+    pairs = list(dict.fromkeys(zip(per_seed["architecture"], per_seed["saliency"], strict=True)))
+    methods = list(dict.fromkeys(per_seed["method"]))
+    fig, axes = plt.subplots(2, 1, figsize=(max(6, 0.55 * len(pairs) * len(methods)), 6))
+    width = 0.8 / max(len(methods), 1)
+    xs = np.arange(len(pairs))
+    panels = (("diff_aup", "Diff(AUP)"), ("diff_aur", "Diff(AUR)"))
+    for ax, (metric, label) in zip(axes, panels, strict=True):
+        for i, meth in enumerate(methods):
+            g = per_seed[per_seed["method"] == meth]
+            stats = g.groupby(["architecture", "saliency"])[metric].agg(["mean", "std"])
+            mean = [stats["mean"].get(p, np.nan) for p in pairs]
+            sd = [stats["std"].get(p, np.nan) for p in pairs]
+            pos = xs + (i - (len(methods) - 1) / 2) * width
+            ax.bar(pos, mean, width, yerr=np.nan_to_num(sd), capsize=2, label=meth)
+            ref = [paper.get((metric, family(a), s, meth), np.nan) for a, s in pairs]
+            ax.scatter(pos, ref, marker="_", color="k", s=120, zorder=3,
+                       label="paper" if i == 0 else None)  # fmt: skip
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_ylabel(label)
+        ax.set_xticks(xs, [f"{ARCH_LABELS.get(family(a), a)}\n{s}" for a, s in pairs], fontsize=7)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,330 @@
+"""Time series (SGT section 5.3): the benchmark generator, the box precision/recall metric, SGT
+masking of (time, feature) cells, the time-series models, and the claims."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from saliency_lib.data import get_dataset
+from saliency_lib.data.timeseries import (
+    BENCHMARK_DATASETS,
+    DATASET_NAMES,
+    LAYOUTS,
+    box_mask,
+    make_timeseries,
+)
+from saliency_lib.masking import mask
+from saliency_lib.methods import get_method
+from saliency_lib.metrics.timeseries import (
+    area,
+    box_scores,
+    permute_features,
+    precision_recall,
+    removal_sets,
+)
+from saliency_lib.models import create_model
+from saliency_lib.studies import timeseries as ts
+from saliency_lib.trainer import make_optimizer, train_step
+
+SMALL = {"n_train": 40, "n_test": 20, "scaling": "none"}
+
+
+# --- generator --------------------------------------------------------------------------------
+def test_ten_benchmark_layouts_and_fig6_layouts_registered():
+    assert len(BENCHMARK_DATASETS) == 10
+    for name in list(DATASET_NAMES.values()):
+        ds = get_dataset(name, "test", n_test=5, n_train=5)
+        assert ds.x.shape == (5, 1, 50, 50) and ds.boxes.shape == (5, 4)
+
+
+@pytest.mark.parametrize("layout", ["Middle", "SmallMiddle", "RareTime", "RareFeature"])
+def test_fixed_boxes_match_the_benchmark(layout):
+    lay = LAYOUTS[layout]
+    ds = make_timeseries(layout, "train", **SMALL)
+    f0, t0 = lay.feature_start, lay.time_start
+    expected = [f0, t0, f0 + lay.feature_extent, t0 + lay.time_extent]
+    assert (ds.boxes == torch.tensor(expected)).all()
+
+
+@pytest.mark.parametrize(
+    "layout", ["Moving_Middle", "Moving_SmallMiddle", "Moving_RareTime", "Moving_RareFeature"]
+)
+def test_moving_boxes_have_the_extent_and_move(layout):
+    lay = LAYOUTS[layout]
+    ds = make_timeseries(layout, "train", **{**SMALL, "n_train": 200})
+    b = ds.boxes
+    assert ((b[:, 2] - b[:, 0]) == lay.feature_extent).all()
+    assert ((b[:, 3] - b[:, 1]) == lay.time_extent).all()
+    assert (b[:, :2] >= 0).all() and (b[:, 2] <= 50).all() and (b[:, 3] <= 50).all()
+    assert len(set(b[:, 1].tolist())) > 5 and len(set(b[:, 0].tolist())) > 5
+
+
+def test_positional_layouts_carry_the_class_in_the_position():
+    pt = make_timeseries("PositionalTime", "train", **{**SMALL, "n_train": 100})
+    f0 = pt.boxes[:, 0]
+    assert (f0[pt.y == 1] == 1).all() and (f0[pt.y == 0] == 29).all()
+    pf = make_timeseries("PositionalFeature", "train", **{**SMALL, "n_train": 100})
+    t0 = pf.boxes[:, 1]
+    assert (t0[pf.y == 1] == 1).all() and (t0[pf.y == 0] == 29).all()
+
+
+def test_fig6_boxes_are_early_middle_late():
+    starts = [make_timeseries(n, "test", **SMALL).boxes[0, 1].item()
+              for n in ("TimeEarly", "TimeMiddle", "TimeLate")]  # fmt: skip
+    assert starts[0] < starts[1] < starts[2]
+
+
+def test_label_shift_only_inside_the_box():
+    ds = make_timeseries("Moving_Middle", "train", **{**SMALL, "n_train": 400})
+    x = ds.x[:, 0].double()
+    inside = box_mask(ds.boxes, 50, 50)
+    pos, neg = ds.y == 1, ds.y == 0
+    assert x[pos][inside[pos]].mean() == pytest.approx(1.0, abs=0.05)
+    assert x[neg][inside[neg]].mean() == pytest.approx(-1.0, abs=0.05)
+    for group in (pos, neg):
+        outside = x[group][~inside[group]]
+        assert outside.mean() == pytest.approx(0.0, abs=0.02)
+        assert outside.std() == pytest.approx(1.0, abs=0.02)
+
+
+def test_generator_is_deterministic_and_seeded():
+    a = get_dataset("ts_rare_time", "train", seed=3, n_train=50)
+    b = get_dataset("ts_rare_time", "train", seed=3, n_train=50)
+    c = get_dataset("ts_rare_time", "train", seed=4, n_train=50)
+    assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
+    assert not torch.equal(a.x, c.x)
+    assert a.provenance["sha256"] == b.provenance["sha256"]
+    test = get_dataset("ts_rare_time", "test", seed=3, n_train=50)
+    assert not torch.equal(a.x[: len(test)], test.x)
+
+
+def test_minmax_scaling_is_fitted_on_train():
+    train = get_dataset("ts_middle", "train", n_train=200)
+    assert train.x.amin(0).eq(0).all() and train.x.amax(0).eq(1).all()
+    test = get_dataset("ts_middle", "test", n_train=200)
+    raw_tr = make_timeseries("Middle", "train", n_train=200, scaling="none").x
+    raw_te = make_timeseries("Middle", "test", n_train=200, scaling="none").x
+    lo, hi = raw_tr.amin(0), raw_tr.amax(0)
+    assert torch.allclose(test.x, (raw_te - lo) / (hi - lo), atol=1e-5)
+
+
+def test_bad_shape_is_rejected_early():
+    with pytest.raises(ValueError, match="time_steps"):
+        get_dataset("ts_middle", "train", time_steps=40, features=50)
+
+
+# --- metric -----------------------------------------------------------------------------------
+def _box4():
+    box = torch.zeros(1, 4, 4, dtype=torch.bool)
+    box[0, :2, :2] = True
+    return box
+
+
+def test_removal_sets_reach_the_mass_share():
+    s = torch.tensor([[4.0, 3.0, 2.0, 1.0]])
+    sets = removal_sets(s, [0.1, 0.4, 0.5, 0.75, 0.95])  # cumulative 4, 7, 9, 10 of 10
+    assert sets[0].sum(1).tolist() == [1, 1, 2, 3, 4]
+    assert sets[0, 2].tolist() == [True, True, False, False]
+
+
+def test_aup_aur_of_a_perfect_map_known_answer():
+    box = _box4()
+    maps = box.double()  # saliency 1 inside the box, 0 outside
+    p, r = precision_recall(maps, box)
+    assert torch.allclose(p, torch.ones(9, dtype=torch.float64))
+    # 1 cell covers 25 % of the mass, 2 cells 50 %, 3 cells 75 %, 4 cells 100 %
+    expected_r = [0.25, 0.25, 0.5, 0.5, 0.5, 0.75, 0.75, 1.0, 1.0]
+    assert torch.allclose(r, torch.tensor(expected_r, dtype=torch.float64))
+    assert area(p) == pytest.approx(0.8)
+    assert area(r) == pytest.approx(0.1 * (sum(expected_r) - (0.25 + 1.0) / 2))
+
+
+def test_weighted_precision_on_a_mixed_map():
+    box = _box4()
+    maps = torch.zeros(1, 4, 4, dtype=torch.float64)
+    maps[0, 0, 0] = 1.0  # in the box, top
+    maps[0, 3, 3] = 0.5  # outside, second
+    p, r = precision_recall(maps, box, levels=[0.5, 0.9])
+    # 50 %: only the top cell (1 of 1.5 = 67 %) -> P = 1, R = 1; 90 %: both -> P = 1 / 1.5
+    assert p.tolist() == pytest.approx([1.0, 1 / 1.5])
+    assert r.tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_random_baseline_of_a_feature_constant_map_gives_zero_diff():
+    box = torch.zeros(3, 6, 6, dtype=torch.bool)
+    box[:, 2:4, :] = True
+    maps = torch.arange(6.0)[None, :, None].expand(3, 6, 6).clone()  # depends on time only
+    scores = box_scores(maps, box, generator=torch.Generator().manual_seed(0))
+    assert scores.diff_aup == pytest.approx(0.0) and scores.diff_aur == pytest.approx(0.0)
+    perm = permute_features(maps, torch.Generator().manual_seed(1))
+    assert torch.equal(perm, maps)
+
+
+def test_box_map_beats_its_feature_permutation():
+    ds = make_timeseries("RareFeature", "test", **SMALL)
+    box = box_mask(ds.boxes, 50, 50)
+    maps = box.double() + 0.01 * torch.rand(box.shape, generator=torch.Generator().manual_seed(0))
+    scores = box_scores(maps, box, generator=torch.Generator().manual_seed(0))
+    assert scores.diff_aup > 0.5 and scores.diff_aur > 0.1
+
+
+# --- SGT masking of time-series cells ----------------------------------------------------------
+def test_uniform_feature_fill_masks_single_cells_within_each_feature_range():
+    ds = make_timeseries("Middle", "train", **SMALL)
+    x = ds.x[:8]
+    scores = torch.rand(8, 50, 50, generator=torch.Generator().manual_seed(0))
+    k = 1250
+    out = mask(x, scores, k, "bottom", "uniform_feature",
+               generator=torch.Generator().manual_seed(0))  # fmt: skip
+    changed = out != x
+    assert changed.shape == x.shape
+    assert (changed[:, 0].reshape(8, -1).sum(1) == k).all()  # single (time, feature) cells
+    lo, hi = x.amin(2, keepdim=True), x.amax(2, keepdim=True)  # per sample, per feature
+    assert (out >= lo - 1e-6).all() and (out <= hi + 1e-6).all()
+    lowest = scores.reshape(8, -1).argsort(dim=1, stable=True)[:, :k]
+    assert changed[:, 0].reshape(8, -1).gather(1, lowest).all()
+
+
+def test_sgt_step_on_a_time_series_batch_uses_cells():
+    ds = make_timeseries("Middle", "train", **SMALL)
+    torch.manual_seed(0)
+    model = create_model("lstm", num_classes=2, in_channels=1, image_size=50)
+    method = get_method("sgt", k_fraction=0.5, fill="uniform_feature")
+    method.setup(len(ds), 50 * 50, 2, "cpu")
+    assert method.k == 1250
+    opt = make_optimizer("adam", model.parameters(), 1e-3)
+    before = [p.detach().clone() for p in model.parameters()]
+    out = train_step(model, method, opt, ds.x[:16], ds.y[:16], torch.arange(16))
+    assert torch.isfinite(out.loss) and out.logits.shape == (16, 2)
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+# --- models -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name", ["lstm", "lstm_cell_attention", "tcn", "transformer", "lstm_mnist", "tcn_mnist"]
+)
+def test_model_output_shape_and_training_step(name):
+    size = 28 if name.endswith("_mnist") else 50
+    classes = 10 if name.endswith("_mnist") else 2
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=classes, in_channels=1, image_size=size)
+    x = torch.rand(6, 1, size, size)
+    y = torch.arange(6) % classes
+    assert model(x).shape == (6, classes)
+    method = get_method("traditional")
+    method.setup(6, size * size, classes, "cpu")
+    opt = make_optimizer("adam", model.parameters(), 1e-3)
+    before = [p.detach().clone() for p in model.parameters()]
+    out = train_step(model, method, opt, x, y, torch.arange(6))
+    assert torch.isfinite(out.loss)
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_models_reject_images():
+    with pytest.raises(ValueError, match="in_channels"):
+        create_model("tcn", num_classes=2, in_channels=3, image_size=50)
+    model = create_model("lstm", num_classes=2, in_channels=1, image_size=50)
+    with pytest.raises(ValueError, match=r"\(B, 1, T, F\)"):
+        model(torch.rand(2, 50, 50))
+
+
+def test_cell_attention_is_causal():
+    torch.manual_seed(0)
+    model = create_model("lstm_cell_attention", num_classes=2, in_channels=1, image_size=50)
+    seq = torch.rand(2, 50, 50)
+    m1 = model.attended_inputs(seq)
+    seq2 = seq.clone()
+    seq2[:, 30:] += 1.0  # changing the future leaves earlier attended inputs unchanged
+    m2 = model.attended_inputs(seq2)
+    assert torch.allclose(m1[:, :30], m2[:, :30]) and not torch.allclose(m1[:, 30:], m2[:, 30:])
+
+
+# --- captum support and claims ------------------------------------------------------------------
+def test_unsupported_pairs_are_explicit():
+    assert "nn.LSTM" in ts.unsupported_reason("lstm", "deeplift")
+    assert ts.unsupported_reason("lstm_mnist", "deepshap") is not None
+    assert ts.unsupported_reason("tcn", "deeplift") is None
+    assert ts.unsupported_reason("lstm", "ig") is None
+
+
+def _per_seed(tcn_ig_sgt: float):
+    rows = []
+    for seed in range(3):
+        for arch in ("lstm", "tcn"):
+            for sal in ("grad", "ig"):
+                for meth, base in (("traditional", 0.0), ("sgt", 0.05)):
+                    v = base + (0.1 if arch == "tcn" else 0.0) + 0.01 * seed
+                    if (arch, sal, meth) == ("tcn", "ig", "sgt"):
+                        v = tcn_ig_sgt
+                    rows.append({"architecture": arch, "saliency": sal, "method": meth,
+                                 "seed": seed, "diff_aup": v, "diff_aur": v})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_tab2_claims_follow_the_numbers():
+    claims = {c["id"]: c for c in ts.timeseries_claims("tab2", _per_seed(0.9))}
+    assert claims["tab2_tcn_ig_best_diff_aup"]["holds"] is True
+    assert len(claims["tab2_tcn_ig_best_diff_aup"]["per_seed"]) == 3
+    assert claims["tab2_sgt_raises_diff_aup_lstm"]["holds"] is True
+    claims = {c["id"]: c for c in ts.timeseries_claims("tab2", _per_seed(-0.5))}
+    assert claims["tab2_tcn_ig_best_diff_aur"]["holds"] is False
+    assert all({"id", "claim", "holds", "detail"} <= set(c) for c in claims.values())
+
+
+def test_fig6_claims_follow_the_numbers():
+    dsets = ["ts_time_early", "ts_time_middle", "ts_time_late"]
+    rows = []
+    for seed in range(3):
+        for i, ds in enumerate(dsets):
+            rows.append({"dataset": ds, "method": "traditional", "seed": seed, "saliency": "grad",
+                         "aup": 0.1 * i, "aur": 0.1 * i, "skipped": None})  # fmt: skip
+            rows.append({"dataset": ds, "method": "sgt", "seed": seed, "saliency": "grad",
+                         "aup": 0.3, "aur": 0.3, "skipped": None})  # fmt: skip
+    claims = {c["id"]: c for c in ts.timeseries_claims("fig6", pd.DataFrame(rows), datasets=dsets)}
+    assert claims["fig6_trad_time_bias_aup"]["holds"] is True
+    assert claims["fig6_sgt_shrinks_bias_aur"]["holds"] is True
+    assert claims["fig6_sgt_shrinks_bias_aup"]["per_seed"][0] == pytest.approx(0.2)
+
+
+def test_paper_table2_numbers_are_loaded():
+    paper = ts.paper_table2()
+    assert paper[("diff_aup", "tcn", "ig", "sgt")] == pytest.approx(0.291)
+    assert paper[("diff_aur", "lstm", "grad", "traditional")] == pytest.approx(-0.017)
+    assert len(paper) == 2 * 4 * 6 * 2
+    assert not any(math.isnan(v) for v in paper.values())
+
+
+def test_fig6_claims_leave_out_seeds_with_untrained_models():
+    dsets = ["ts_time_early", "ts_time_late"]
+    rows = [{"dataset": ds, "method": m, "seed": 0, "saliency": "grad", "aup": 0.1 * i,
+             "aur": 0.1 * i, "skipped": None, "accuracy": 50.0 if i == 0 else 100.0}
+            for i, ds in enumerate(dsets) for m in ("traditional", "sgt")]  # fmt: skip
+    claims = ts.timeseries_claims("fig6", pd.DataFrame(rows), datasets=dsets, min_accuracy=90.0)
+    assert all(c["holds"] is None for c in claims)
+    assert "ts_time_early traditional s0 50 %" in claims[0]["detail"]
+
+
+def test_time_bias_layouts_scale_with_the_sample_size():
+    early = get_dataset("ts_time_early", "test", time_steps=20, features=20, n_train=10, n_test=4)
+    late = get_dataset("ts_time_late", "test", time_steps=20, features=20, n_train=10, n_test=4)
+    assert early.boxes[0].tolist() == [6, 0, 14, 4] and late.boxes[0].tolist() == [6, 16, 14, 20]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["sgt_tab2_timeseries_benchmark", "sgt_fig6_lstm_time_bias", "sgt_fig5_mnist_sequence_maps"],
+)
+def test_planned_runs_are_the_notebooks_runs(name):
+    from saliency_lib.params import NOTEBOOKS_DIR, load_params, notebook_parameters
+    from saliency_lib.studies import planned_configs
+
+    params = {**notebook_parameters(NOTEBOOKS_DIR / f"{name}.ipynb"), **load_params(name, "cpu")}
+    keys = ("datasets", "architectures", "training", "methods", "seeds", "dataset_params")
+    grid = ts.grid_configs(*(params[k] for k in keys))
+    planned = planned_configs(params)
+    assert [c.run_id for c in planned] == [c.run_id for c in grid.values()]
+    assert {c.model for c in planned} == set(params["architectures"])
