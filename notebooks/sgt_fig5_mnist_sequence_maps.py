@@ -1,10 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -35,7 +30,10 @@ dataset_params = {}
 architectures = {"lstm_mnist": {}, "lstm_cell_attention_mnist": {}, "tcn_mnist": {},
                  "transformer_mnist": {}}
 training = {"epochs": 20, "batch_size": 64, "optimizer": "adam", "lr": 0.002}
-methods = {"traditional": {}, "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"}}
+methods = {
+    "traditional": {},
+    "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"},
+}
 seeds = 1
 saliency_methods = ["grad", "ig", "deeplift", "gradshap", "deepshap", "smoothgrad"]
 saliency_options = {"ig": {"n_steps": 50}, "gradshap": {"n_baselines": 5, "stdevs": 0.09},

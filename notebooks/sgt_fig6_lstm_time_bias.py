@@ -1,10 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -36,7 +31,10 @@ datasets = ["ts_time_early", "ts_time_middle", "ts_time_late"]  # in time order
 dataset_params = {}
 architectures = {"lstm": {}}
 training = {"epochs": 500, "batch_size": 50, "optimizer": "adam", "lr": 0.001}
-methods = {"traditional": {}, "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"}}
+methods = {
+    "traditional": {},
+    "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"},
+}
 seeds = 5
 saliency_methods = ["grad", "ig"]
 saliency_options = {"ig": {"n_steps": 50}}
@@ -48,6 +46,7 @@ min_accuracy = 90.0  # claims count a seed only if all its models reach this tes
 import pandas as pd
 from IPython.display import display
 
+from saliency_lib import claims as claims_lib
 from saliency_lib.experiment import Experiment
 from saliency_lib.studies import timeseries as ts
 
@@ -97,5 +96,5 @@ exp.record_claims(claims)
 with pd.option_context("display.width", 200, "display.max_columns", 40):
     print(bias[bias_saliency].round(3).to_string(index=False))
 for c in claims:
-    print(f"{c['id']}: holds={c['holds']} ({c['detail']})")
+    print(claims_lib.record_line(c))
 exp.write_metrics();

@@ -1,10 +1,5 @@
 # ---
 # jupyter:
-#   jupytext:
-#     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -51,7 +46,10 @@ datasets = [
 dataset_params = {}
 architectures = {"lstm": {}, "lstm_cell_attention": {}, "tcn": {}, "transformer": {}}
 training = {"epochs": 500, "batch_size": 50, "optimizer": "adam", "lr": 0.001}
-methods = {"traditional": {}, "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"}}
+methods = {
+    "traditional": {},
+    "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"},
+}
 seeds = 5
 saliency_methods = ["grad", "ig", "deeplift", "gradshap", "deepshap", "smoothgrad"]
 saliency_options = {"ig": {"n_steps": 50}, "gradshap": {"n_baselines": 5, "stdevs": 0.09},
@@ -63,6 +61,7 @@ min_accuracy = 90.0  # the benchmark interprets only models with test accuracy >
 import pandas as pd
 from IPython.display import display
 
+from saliency_lib import claims as claims_lib
 from saliency_lib.experiment import Experiment
 from saliency_lib.studies import timeseries as ts
 
@@ -94,7 +93,8 @@ per_seed = ts.per_seed_means(scores, min_accuracy)
 accuracy = (scores.drop_duplicates(["dataset", "architecture", "method", "seed"])
             .pivot_table(index=["architecture", "dataset"], columns="method", values="accuracy",
                          aggfunc="mean").reset_index())
-skipped = scores[scores["skipped"].notna()][["architecture", "saliency", "skipped"]].drop_duplicates()
+skipped = scores[scores["skipped"].notna()][["architecture", "saliency", "skipped"]]
+skipped = skipped.drop_duplicates()
 exp.save_table(scores, "scores_per_run", floatfmt=".3f")
 exp.save_table(per_seed, "per_seed_means", floatfmt=".3f")
 exp.save_table(accuracy, "test_accuracy")
@@ -128,5 +128,5 @@ with pd.option_context("display.width", 200, "display.max_columns", 40):
         print(f"== {m} ==")
         print(t.round(3).to_string(index=False))
 for c in claims:
-    print(f"{c['id']}: holds={c['holds']} ({c['detail']})")
+    print(claims_lib.record_line(c))
 exp.write_metrics();

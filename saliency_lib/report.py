@@ -53,6 +53,15 @@ NOTEBOOK_TITLES = {
         "SGT Fig. 3",
         ["sgt_fig3_faster_drop", "sgt_fig3_random_same", "sgt_fig3_beyond_random"],
     ),
+    "sgt_fig5_mnist_sequence_maps": ("SGT Fig. 5", []),
+    "sgt_tab2_timeseries_benchmark": (
+        "SGT Table 2",
+        ["sgt_tab2_tcn_ig_best", "sgt_tab2_sgt_raises_diff"],
+    ),
+    "sgt_fig6_lstm_time_bias": (
+        "SGT Fig. 6",
+        ["sgt_fig6_trad_time_bias", "sgt_fig6_sgt_shrinks_bias"],
+    ),
     "sgt_fig4_feature_replacement": (
         "SGT Fig. 4",
         ["sgt_fig4_replacement_differs", "sgt_fig4_faster_drop"],

@@ -267,12 +267,12 @@ def _per_seed(tcn_ig_sgt: float):
 
 def test_tab2_claims_follow_the_numbers():
     claims = {c["id"]: c for c in ts.timeseries_claims("tab2", _per_seed(0.9))}
-    assert claims["tab2_tcn_ig_best_diff_aup"]["holds"] is True
-    assert len(claims["tab2_tcn_ig_best_diff_aup"]["per_seed"]) == 3
-    assert claims["tab2_sgt_raises_diff_aup_lstm"]["holds"] is True
+    best = claims["sgt_tab2_tcn_ig_best:diff_aup"]
+    assert best["verdict"] == "holds" and len(best["per_seed"]) == 3
+    assert claims["sgt_tab2_sgt_raises_diff:diff_aup_lstm"]["verdict"] == "holds"
     claims = {c["id"]: c for c in ts.timeseries_claims("tab2", _per_seed(-0.5))}
-    assert claims["tab2_tcn_ig_best_diff_aur"]["holds"] is False
-    assert all({"id", "claim", "holds", "detail"} <= set(c) for c in claims.values())
+    assert claims["sgt_tab2_tcn_ig_best:diff_aur"]["verdict"] == "does not hold"
+    assert all({"id", "claim", "verdict", "reason", "note"} <= set(c) for c in claims.values())
 
 
 def test_fig6_claims_follow_the_numbers():
@@ -285,9 +285,9 @@ def test_fig6_claims_follow_the_numbers():
             rows.append({"dataset": ds, "method": "sgt", "seed": seed, "saliency": "grad",
                          "aup": 0.3, "aur": 0.3, "skipped": None})  # fmt: skip
     claims = {c["id"]: c for c in ts.timeseries_claims("fig6", pd.DataFrame(rows), datasets=dsets)}
-    assert claims["fig6_trad_time_bias_aup"]["holds"] is True
-    assert claims["fig6_sgt_shrinks_bias_aur"]["holds"] is True
-    assert claims["fig6_sgt_shrinks_bias_aup"]["per_seed"][0] == pytest.approx(0.2)
+    assert claims["sgt_fig6_trad_time_bias:aup"]["verdict"] == "holds"
+    assert claims["sgt_fig6_sgt_shrinks_bias:aur"]["verdict"] == "holds"
+    assert claims["sgt_fig6_sgt_shrinks_bias:aup"]["per_seed"][0] == pytest.approx(0.2)
 
 
 def test_paper_table2_numbers_are_loaded():
@@ -304,8 +304,9 @@ def test_fig6_claims_leave_out_seeds_with_untrained_models():
              "aur": 0.1 * i, "skipped": None, "accuracy": 50.0 if i == 0 else 100.0}
             for i, ds in enumerate(dsets) for m in ("traditional", "sgt")]  # fmt: skip
     claims = ts.timeseries_claims("fig6", pd.DataFrame(rows), datasets=dsets, min_accuracy=90.0)
-    assert all(c["holds"] is None for c in claims)
-    assert "ts_time_early traditional s0 50 %" in claims[0]["detail"]
+    assert all(c["verdict"] == "not testable here" for c in claims)
+    assert "seeds whose every model reaches 90 % test accuracy = 0" in claims[0]["reason"]
+    assert "ts_time_early traditional s0 50 %" in claims[0]["note"]
 
 
 def test_time_bias_layouts_scale_with_the_sample_size():

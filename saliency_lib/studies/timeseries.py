@@ -204,12 +204,30 @@ def _paired(frame: pd.DataFrame, value: str, a: str = "sgt", b: str = "tradition
     return (wide[a] - wide[b]).dropna()
 
 
-def _claim(cid: str, text: str, values: pd.Series, detail: str, extra=None) -> dict[str, Any]:
-    holds = None if len(values) == 0 else bool(values.mean() > 0)
-    out = {"id": cid, "claim": text, "holds": holds, "detail": detail}
-    out["per_seed"] = {int(k): float(v) for k, v in values.items()}
-    out.update(extra or {})
-    return out
+# our claim ids -> (the catalogue's claim, the setting); the metric / architecture are the setting
+def _catalogue_id(cid: str) -> tuple[str, str]:
+    for prefix, claim_id in (
+        ("tab2_tcn_ig_best_", "sgt_tab2_tcn_ig_best"),
+        ("tab2_sgt_raises_", "sgt_tab2_sgt_raises_diff"),
+        ("fig6_trad_time_bias_", "sgt_fig6_trad_time_bias"),
+        ("fig6_sgt_shrinks_bias_", "sgt_fig6_sgt_shrinks_bias"),
+    ):
+        if cid.startswith(prefix):
+            return claim_id, cid[len(prefix) :]
+    raise KeyError(f"no catalogue claim for {cid!r}")
+
+
+def _claim(cid: str, text: str, values: pd.Series, detail: str, preconditions=()) -> dict:
+    """The record of one claim tested on ``values`` (one per seed, positive = as claimed) against
+    0 by :func:`saliency_lib.claims.evaluate`; ``text`` and ``detail`` go into its note."""
+    from .. import claims
+
+    claim_id, setting = _catalogue_id(cid)
+    values = values.dropna()
+    rec = claims.evaluate(claim_id, values.tolist(), [0.0] * len(values), setting, preconditions,
+                          note=f"{text}: {detail}")  # fmt: skip
+    rec["per_seed"] = {int(k): float(v) for k, v in values.items()}
+    return rec
 
 
 def timeseries_claims(study: str, data: pd.DataFrame, **options) -> list[dict[str, Any]]:
@@ -226,7 +244,8 @@ def timeseries_claims(study: str, data: pd.DataFrame, **options) -> list[dict[st
     traditional LSTM's AUP and AUR grow from the early to the late box (per seed: late - early);
     (4) SGT shrinks that time bias (per seed: bias(Trad) - bias(SGT)).
 
-    Each claim carries ``per_seed`` (seed -> the paired value whose mean > 0 means "holds").
+    Each claim is decided by :mod:`saliency_lib.claims` on those per-seed values against 0 and
+    carries ``per_seed`` (seed -> value).
     """
     if study == "tab2":
         return _tab2_claims(data)
@@ -244,8 +263,8 @@ def _tab2_claims(per_seed: pd.DataFrame) -> list[dict[str, Any]]:
         target = sgt[(sgt["architecture"].map(family) == "tcn") & (sgt["saliency"] == "ig")]
         others = sgt[~sgt.index.isin(target.index)]
         if target.empty or others.empty:
-            claims.append({"id": cid, "claim": text, "holds": None, "per_seed": {},
-                           "detail": "TCN with IG or another pair was not run"})  # fmt: skip
+            claims.append(_claim(cid, text, pd.Series(dtype=float),
+                                 "TCN with IG or another pair was not run"))  # fmt: skip
             continue
         mean_pairs = sgt.groupby(["architecture", "saliency"])[metric].mean()
         best = mean_pairs.idxmax()
@@ -277,15 +296,8 @@ def _tab2_claims(per_seed: pd.DataFrame) -> list[dict[str, Any]]:
             text = (f"SGT raises {label} of {ARCH_LABELS.get(fam, fam)} (mean over the saliency "
                     "methods where the paper shows a rise)")  # fmt: skip
             if not sals:
-                claims.append(
-                    {
-                        "id": cid,
-                        "claim": text,
-                        "holds": None,
-                        "per_seed": {},
-                        "detail": "no saliency method run where the paper shows a rise",
-                    }
-                )
+                why = "no saliency method run where the paper shows a rise"
+                claims.append(_claim(cid, text, pd.Series(dtype=float), why))
                 continue
             sub = g[g["saliency"].isin(sals)]
             diffs = _paired(sub, metric)
@@ -333,6 +345,11 @@ def _fig6_claims(
             ),
             sorted(set(low["seed"].tolist())),
         )
+    from ..claims import MIN_SEEDS, Precondition
+
+    kept = int(bias["seed"].nunique())
+    pre = [Precondition(f"seeds whose every model reaches {min_accuracy:g} % test accuracy",
+                        kept, minimum=MIN_SEEDS)] if min_accuracy is not None else []  # fmt: skip
     claims = []
     for m, label in (("aup", "AUP"), ("aur", "AUR")):
         trad = bias[bias["method"] == "traditional"].set_index("seed")[f"{m} bias"]
@@ -340,14 +357,14 @@ def _fig6_claims(
         detail = f"{saliency}: late - early {trad.mean():+.3f} ({len(trad)} seeds){gate}"
         claims.append(_claim(f"fig6_trad_time_bias_{m}",
                              f"A traditionally trained LSTM has a higher {label} the later the box",
-                             trad.dropna(), detail))  # fmt: skip
+                             trad.dropna(), detail, pre))  # fmt: skip
         shrink = (trad - sgt).dropna()
         values = ", ".join(f"{v:+.3f}" for v in shrink)
         detail = (f"{saliency}: bias Trad {trad.mean():+.3f}, SGT {sgt.mean():+.3f}; "
                   f"per-seed Trad - SGT {values}{gate}")  # fmt: skip
         claims.append(_claim(f"fig6_sgt_shrinks_bias_{m}",
                              f"SGT shrinks the LSTM's time bias in {label} (late - early)",
-                             shrink, detail))  # fmt: skip
+                             shrink, detail, pre))  # fmt: skip
     return claims
 
 
