@@ -139,19 +139,18 @@ def decide(
         verdict=Verdict.INCONCLUSIVE, reason="", n=len(a), per_seed_a=a, per_seed_b=b,
         preconditions=[{**asdict(p), "met": p.met} for p in pre],
     )  # fmt: skip
-    if not a:
-        base.verdict, base.reason = Verdict.NOT_RUN, "no measurements"
-        return base
     diffs = np.asarray(a) - np.asarray(b)
-    base.mean_a, base.mean_b, base.mean_diff = (
-        float(np.mean(a)),
-        float(np.mean(b)),
-        float(diffs.mean()),
-    )
+    if a:
+        base.mean_a, base.mean_b, base.mean_diff = (
+            float(np.mean(a)), float(np.mean(b)), float(diffs.mean()),
+        )  # fmt: skip
     unmet = [p for p in pre if not p.met]
     if unmet:
         base.verdict = Verdict.NOT_TESTABLE
         base.reason = "precondition unmet: " + "; ".join(p.describe() for p in unmet)
+        return base
+    if not a:
+        base.verdict, base.reason = Verdict.NOT_RUN, "no measurements"
         return base
     if len(a) < min_seeds:
         base.reason = (f"{len(a)} seed(s), {min_seeds} needed to decide; a - b per seed: "
