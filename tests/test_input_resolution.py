@@ -54,3 +54,23 @@ def test_hlgm_masks_positions_of_the_model_input_resolution(tmp_path, monkeypatc
         assert masked.shape[-2:] == (size, size)  # what the model receives
         changed = (masked != x).any(dim=1).flatten(1).sum(dim=1)
         assert changed.tolist() == [round(0.2 * size * size)] * 2  # 10,035 of 224 x 224 positions
+
+
+def test_evaluation_helpers_read_lazy_sets(tmp_path, monkeypatch):
+    """Lazy sets (Caltech-101, Pet, resized CIFAR) have no ``.x``: the evaluation helpers read
+    their items (the paper dry run crashed here on Caltech-101)."""
+    from saliency_lib.metrics._common import unpack_data
+    from saliency_lib.studies.maps import first_images
+
+    relax_cifar_md5(monkeypatch)
+    write_cifar10(tmp_path, per_batch=2, n_test=3)
+    test = get_dataset("cifar10", "test", root=tmp_path, source="root", image_size=64)
+    assert test.x is None
+    x, y = first_images(test, 2)
+    assert (
+        x.shape == (2, 3, 64, 64)
+        and torch.equal(x[1], test[1][0])
+        and y.tolist() == test.y[:2].tolist()
+    )
+    x, y = unpack_data(test)
+    assert x.shape == (3, 3, 64, 64) and torch.equal(x[2], test[2][0])
