@@ -11,8 +11,8 @@ the models, the run store and the report, as a real run does.
   replaced by randomly initialised ones placed in temporary torch-hub / Hugging Face caches, so the
   ``pretrained: true`` code path (ImageNet stem, new head) is the one a GPU run takes. Said in the
   test output and as a warning.
-* **Scale only** (papermill parameters, no params file): 1 epoch, batch 4, 4 training and 4 test
-  images per setting (one batch each), 1 seed, 4 evaluation images, ROAR retrained for 1 epoch.
+* **Scale only** (papermill parameters, no params file): 1 epoch, batch 2, 2 training images (one
+  batch) and 4 test images per setting, 1 seed, 4 evaluation images, ROAR retrained for 1 epoch.
   HLGM: 3 epochs with patience 1, episodes of 2 and a plateau forced by a huge ``min_delta``, so
   that phase 1 ends after epoch 2 and a regularize epoch (top masking) and the continuation
   baseline from ``phase1.pt`` run (a denoise epoch is SGT's bottom masking, run by SGT).
@@ -41,7 +41,7 @@ PROFILE = "paper"
 REPO = Path(__file__).resolve().parents[1]
 TIME_SERIES = ("sgt_fig5", "sgt_tab2", "sgt_fig6")
 NOTEBOOKS = [n for n in list_notebooks() if not n.startswith(TIME_SERIES) and n != "summary"]
-TRAIN_IMAGES, TEST_IMAGES, BATCH = 4, 4, 4
+TRAIN_IMAGES, TEST_IMAGES, BATCH = 2, 4, 2
 EVAL_IMAGES = 4  # every "how many images" parameter of the notebooks
 SCALE_KEYS = (
     "eval_images", "n_images", "gradient_images", "sparsity_images", "k_null_images",
