@@ -2,6 +2,9 @@
 
 ``source="auto"`` tries ``root`` (``<root>/cifar-10-batches-py/`` or ``<root>/cifar-100-python/``)
 then ``torchvision`` (download). Normalised with the standard per-channel train statistics.
+``image_size`` (default 32, native): other values serve each image resized to that size
+(bilinear, on access; ``resize.py``), e.g. 224 for DeiT-tiny so that saliency and masking act on
+the model's input resolution (HLGM Section IV; docs/methods.md §3.6).
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 from .dataset import ImageDataset
 from .info import CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, DatasetInfo, Stats
 from .raw import RawSplit, to_dataset
+from .resize import resized
 from .spec import DatasetSpec, register
 from .tvsource import TorchvisionLayout, torchvision_sources
 
+NATIVE_SIZE = 32
 CIFAR10_LAYOUT = TorchvisionLayout(
     tv_class="CIFAR10",
     folder="cifar-10-batches-py",
@@ -30,17 +35,18 @@ def _register_cifar(
     name: str, layout: TorchvisionLayout, num_classes: int, mean: Stats, std: Stats
 ) -> None:
     def finish(raw: RawSplit, split: str, kw) -> ImageDataset:
-        return to_dataset(raw, name=name, split=split, num_classes=num_classes, mean=mean, std=std)
+        ds = to_dataset(raw, name=name, split=split, num_classes=num_classes, mean=mean, std=std)
+        return resized(ds, kw["image_size"])
 
-    def info(**kw) -> DatasetInfo:
+    def info(image_size: int = NATIVE_SIZE, **kw) -> DatasetInfo:
         return DatasetInfo(
             name=name,
             num_classes=num_classes,
             in_channels=3,
-            image_size=32,
+            image_size=int(image_size),
             mean=mean,
             std=std,
-            in_memory=True,
+            in_memory=image_size == NATIVE_SIZE,
             sources=("root", "torchvision"),
             auto_order=("root", "torchvision"),
             sizes={"train": 50000, "test": 10000},
@@ -53,7 +59,9 @@ def _register_cifar(
             info=info,
             sources=torchvision_sources(layout, finish),
             auto_order=("root", "torchvision"),
-            description=f"{layout.tv_class}, 50,000 train / 10,000 test, 3x32x32",
+            params={"image_size": NATIVE_SIZE},
+            description=f"{layout.tv_class}, 50,000 train / 10,000 test, 3x32x32 "
+            "(image_size: served resized, e.g. 224 for DeiT-tiny)",
         )
     )
 

@@ -17,6 +17,21 @@ from .base import (
     saliency_guided_loss,
 )
 
+MU_UNITS = ("positions", "per_784")
+MNIST_POSITIONS = 784  # the 28 x 28 image the SMOOT papers' mu = 10 was stated for
+
+
+def mu_in_positions(mu: float, mu_unit: str, num_positions: int) -> float:
+    """SMOOT's step size in positions of an ``num_positions``-position image (methods §3.5).
+
+    ``"positions"``: ``mu`` itself. ``"per_784"``: ``mu * num_positions / 784``, i.e. ``mu``
+    positions per 28 x 28 image scaled to the image's area (Caltech-101 at 224 x 224: ``64 mu``).
+    """
+    _choice("mu_unit", mu_unit, MU_UNITS)
+    if mu_unit == "positions":
+        return float(mu)
+    return float(mu) * num_positions / MNIST_POSITIONS
+
 
 @dataclass
 class SMOOTConfig(SaliencyGuidedConfig):
@@ -25,7 +40,11 @@ class SMOOTConfig(SaliencyGuidedConfig):
     k_max_fraction: float = 0.8  # K_max
     n_top: int = 5  # n: top classes compared (capped at the class count)
     alpha: float = 0.7  # weight of the top class; Table I: 0.95 MNIST/F-MNIST, 0.8 CIFAR/Caltech
-    mu: float = 10.0  # step size in pixels
+    mu: float = 10.0  # step size, in the unit mu_unit names
+    # mu_unit: "positions" (mu positions per step, any image size) | "per_784" (mu positions per
+    # 784-position image, scaled to the image's area: step floor(mu * d * H*W / 784); the paper
+    # profile's reading, which makes SMOOT Tables II-III and IV both reachable, methods §3.5)
+    mu_unit: str = "positions"
     rank: str = "clean"  # smoot_rank: clean (rank both by the clean softmax) | independent
     # k_update: "train" (the paper: the loss's two train-mode passes, whose dropout masks
     # differ, so K drifts even when nothing is masked) | "eval" (two extra dropout-free passes:
@@ -36,6 +55,7 @@ class SMOOTConfig(SaliencyGuidedConfig):
         super().__post_init__()
         _choice("rank", self.rank, ("clean", "independent"))
         _choice("k_update", self.k_update, ("train", "eval"))
+        _choice("mu_unit", self.mu_unit, MU_UNITS)
         if not 0 <= self.k_min_fraction <= self.k_max_fraction <= 1:
             raise ValueError("need 0 <= k_min_fraction <= k_max_fraction <= 1")
 
@@ -98,6 +118,7 @@ class SMOOT(TrainingMethod):
         self.k_max = positions_from_fraction(c.k_max_fraction, num_positions)
         k0 = positions_from_fraction(c.k_init_fraction, num_positions)
         self.K = torch.full((num_train,), k0, dtype=torch.long, device=device)
+        self.mu_positions = mu_in_positions(c.mu, c.mu_unit, num_positions)
 
     def loss(self, model, x, y, idx) -> BatchLoss:
         pair = masked_forward(model, x, y, self.K[idx], "bottom", self.cfg)
@@ -109,9 +130,11 @@ class SMOOT(TrainingMethod):
 
     def update_k(self, idx: torch.Tensor, clean_logits, masked_logits) -> None:
         """SMOOT Alg. 2: ``K[idx] = clip(K[idx] + floor(mu * d), K_min, K_max)``, from the same
-        two forward passes as the loss (no extra pass)."""
+        two forward passes as the loss (no extra pass); ``mu`` in positions (``mu_unit``)."""
         c = self.cfg
-        step = smoot_k_step(clean_logits, masked_logits, c.n_top, c.alpha, c.mu, c.rank)
+        step = smoot_k_step(
+            clean_logits, masked_logits, c.n_top, c.alpha, self.mu_positions, c.rank
+        )
         self.K[idx] = (self.K[idx] + step).clamp(self.k_min, self.k_max)
 
     def k_stats(self):

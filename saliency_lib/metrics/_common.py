@@ -15,6 +15,8 @@ def unpack_data(data) -> tuple[torch.Tensor, torch.Tensor]:
     """``data`` is a dataset object with ``.x``/``.y`` or an ``(x, y)`` pair -> (x, y) tensors."""
     if hasattr(data, "x") and hasattr(data, "y"):
         x, y = data.x, data.y
+        if x is None:  # a lazy set (Caltech-101, Oxford-IIIT Pet, resized CIFAR): read each item
+            x = torch.stack([data[i][0] for i in range(len(data))]) if len(data) else None
     else:
         try:
             x, y = data

@@ -106,7 +106,11 @@ def model_sib(
     has_box = getattr(dataset, "has_box", None)
     keep = torch.ones(len(boxes), dtype=torch.bool) if has_box is None else torch.as_tensor(has_box)
     idx = torch.nonzero(keep).flatten()
-    x, y = torch.as_tensor(dataset.x)[idx], torch.as_tensor(dataset.y)[idx]
+    if getattr(dataset, "x", None) is not None:
+        x = torch.as_tensor(dataset.x)[idx]
+    else:  # a lazy set (Oxford-IIIT Pet): read the boxed images
+        x = torch.stack([dataset[int(i)][0] for i in idx])
+    y = torch.as_tensor(dataset.y)[idx]
     scores = saliency_scores(
         model, (x, y), method=method, batch_size=batch_size, generator=generator,
         device=device, **saliency_kwargs,

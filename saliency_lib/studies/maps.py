@@ -15,6 +15,8 @@ from ..saliency import attribute
 def first_images(data, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``n`` images and labels of a dataset (a fixed, reproducible choice)."""
     n = min(n, len(data))
+    if data.x is None:  # a lazy set: read the n items
+        return torch.stack([data[i][0] for i in range(n)]), data.y[:n]
     return data.x[:n], data.y[:n]
 
 

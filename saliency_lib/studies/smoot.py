@@ -105,6 +105,7 @@ def k_null_table(
     unmasked images (train mode, as the loss; and eval mode, which gives exactly 0).
     ``n_images``: training images used for the null measurement."""
     from ..methods import get_method
+    from ..methods.smoot import mu_in_positions
     from ..metrics import k_null_drift, k_statistics
     from ..runs import load_splits
     from .common import eval_subset
@@ -121,11 +122,13 @@ def k_null_table(
         final = k.final if k.final is not None else np.array([k.median])
         epochs = len(run.history)
         images = eval_subset(train, n_images, seed)
-        args = dict(n_top=cfg.n_top, alpha=cfg.alpha, mu=cfg.mu, rank=cfg.rank, seed=seed)
+        mu = mu_in_positions(cfg.mu, cfg.mu_unit, positions)
+        args = dict(n_top=cfg.n_top, alpha=cfg.alpha, mu=mu, rank=cfg.rank, seed=seed)
         null_train = k_null_drift(run.model, images, k_update="train", **args)
         null_eval = k_null_drift(run.model, images, k_update="eval", **args)
         rows.append({
-            "method": label, "seed": run_seed, "mu": cfg.mu, "epochs": epochs,
+            "method": label, "seed": run_seed, "mu": cfg.mu, "mu_unit": cfg.mu_unit,
+            "mu (positions)": mu, "epochs": epochs,
             "k_init": k0, "k_min": int(final.min()), "k_median": float(np.median(final)),
             "k_max": int(final.max()),
             "observed mean change / epoch": float(final.mean() - k0) / epochs,
