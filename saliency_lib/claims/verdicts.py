@@ -96,7 +96,7 @@ class Decision:
 def _num(x: float) -> str:
     if x is None:
         return "n/a"
-    if float(x).is_integer() and abs(x) >= 10:
+    if float(x).is_integer():
         return f"{int(x)}"
     return f"{x:.3g}" if abs(x) < 1 else f"{x:.2f}"
 
