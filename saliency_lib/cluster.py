@@ -2,9 +2,9 @@
 notebooks run.
 
 Every training a notebook does goes through the run store (:func:`saliency_lib.runs.train_or_load`),
-and every training notebook describes its runs with the same parameters
-(:func:`saliency_lib.studies.planned_configs`). So the runs of a profile can be listed from its
-params files without executing any notebook (:func:`plan`), trained as independent jobs through
+and a training notebook's runs are its run grid (:func:`saliency_lib.grid.run_grid`), which the
+parameter validation builds (``NotebookJob.grid``). So the runs of a profile can be listed from
+its params files without executing any notebook (:func:`plan`), trained as independent jobs through
 `submitit <https://github.com/facebookincubator/submitit>`_ (:func:`train`), and the notebooks
 then find every run complete in the store and train nothing::
 
@@ -37,7 +37,8 @@ from typing import Any
 import submitit
 
 from .config import RunConfig
-from .params import REPO_ROOT, ParameterError, _rel, notebook_parameters
+from .grid import grid_configs
+from .params import REPO_ROOT, ParameterError, _rel
 from .runs import default_store, is_complete, run_path
 
 EXECUTORS = ("local", "slurm", "debug")
@@ -131,7 +132,6 @@ def plan(
     ``Plan.disabled``.
     """
     from .runner import prepare_jobs
-    from .studies.common import planned_configs
 
     store_path = Path(store) if store else default_store()
     jobs = prepare_jobs(
@@ -149,15 +149,7 @@ def plan(
             disabled.append((job.name, job.reason))
             continue
         enabled.append(job.name)
-        params = {**notebook_parameters(job.path), **job.parameters}
-        try:
-            configs = planned_configs(params)
-        except (KeyError, TypeError, ValueError) as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-            raise ParameterError(
-                f"{_rel(job.params_file)}: cannot build the run configurations of notebook "
-                f"{job.name!r}: {msg}"
-            ) from None
+        configs = grid_configs(job.grid)  # built and checked by prepare_jobs
         for cfg in configs:
             run_id = cfg.run_id
             if run_id in runs:

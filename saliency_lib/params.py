@@ -19,6 +19,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .grid import Grid, dataset_entries, notebook_grid
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 PARAMS_DIR = REPO_ROOT / "params"
@@ -233,30 +235,25 @@ def is_dataset_key(key: str) -> bool:
 
 
 def dataset_names(value: Any) -> list[tuple[str, dict[str, Any]]] | None:
-    """``(dataset name, entry's own dataset_params)`` pairs held by a dataset key's value.
+    """``(dataset name, entry's own dataset_params)`` pairs held by a dataset key's value, as
+    :func:`saliency_lib.grid.dataset_entries` reads it; ``None`` if it is not a dataset value."""
+    try:
+        return [(e.dataset, e.dataset_params) for e in dataset_entries(value)]
+    except TypeError:
+        return None
 
-    Accepted: ``None``, a name, a list of names, or a mapping ``{label: overrides}`` (as
-    ``studies.normalise_datasets``) where the label is the dataset name unless the overrides
-    name it (``{"cifar100_resnet": {"dataset": "cifar100", ...}}``) and an entry may carry its
-    own ``dataset_params``. Anything else -> ``None``.
-    """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [(value, {})]
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return [(v, {}) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        pairs = []
-        for label, entry in value.items():
-            entry = entry if isinstance(entry, dict) else {}
-            name = entry.get("dataset", label)
-            own = entry.get("dataset_params")
-            if not isinstance(name, str):
-                return None
-            pairs.append((name, own if isinstance(own, dict) else {}))
-        return pairs
-    return None
+
+def parameters_grid(name: str, effective: dict[str, Any], where: str) -> Grid:
+    """The run grid notebook ``name`` trains with these (effective) parameters
+    (:func:`saliency_lib.grid.notebook_grid`), every run configuration checked; a
+    :class:`ParameterError` naming the file and the problem otherwise."""
+    try:
+        return notebook_grid(effective)
+    except (KeyError, TypeError, ValueError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        raise ParameterError(
+            f"{where}: cannot build the run configurations of notebook {name!r}: {msg}"
+        ) from None
 
 
 def _dataset_kwargs(
@@ -344,7 +341,8 @@ def validate_params(
     ``params`` defaults to :func:`load_params`; ``overrides`` (e.g. ``{"seeds": 3}`` from the
     command line) are checked the same way. Raises :class:`ParameterError` for an unknown key
     (naming the key, the file and the valid keys), a wrong type (naming the key, the expected
-    type and the file) or a notebook without ``profile``/``output_dir``; re-raises
+    type and the file), a run grid that cannot be built (:func:`parameters_grid`: unknown
+    method option, ...) or a notebook without ``profile``/``output_dir``; re-raises
     ``DatasetNotFoundError`` naming the notebook and profile when ``check_data`` and a dataset
     named in the effective parameters (defaults + file + overrides) is not available. A notebook
     disabled in the profile (``enabled: false``) has its keys and types checked, not its data.
@@ -390,6 +388,8 @@ def validate_params(
                 f"{expected_type(defaults[key])} like its default {defaults[key]!r}, "
                 f"got {value!r} ({type(value).__name__})"
             )
+    effective = {**defaults, **values}
+    parameters_grid(name, effective, where)
     if enabled and check_data:
-        _check_datasets(name, profile, {**defaults, **values}, where, check_network)
+        _check_datasets(name, profile, effective, where, check_network)
     return values

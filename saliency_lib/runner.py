@@ -44,6 +44,7 @@ from ._fileio import (
     os_error,
     remove_stale_temporaries,
 )
+from .grid import Grid
 from .params import (
     NOTEBOOKS_DIR,
     REPO_ROOT,
@@ -52,6 +53,7 @@ from .params import (
     check_profile,
     load_params,
     notebook_parameters,
+    parameters_grid,
     params_path,
     profile_status,
     validate_params,
@@ -86,6 +88,7 @@ class NotebookJob:
     parameters: dict[str, Any]  # the values to inject besides profile/output_dir
     enabled: bool = True
     reason: str | None = None
+    grid: Grid = field(default_factory=dict)  # the runs it trains (saliency_lib.grid)
 
 
 @dataclass
@@ -204,9 +207,10 @@ def prepare_jobs(
         except (ParameterError, DatasetNotFoundError) as e:
             errors.append((name, e))
             continue
-        jobs.append(
-            NotebookJob(name, path, params_path(name, profile, params_dir), values, enabled, reason)
-        )
+        file = params_path(name, profile, params_dir)
+        effective = {**notebook_parameters(path), **values}
+        grid = parameters_grid(name, effective, _rel(file))  # checked by validate_params
+        jobs.append(NotebookJob(name, path, file, values, enabled, reason, grid))
     if len(errors) == 1:
         raise errors[0][1]
     if errors:

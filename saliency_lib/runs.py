@@ -284,7 +284,7 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
     device = get_device(config.device)
     seed_everything(config.seed)
     model = build_model(config, shape_info).to(device)
-    method = get_method(config.method, **config.method_params)
+    method = get_method(config.method, config.method_params)
     method.setup(len(train_ds), train_ds.image_size**2, train_ds.num_classes, device)
     optimizer = make_optimizer(
         config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay
@@ -425,7 +425,7 @@ def _continuation_state(config: RunConfig, store) -> tuple[Path, dict[str, Any]]
             "train the HLGM run first (train_or_load(hlgm_config))"
         )
     src_config = RunConfig.from_dict(record["config"])
-    src_method = get_method(src_config.method, **src_config.method_params)
+    src_method = get_method(src_config.method, src_config.method_params)
     start_of = getattr(src_method, "continuation_start", None)
     if start_of is None:
         raise ValueError(f"run {config.continue_from!r} ({src_config.method}) has no continuation")

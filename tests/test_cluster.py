@@ -40,7 +40,7 @@ from saliency_lib.config import RunConfig
 from saliency_lib.params import load_params, notebook_parameters
 from saliency_lib.runner import reproduce
 from saliency_lib.runs import is_complete
-from saliency_lib.studies import planned_configs
+from saliency_lib.grid import grid_run_ids, notebook_grid
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cluster"
 PROFILE = "smoke"
@@ -67,7 +67,7 @@ def expected_ids(name: str, dirs: dict) -> list[str]:
     """Run ids of notebook ``name`` straight from its parameters (what the notebook trains)."""
     params = notebook_parameters(Path(dirs["notebooks_dir"]) / f"{name}.ipynb")
     params.update(load_params(name, PROFILE, dirs["params_dir"]))
-    return [c.run_id for c in planned_configs(params)]
+    return grid_run_ids(notebook_grid(params))
 
 
 def store_snapshot(store: Path) -> dict[str, int]:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .._validation import check_choice
 from .base import (
     BatchLoss,
     SaliencyGuidedConfig,
     TrainingMethod,
-    _choice,
     masked_forward,
     positions_from_fraction,
     saliency_guided_loss,
@@ -34,8 +34,8 @@ class SMOOTConfig(SaliencyGuidedConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        _choice("rank", self.rank, ("clean", "independent"))
-        _choice("k_update", self.k_update, ("train", "eval"))
+        check_choice("rank", self.rank, ("clean", "independent"))
+        check_choice("k_update", self.k_update, ("train", "eval"))
         if not 0 <= self.k_min_fraction <= self.k_max_fraction <= 1:
             raise ValueError("need 0 <= k_min_fraction <= k_max_fraction <= 1")
 
