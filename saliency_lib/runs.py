@@ -48,6 +48,7 @@ from ._fileio import (
     os_error,
     remove_stale_temporaries,
 )
+from ._project import project_layout
 from .config import RunConfig
 from .methods import get_method
 from .methods.hlgm import hlgm_continuation
@@ -68,12 +69,13 @@ __all__ = [
 
 RECORD, LAST, BEST, LOCK = "run.json", "last.pt", "best.pt", "lock"
 RunStoreError = StoreError  # a run-store file cannot be read or written; the message says the fix
-DEFAULT_STORE = Path(__file__).resolve().parents[1] / "outputs" / "runs"
 
 
 def default_store() -> Path:
-    """``$SALIENCY_RUN_STORE`` if set, else ``outputs/runs`` of this repository."""
-    return Path(os.environ.get("SALIENCY_RUN_STORE", DEFAULT_STORE))
+    """``$SALIENCY_RUN_STORE`` if set, else ``runs/`` in the project's outputs folder (found from
+    the working directory: :func:`saliency_lib._project.project_layout`)."""
+    env = os.environ.get("SALIENCY_RUN_STORE")
+    return Path(env) if env else project_layout().outputs / "runs"
 
 
 @dataclass

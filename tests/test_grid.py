@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from saliency_lib.cluster import plan
+from saliency_lib._project import project_layout
 from saliency_lib.config import RunConfig
 from saliency_lib.grid import (
     GRID_PARAMETERS,
@@ -22,8 +22,8 @@ from saliency_lib.grid import (
     run_grid,
 )
 from saliency_lib.methods import HLGMConfig, NoOptions, SGTConfig
-from saliency_lib.params import (
-    NOTEBOOKS_DIR,
+from saliency_lib.pipeline.cluster import plan
+from saliency_lib.pipeline.params import (
     RESERVED_KEYS,
     ParameterError,
     list_profiles,
@@ -31,7 +31,10 @@ from saliency_lib.params import (
     notebook_parameters,
     validate_params,
 )
-from saliency_lib.runner import list_notebooks, prepare_jobs
+from saliency_lib.pipeline.runner import list_notebooks, prepare_jobs
+
+LAYOUT = project_layout(Path(__file__).resolve().parents[1])  # this repository
+NOTEBOOKS_DIR = LAYOUT.notebooks
 
 PROFILES = list_profiles()
 NOTEBOOKS = list_notebooks()

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from saliency_lib._project import project_layout
 from saliency_lib.data import DatasetNotFoundError
-from saliency_lib.params import (
-    NOTEBOOKS_DIR,
-    PARAMS_DIR,
+from saliency_lib.pipeline.params import (
     PROFILES,
     ParameterError,
     load_params,
@@ -23,7 +22,11 @@ from saliency_lib.params import (
     type_matches,
     validate_params,
 )
-from saliency_lib.runner import list_notebooks
+from saliency_lib.pipeline.runner import list_notebooks
+
+LAYOUT = project_layout(Path(__file__).resolve().parents[1])  # this repository
+NOTEBOOKS_DIR = LAYOUT.notebooks
+PARAMS_DIR = LAYOUT.params
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 NOTEBOOKS = list_notebooks()

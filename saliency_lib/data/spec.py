@@ -84,12 +84,6 @@ class DatasetSpec:
     #: kwargs that default (when ``None``) to a ``get_dataset`` argument: {kwarg: "seed"|"download"}
     inherit: dict[str, str] = field(default_factory=dict)
 
-    def __call__(self, split: str, **kwargs) -> ImageDataset:
-        """Registry-style factory: ``DATASETS.get(name)(split, ...)`` is ``get_dataset``."""
-        from .api import get_dataset
-
-        return get_dataset(self.name, split, **kwargs)
-
     def bind(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` defaults updated with ``kwargs``; unknown names raise ``TypeError``."""
         unknown = sorted(set(kwargs) - set(self.params))

@@ -19,11 +19,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .grid import Grid, dataset_entries, notebook_grid
+from .._project import display_path as _rel
+from .._project import project_layout
+from ..grid import Grid, dataset_entries, notebook_grid
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-PARAMS_DIR = REPO_ROOT / "params"
 PROFILES = ("smoke", "cpu", "paper")
 
 #: Top-level YAML keys that are not notebook parameters.
@@ -37,15 +36,6 @@ _GENERAL_DATASET_ARGS = ("root", "source", "download", "subset", "seed")
 
 class ParameterError(ValueError):
     """A parameters file or override does not fit the notebook (unknown key, wrong type, ...)."""
-
-
-def _rel(path: Path) -> str:
-    """``path`` relative to the repository when inside it (shorter messages)."""
-    path = Path(path)
-    try:
-        return str(path.resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
 
 
 # --------------------------------------------------------------------------- notebook side
@@ -127,7 +117,7 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
 
 
 def params_path(name: str, profile: str, params_dir: str | Path | None = None) -> Path:
-    return Path(params_dir or PARAMS_DIR) / profile / f"{name}.yaml"
+    return Path(params_dir or project_layout().params) / profile / f"{name}.yaml"
 
 
 def load_params(name: str, profile: str, params_dir: str | Path | None = None) -> dict[str, Any]:
@@ -174,7 +164,7 @@ def profile_status(params: dict[str, Any], where: str = "<params>") -> tuple[boo
 
 def list_profiles(params_dir: str | Path | None = None) -> list[str]:
     """Profile folders under ``params/`` (the standard three first)."""
-    root = Path(params_dir or PARAMS_DIR)
+    root = Path(params_dir or project_layout().params)
     found = {p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()
     return [p for p in PROFILES if p in found] + sorted(found - set(PROFILES))
 
@@ -182,7 +172,7 @@ def list_profiles(params_dir: str | Path | None = None) -> list[str]:
 def check_profile(profile: str, params_dir: str | Path | None = None) -> None:
     if not isinstance(profile, str) or not profile:
         raise ParameterError(f"profile must be a non-empty string, got {profile!r}")
-    root = Path(params_dir or PARAMS_DIR)
+    root = Path(params_dir or project_layout().params)
     if not (root / profile).is_dir():
         known = ", ".join(list_profiles(root)) or "none"
         raise ParameterError(
@@ -270,7 +260,7 @@ def _dataset_kwargs(
         dp = effective.get("dataset_params")
     if not isinstance(dp, dict):
         dp = {}
-    from .data import list_datasets
+    from ..data import list_datasets
 
     names = set(list_datasets())
     shared = {k: v for k, v in dp.items() if k not in names}
@@ -281,8 +271,8 @@ def _dataset_kwargs(
 def _check_datasets(
     name: str, profile: str, effective: dict[str, Any], where: str, check_network: bool
 ) -> None:
-    from .data import DatasetNotFoundError, check_available, list_datasets
-    from .data.spec import DATASETS
+    from ..data import DatasetNotFoundError, check_available, list_datasets
+    from ..data.spec import DATASETS
 
     valid = list_datasets()
     named: list[tuple[str, str, dict[str, Any]]] = []  # (key, dataset, entry's dataset_params)
@@ -347,7 +337,7 @@ def validate_params(
     named in the effective parameters (defaults + file + overrides) is not available. A notebook
     disabled in the profile (``enabled: false``) has its keys and types checked, not its data.
     """
-    nb_path = Path(notebooks_dir or NOTEBOOKS_DIR) / f"{name}.ipynb"
+    nb_path = Path(notebooks_dir or project_layout().notebooks) / f"{name}.ipynb"
     defaults = notebook_parameters(nb_path)
     missing = [p for p in REQUIRED_PARAMETERS if p not in defaults]
     if missing:
