@@ -1,8 +1,8 @@
 """The notebook runner: papermill over ``notebooks/*.ipynb`` with one profile's parameters.
 
 ``reproduce(profile)`` first validates every selected notebook's ``params/<profile>/<name>.yaml``
-(keys, types, data availability: :mod:`saliency_lib.pipeline.params`) and fails before any execution if
-one is wrong. It then runs the notebooks in order (sorted by name, ``summary`` last), each into a
+(keys, types, run grid, data availability: :mod:`.params`) and fails before any execution if one
+is wrong. It then runs the notebooks in order (sorted by name, ``summary`` last), each into a
 staging folder ``outputs/<profile>/.<name>.partial/`` holding the executed ``<name>.ipynb``, its
 HTML rendering and whatever the notebook writes (``output_dir`` is injected). On success the
 staging folder atomically replaces ``outputs/<profile>/<name>/``; on failure it becomes
