@@ -129,8 +129,8 @@ def plan(
     parameters are validated the same way (:func:`.runner.prepare_jobs`, which builds each
     notebook's grid; the data only when ``check_data``). Runs are deduplicated by run id; each
     lists the notebooks that use it and whether ``store`` (default ``$SALIENCY_RUN_STORE`` or the
-    project's ``outputs/runs``) holds it complete. Disabled notebooks (``enabled: false``) contribute no runs and are listed in
-    ``Plan.disabled``.
+    project's ``outputs/runs``) holds it complete. Disabled notebooks (``enabled: false``)
+    contribute no runs and are listed in ``Plan.disabled``.
     """
     from .runner import prepare_jobs
 
