@@ -67,11 +67,11 @@ class Experiment:
         }
 
     def save_figure(self, fig, name: str) -> Path:
-        """Write ``<name>.png`` and ``<name>.pdf``; returns the PNG path."""
-        png = self.dir / f"{name}.png"
-        fig.savefig(png, dpi=130, bbox_inches="tight")
-        fig.savefig(self.dir / f"{name}.pdf", bbox_inches="tight")
-        return png
+        """Write ``<name>.png`` and ``<name>.pdf`` (:func:`saliency_lib.plots.save_figure`);
+        returns the PNG path."""
+        from .plots import save_figure
+
+        return save_figure(fig, self.dir / name, ("png", "pdf"), dpi=130)[0]
 
     def save_table(self, df, name: str, floatfmt: str = ".2f") -> Path:
         """Write ``<name>.csv`` and ``<name>.md``; returns the CSV path."""

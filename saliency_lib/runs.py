@@ -42,9 +42,9 @@ from torch import nn
 from ._fileio import (
     FolderLock,
     StoreError,
-    _first_line,
     atomic_write,
     atomic_write_json,
+    first_line,
     os_error,
     remove_stale_temporaries,
 )
@@ -154,7 +154,7 @@ def _load_checkpoint(file: Path, fix: str, keys: tuple[str, ...] = ("epoch",)) -
     except FileNotFoundError:
         raise RunStoreError(f"{file} is missing; {fix}") from None
     except Exception as e:  # noqa: BLE001  (PytorchStreamReader, EOFError, UnpicklingError, ...)
-        raise RunStoreError(f"{file} cannot be read ({_first_line(e)}); {fix}") from None
+        raise RunStoreError(f"{file} cannot be read ({first_line(e)}); {fix}") from None
     missing = [k for k in keys if not isinstance(state, dict) or k not in state]
     if missing:
         raise RunStoreError(f"{file} is not a run checkpoint (no {', '.join(missing)}); {fix}")
@@ -165,7 +165,7 @@ def _load_weights(model: nn.Module, state: dict, file: Path, fix: str) -> None:
     try:
         model.load_state_dict(state["model"])
     except Exception as e:  # noqa: BLE001  (a checkpoint of another model)
-        msg = f"{file} does not fit this run's model ({_first_line(e)}); {fix}"
+        msg = f"{file} does not fit this run's model ({first_line(e)}); {fix}"
         raise RunStoreError(msg) from None
 
 
@@ -191,7 +191,7 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
         record = e
     if not isinstance(record, dict) or not isinstance(record.get("status"), str):
-        what = _first_line(record) if isinstance(record, Exception) else "not a run record"
+        what = first_line(record) if isinstance(record, Exception) else "not a run record"
         raise RunStoreError(
             f"{file} is damaged ({what}); delete it: train_or_load(config) rebuilds it from "
             f"{path / LAST}"

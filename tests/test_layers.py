@@ -166,3 +166,19 @@ def test_project_layout_is_read_from_pyproject(tmp_path, monkeypatch):
     assert layout.notebooks == tmp_path.resolve() / "notebooks"
     monkeypatch.setenv("SALIENCY_ROOT", str(PACKAGE.parent))
     assert project_layout().root == PACKAGE.parent
+
+
+def test_no_private_name_is_imported_across_modules():
+    """``from .x import _name`` reaches into another module's internals: make it public there."""
+    hits = []
+    for p in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (
+                node.level or (node.module or "").startswith("saliency_lib")
+            ):
+                hits += [
+                    f"{p.relative_to(PACKAGE.parent)}: {a.name} from {node.module}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    assert not hits, "private names imported across modules:\n" + "\n".join(hits)
