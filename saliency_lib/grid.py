@@ -13,7 +13,9 @@ training notebook describes its runs with these parameters (:data:`GRID_PARAMETE
 * ``training``: the :class:`~saliency_lib.config.RunConfig` fields shared by all runs;
 * ``methods``: ``{label: {"method": name, **options}}`` or ``{name: {options}}``; each label's
   options become the method's typed config (``SGTConfig``, ...) once, here;
-* ``seeds``: a number of seeds (0, 1, ..., seeds - 1) or a list of seeds.
+* ``seeds``: a number of seeds (0, 1, ..., seeds - 1) or a list of seeds;
+* ``architectures`` (optional): model names or ``{model: training overrides}``; every dataset
+  entry is then trained with each model, and the settings are keyed ``(label, model)``.
 
 Every HLGM run comes with its comparison baseline (``hlgm_baselines``): traditional training
 continued from the HLGM run's phase-1 checkpoint, under the label :data:`HLGM_BASELINE`, after
@@ -31,12 +33,21 @@ from .methods import method_config
 from .methods.hlgm import hlgm_continuation
 
 #: The notebook parameters the grid is read from.
-GRID_PARAMETERS = ("datasets", "dataset", "dataset_params", "training", "methods", "seeds")
+GRID_PARAMETERS = (
+    "datasets",
+    "dataset",
+    "dataset_params",
+    "architectures",
+    "training",
+    "methods",
+    "seeds",
+)
 #: Label of the traditional continuation of an HLGM run.
 HLGM_BASELINE = "baseline"
 
-#: ``{setting label: {(method label, seed): RunConfig}}``, in training order.
-Grid = dict[str, dict[tuple[str, int], RunConfig]]
+#: ``{setting: {(method label, seed): RunConfig}}`` in training order; a setting is a dataset
+#: entry's label, or ``(label, model)`` with ``architectures``.
+Grid = dict[Any, dict[tuple[str, int], RunConfig]]
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,21 @@ def _methods(methods: Any) -> dict[str, tuple[str, Any]]:
     return out
 
 
+def _architectures(value: Any) -> dict[str, dict[str, Any]] | None:
+    """``{model: training overrides}`` from a list of names or a mapping (``None``: none)."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return {v: {} for v in value}
+    if isinstance(value, Mapping) and all(
+        isinstance(k, str) and (v is None or isinstance(v, Mapping)) for k, v in value.items()
+    ):
+        return {k: dict(v or {}) for k, v in value.items()}
+    raise TypeError(
+        f"architectures must be model names or {{model: training overrides}}, got {value!r}"
+    )
+
+
 def run_grid(
     *,
     training: Mapping[str, Any],
@@ -117,16 +143,18 @@ def run_grid(
     datasets: Any = None,
     dataset: Any = None,
     dataset_params: Mapping[str, Any] | None = None,
+    architectures: Any = None,
     seeds: int | Iterable[int] = 1,
     hlgm_baselines: bool = True,
 ) -> Grid:
     """Every run configuration of a notebook, validated now (before any training):
-    ``{setting label: {(method label, seed): RunConfig}}`` (parameters: module docstring).
+    ``{setting: {(method label, seed): RunConfig}}`` (parameters: module docstring).
     ``datasets`` wins over ``dataset`` when both are given."""
     if not isinstance(training, Mapping):
         raise TypeError(f"training must be a mapping of RunConfig fields, got {training!r}")
     shared = dict(dataset_params or {})
     typed = _methods(methods)
+    models = _architectures(architectures)
     grid: Grid = {}
     for entry in dataset_entries(datasets if datasets else dataset):
         seed_list = _seed_list(seeds if entry.seeds is None else entry.seeds)
@@ -136,17 +164,32 @@ def run_grid(
             "dataset": entry.dataset,
             "dataset_params": {**shared, **entry.dataset_params},
         }
-        configs = {}
-        for label, (name, options) in typed.items():
-            for seed in seed_list:
-                values = {**base, "method": name, "method_params": options, "seed": seed}
-                configs[(label, seed)] = RunConfig.from_dict(values)
-        if hlgm_baselines:
-            for (_, seed), cfg in list(configs.items()):
-                if cfg.method == "hlgm":
-                    configs[(HLGM_BASELINE, seed)] = hlgm_continuation(cfg)
-        grid[entry.label] = configs
+        if models is None:
+            grid[entry.label] = _setting(base, typed, seed_list, hlgm_baselines)
+        else:
+            for model, overrides in models.items():
+                values = {**base, **overrides, "model": model}
+                grid[(entry.label, model)] = _setting(values, typed, seed_list, hlgm_baselines)
     return grid
+
+
+def _setting(
+    base: dict[str, Any],
+    typed: dict[str, tuple[str, Any]],
+    seed_list: list[int],
+    hlgm_baselines: bool,
+) -> dict[tuple[str, int], RunConfig]:
+    """One setting's runs: every method label and seed, then the HLGM baselines."""
+    configs = {}
+    for label, (name, options) in typed.items():
+        for seed in seed_list:
+            values = {**base, "method": name, "method_params": options, "seed": seed}
+            configs[(label, seed)] = RunConfig.from_dict(values)
+    if hlgm_baselines:
+        for (_, seed), cfg in list(configs.items()):
+            if cfg.method == "hlgm":
+                configs[(HLGM_BASELINE, seed)] = hlgm_continuation(cfg)
+    return configs
 
 
 def grid_parameters(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -282,3 +282,26 @@ def test_bad_grid_parameters_name_the_problem(kwargs, match):
 
 def test_a_notebook_without_methods_trains_no_grid():
     assert notebook_grid({"profile": "cpu", "output_dir": None}) == {}
+
+
+def test_architectures_train_every_dataset_with_each_model():
+    """``architectures`` (the time-series notebooks' axis): one setting per (dataset, model),
+    the model's overrides over ``training``; the same runs as one dataset grid per model."""
+    from saliency_lib.studies import make_configs
+
+    training = {"epochs": 5, "batch_size": 32}
+    methods = {"traditional": {}, "sgt": {"k_fraction": 0.5}}
+    archs = {"cnn2": {"epochs": 2}, "resnet18": {}}
+    grid = run_grid(datasets=["mnist", "synthetic"], architectures=archs, training=training,
+                    methods=methods, seeds=2)  # fmt: skip
+    assert list(grid) == [("mnist", "cnn2"), ("mnist", "resnet18"), ("synthetic", "cnn2"),
+                          ("synthetic", "resnet18")]  # fmt: skip
+    for (ds, model), configs in grid.items():
+        alone = make_configs(ds, {**training, **archs[model], "model": model}, methods, 2)
+        assert {k: c.run_id for k, c in configs.items()} == {k: c.run_id for k, c in alone.items()}
+    assert grid[("mnist", "cnn2")][("sgt", 1)].epochs == 2
+    assert grid[("mnist", "resnet18")][("sgt", 1)].epochs == 5
+    assert list(run_grid(datasets="mnist", architectures=["cnn2"], training={},
+                         methods={"sgt": {}})) == [("mnist", "cnn2")]  # fmt: skip
+    with pytest.raises(TypeError, match="architectures must be"):
+        run_grid(datasets="mnist", architectures="cnn2", training={}, methods={"sgt": {}})
