@@ -67,9 +67,10 @@ exp.record("settings", datasets=datasets, dataset_params=dataset_params, trainin
 
 # %%
 tables, claims = [], []
-for name, overrides in studies.normalise_datasets(datasets).items():
-    configs = studies.setting_configs(name, overrides, training, methods, seeds, dataset_params)
-    runs = studies.train_all(studies.with_hlgm_baselines(configs))
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
+for name, configs in grid.items():
+    runs = studies.train_all(configs)
     exp.record_runs(runs.values())
     print(f"{name}: {studies.hlgm_plateau_caption(runs[('hlgm', 0)])}")
     models = {m: runs[(m, 0)].model for m in studies.HLGM_METHODS if (m, 0) in runs}

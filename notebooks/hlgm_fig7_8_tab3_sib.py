@@ -83,10 +83,11 @@ FIGURE_PREFIX = "accuracy"
 
 # %%
 runs, plateaus = {}, {}
-for name, overrides in studies.normalise_datasets(datasets).items():
-    configs = studies.setting_configs(name, overrides, training, methods, seeds, dataset_params)
-    # the baseline continues its HLGM run's phase-1 checkpoint: trained after it
-    runs[name] = studies.train_all(studies.with_hlgm_baselines(configs))
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
+for name, configs in grid.items():
+    # the grid holds each HLGM run's baseline (continuing its phase-1 checkpoint) after it
+    runs[name] = studies.train_all(configs)
     exp.record_runs(runs[name].values())
     plateaus[name] = {
         seed: studies.hlgm_plateau_info(run)

@@ -45,6 +45,7 @@ import pandas as pd
 import torch
 from IPython.display import display
 
+from saliency_lib import studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 from saliency_lib.studies import timeseries as ts
@@ -61,8 +62,13 @@ exp.record("settings", datasets=datasets, dataset_params=dataset_params,
 # The best-test-accuracy checkpoint of each run is used (its accuracy is in the table).
 
 # %%
-runs = ts.train_grid(ts.grid_configs(datasets, architectures, training, methods, seeds,
-                                     dataset_params))
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params,
+                        architectures=architectures, training=training, methods=methods,
+                        seeds=seeds)
+runs = {}
+for (dataset_name, model), setting in grid.items():
+    for (label, seed), run in studies.train_all(setting).items():
+        runs[(dataset_name, model, label, seed)] = run
 exp.record_runs(runs.values())
 accuracy = [{"architecture": k[1], "method": k[2], "seed": k[3],
              "best_accuracy": r.best_test_acc, "epochs": len(r.history)}

@@ -47,6 +47,7 @@ import pandas as pd
 from IPython.display import display
 
 from saliency_lib import claims as claims_lib
+from saliency_lib import studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.studies import timeseries as ts
 
@@ -62,8 +63,13 @@ exp.record("settings", datasets=datasets, dataset_params=dataset_params,
 # The best-test-accuracy checkpoint of each run is interpreted; its accuracy is in the table.
 
 # %%
-runs = ts.train_grid(ts.grid_configs(datasets, architectures, training, methods, seeds,
-                                     dataset_params))
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params,
+                        architectures=architectures, training=training, methods=methods,
+                        seeds=seeds)
+runs = {}
+for (dataset_name, model), setting in grid.items():
+    for (label, seed), run in studies.train_all(setting).items():
+        runs[(dataset_name, model, label, seed)] = run
 exp.record_runs(runs.values())
 scores = ts.evaluate_runs(runs, saliency_methods, saliency_options, eval_samples)
 exp.save_table(scores, "scores_per_run", floatfmt=".3f")

@@ -62,6 +62,7 @@ import pandas as pd
 from IPython.display import display
 
 from saliency_lib import claims as claims_lib
+from saliency_lib import studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.studies import timeseries as ts
 
@@ -78,8 +79,13 @@ exp.record("settings", datasets=datasets, dataset_params=dataset_params,
 # Adam, batch 50; the checkpoint with the best test accuracy is interpreted (as the benchmark).
 
 # %%
-configs = ts.grid_configs(datasets, architectures, training, methods, seeds, dataset_params)
-runs = ts.train_grid(configs)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params,
+                        architectures=architectures, training=training, methods=methods,
+                        seeds=seeds)
+runs = {}
+for (dataset_name, model), setting in grid.items():
+    for (label, seed), run in studies.train_all(setting).items():
+        runs[(dataset_name, model, label, seed)] = run
 exp.record_runs(runs.values())
 
 # %% [markdown]

@@ -48,8 +48,9 @@ paper_share = studies.paper_numbers("smoot_motivation")["share_class_ii"]
 
 # %%
 rows = []
-for name, overrides in studies.normalise_datasets(datasets).items():
-    configs = studies.setting_configs(name, overrides, training, methods, seeds, dataset_params)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
+for name, configs in grid.items():
     runs = studies.train_all(configs)
     exp.record_runs(runs.values())
     for (_, seed), run in runs.items():

@@ -66,8 +66,9 @@ PAPER_TABLE = {"mnist": "smoot_table2", "fashion_mnist": "smoot_table3"}
 
 # %%
 runs = {}
-for name, overrides in studies.normalise_datasets(datasets).items():
-    configs = studies.setting_configs(name, overrides, training, methods, seeds, dataset_params)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
+for name, configs in grid.items():
     runs[name] = studies.train_all(configs)
     exp.record_runs(runs[name].values())
 

@@ -45,8 +45,9 @@ exp.record("settings", datasets=datasets, training=training, methods=methods, se
 
 # %%
 tables, summaries, per_seeds = {}, {}, {}
-for label, overrides in studies.normalise_datasets(datasets).items():
-    configs = studies.setting_configs(label, overrides, training, methods, seeds, dataset_params)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
+for label, configs in grid.items():
     runs = studies.train_all(configs)
     exp.record_runs(runs.values())
     per_seed = per_seeds[label] = studies.per_seed_table(runs)

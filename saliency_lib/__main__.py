@@ -14,6 +14,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -68,6 +69,29 @@ def _dirs(args: argparse.Namespace) -> dict[str, Any]:
     return {"notebooks_dir": args.notebooks_dir, "params_dir": args.params_dir}
 
 
+def _fill_defaults(args: argparse.Namespace) -> None:
+    """The repository's folders for every folder argument not given: from ``--root`` (default:
+    the project around the working directory, :mod:`saliency_lib._project`) and the
+    ``$SALIENCY_OUTPUT_ROOT`` / ``$SALIENCY_RUN_STORE`` environment variables."""
+    import os
+
+    from ._project import project_layout
+
+    layout = project_layout(args.root)
+    outputs = Path(os.environ.get("SALIENCY_OUTPUT_ROOT") or layout.outputs)
+    defaults = {
+        "notebooks_dir": layout.notebooks,
+        "params_dir": layout.params,
+        "output_root": outputs,
+        "store": os.environ.get("SALIENCY_RUN_STORE") or layout.outputs / "runs",
+        "log_dir": outputs / "submitit",
+        "dest": layout.nbval,
+    }
+    for name, value in defaults.items():
+        if getattr(args, name, False) is None:  # a folder argument of this command, not given
+            setattr(args, name, value)
+
+
 @command(
     "reproduce",
     "run the notebooks of a profile with papermill into outputs/<profile>/",
@@ -80,7 +104,7 @@ def _dirs(args: argparse.Namespace) -> dict[str, Any]:
     *DIRS,
 )
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .runner import reproduce
+    from .pipeline.runner import reproduce
 
     results = reproduce(
         args.profile,
@@ -104,7 +128,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     *DIRS,
 )
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .runner import prepare_jobs
+    from .pipeline.runner import prepare_jobs
 
     jobs = prepare_jobs(
         args.profile,
@@ -121,8 +145,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cell(name: str, profile: str, args: argparse.Namespace, reasons: list[str]) -> str:
-    from .params import ParameterError, load_params, params_path, profile_status
-    from .runner import output_status
+    from .pipeline.params import ParameterError, load_params, params_path, profile_status
+    from .pipeline.runner import output_status
 
     if not params_path(name, profile, args.params_dir).is_file():
         params = "no params"
@@ -148,8 +172,8 @@ def _cell(name: str, profile: str, args: argparse.Namespace, reasons: list[str])
 
 def _leftovers(profiles: list[str], args: argparse.Namespace) -> list[str]:
     """Lines for the ``.partial`` (killed runs) and ``.FAILED`` folders under the outputs."""
-    from .params import _rel
-    from .runner import profile_lock, resolve_output_root
+    from ._project import display_path as _rel
+    from .pipeline.runner import profile_lock, resolve_output_root
 
     lines = []
     for profile in profiles:
@@ -174,8 +198,8 @@ def _leftovers(profiles: list[str], args: argparse.Namespace) -> list[str]:
 def cmd_list(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from .params import list_profiles
-    from .runner import list_notebooks
+    from .pipeline.params import list_profiles
+    from .pipeline.runner import list_notebooks
 
     names = list_notebooks(args.notebooks_dir)
     if not names:
@@ -195,7 +219,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 @command(
     "refresh-nbval",
-    "run the smoke profile and store the executed notebooks in tests/nbval/ for nbval",
+    "run the smoke profile and store the executed notebooks for nbval (the project's nbval folder)",
     ONLY,
     arg("--no-run", action="store_true", help="store the executed notebooks already in outputs/"),
     OUTPUT_ROOT,
@@ -203,7 +227,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     *DIRS,
 )
 def cmd_refresh_nbval(args: argparse.Namespace) -> int:
-    from .runner import refresh_nbval
+    from .pipeline.runner import refresh_nbval
 
     _, results = refresh_nbval(
         args.only,
@@ -233,7 +257,7 @@ STORE = arg(
     *DIRS,
 )
 def cmd_plan(args: argparse.Namespace) -> int:
-    from .cluster import format_plan, plan
+    from .pipeline.cluster import format_plan, plan
 
     runs = plan(args.profile, args.only, args.seeds, store=args.store, **_dirs(args))
     print(format_plan(runs))
@@ -288,12 +312,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     *DIRS,
 )
 def cmd_train(args: argparse.Namespace) -> int:
-    from .cluster import train
+    from .pipeline.cluster import ClusterOptions, train
 
-    results = train(
-        args.profile,
-        args.only,
-        args.seeds,
+    options = ClusterOptions(
         executor=args.executor,
         jobs=args.jobs,
         partition=args.partition,
@@ -301,7 +322,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         max_parallel=args.max_parallel,
         timeout_min=args.timeout_min,
         cpus_per_job=args.cpus_per_job,
-        slurm_params=args.slurm,
+        slurm_params=args.slurm or (),
+    )
+    results = train(
+        args.profile,
+        args.only,
+        args.seeds,
+        options=options,
         store=args.store,
         log_dir=args.log_dir,
         check_data=not args.no_data_check,
@@ -315,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m saliency_lib",
         description="Saliency-guided training reproduction: run and check the notebooks.",
     )
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        help="the repository (default: the nearest folder at or above the working directory "
+        "whose pyproject.toml has a [tool.saliency-lib] table)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for cmd in COMMANDS.values():
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -326,10 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from ._fileio import StoreError
     from .data import DatasetNotFoundError
-    from .params import ParameterError
+    from .pipeline.params import ParameterError
 
     args = build_parser().parse_args(argv)
     try:
+        if args.root is not None and not Path(args.root).is_dir():
+            raise ParameterError(f"--root {args.root}: no such folder")
+        _fill_defaults(args)
         return COMMANDS[args.command].run(args)
     except (ParameterError, DatasetNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)

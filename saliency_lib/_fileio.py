@@ -46,7 +46,8 @@ class LockBusy(StoreError):
         self.owner = owner
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """``"<ExceptionType>: <first line of its message>"``, for one-line errors."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
@@ -67,7 +68,7 @@ def os_error(exc: OSError, path: Path, action: str = "write") -> StoreError:
             f"cannot {action} {path}: permission denied ({os.strerror(exc.errno)}); make {folder} "
             "writable or point the store/outputs to a writable folder"
         )
-    return StoreError(f"cannot {action} {path}: {_first_line(exc)}")
+    return StoreError(f"cannot {action} {path}: {first_line(exc)}")
 
 
 def tmp_name(path: Path) -> Path:
@@ -164,7 +165,7 @@ class FolderLock:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             except OSError as e:  # ENOLCK, EOPNOTSUPP: a filesystem without locks
                 print(
-                    f"warning: cannot lock {self.path} ({_first_line(e)}); {self.what} is not "
+                    f"warning: cannot lock {self.path} ({first_line(e)}); {self.what} is not "
                     "protected against a second process using it at the same time",
                     file=sys.stderr,
                 )

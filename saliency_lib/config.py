@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import types
-import typing
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._validation import check_types, from_dict
+from .methods import method_config
 
 # Fields that do not change the numbers a run produces.
 NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size")
@@ -24,7 +25,9 @@ class RunConfig:
     """Everything one training run depends on (docs/methods.md §3; docs/architecture.md)."""
 
     method: str = "traditional"  # traditional | sgt | smoot | hlgm
-    method_params: dict[str, Any] = field(default_factory=dict)  # see saliency_lib.methods
+    # the method's options: given as a mapping (or the dataclass), held as the method's typed
+    # config (SGTConfig, ...; saliency_lib.methods.method_config), built once here
+    method_params: Any = field(default_factory=dict)
     dataset: str = "fashion_mnist"
     dataset_params: dict[str, Any] = field(default_factory=dict)  # root, source, canvas_size...
     train_subset: int | None = None  # seeded subset of the training split (None = all)
@@ -48,6 +51,7 @@ class RunConfig:
 
     def __post_init__(self):
         check_types(self)
+        self.method_params = method_config(self.method, self.method_params)
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
@@ -60,18 +64,15 @@ class RunConfig:
         return from_dict(cls, values)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain data (the method's options as a dict, defaults completed)."""
         return dataclasses.asdict(self)
 
     def identity(self) -> dict[str, Any]:
         """The fields that determine the results, with the method's options completed by their
         defaults (so ``{"k_fraction": 0.5}`` and ``{}`` name the same SGT run)."""
-        from .methods import get_method
-
         d = self.to_dict()
         for name in NON_IDENTITY_FIELDS:
             d.pop(name)
-        method = get_method(self.method, **self.method_params)
-        d["method_params"] = dataclasses.asdict(method.cfg) if method.cfg is not None else {}
         return d
 
     def config_hash(self) -> str:
@@ -87,49 +88,3 @@ class RunConfig:
 
 
 OPTIMIZERS = ("adadelta", "sgd", "adam")
-
-
-def from_dict(cls, values: dict[str, Any]):
-    """Build dataclass ``cls`` from a dict, naming unknown keys and listing the valid ones."""
-    if not isinstance(values, dict):
-        raise TypeError(f"{cls.__name__} needs a mapping, got {type(values).__name__}")
-    names = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(values) - set(names))
-    if unknown:
-        raise KeyError(
-            f"unknown {cls.__name__} key(s) {unknown}; valid keys are: {', '.join(names)}"
-        )
-    return cls(**values)
-
-
-def check_types(obj) -> None:
-    """Check each dataclass field against its annotation (int accepted for float)."""
-    hints = typing.get_type_hints(type(obj))
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if not _matches(value, hints[f.name]):
-            raise TypeError(
-                f"{type(obj).__name__}.{f.name} must be {_type_name(hints[f.name])}, "
-                f"got {value!r} ({type(value).__name__})"
-            )
-
-
-def _matches(value, hint) -> bool:
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return True
-    if origin in (typing.Union, types.UnionType):
-        return any(_matches(value, h) for h in typing.get_args(hint))
-    if hint is type(None):
-        return value is None
-    if origin is not None:
-        return isinstance(value, origin)
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, hint)
-
-
-def _type_name(hint) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

@@ -1,8 +1,9 @@
 """Where a notebook's results go: ``outputs/<profile>/<notebook>/`` (figures as PNG and PDF,
 tables as CSV and Markdown, ``metrics.json``). One small object per notebook, no global state.
 
-The output root is ``$SALIENCY_OUTPUT_ROOT`` if set, else this repository's ``outputs/``; the
-runner passes ``output_dir`` explicitly (a staging folder it renames on success).
+The output root is ``$SALIENCY_OUTPUT_ROOT`` if set, else the project's ``outputs/`` (found from
+the working directory, :mod:`saliency_lib._project`); the runner passes ``output_dir`` explicitly
+(a staging folder it renames on success).
 """
 
 from __future__ import annotations
@@ -16,13 +17,8 @@ from typing import Any
 
 import torch
 
+from ._project import output_root
 from .mdtable import markdown_table
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def output_root() -> Path:
-    return Path(os.environ.get("SALIENCY_OUTPUT_ROOT", REPO_ROOT / "outputs"))
 
 
 def _jsonable(obj: Any) -> Any:
@@ -71,11 +67,11 @@ class Experiment:
         }
 
     def save_figure(self, fig, name: str) -> Path:
-        """Write ``<name>.png`` and ``<name>.pdf``; returns the PNG path."""
-        png = self.dir / f"{name}.png"
-        fig.savefig(png, dpi=130, bbox_inches="tight")
-        fig.savefig(self.dir / f"{name}.pdf", bbox_inches="tight")
-        return png
+        """Write ``<name>.png`` and ``<name>.pdf`` (:func:`saliency_lib.plots.save_figure`);
+        returns the PNG path."""
+        from .plots import save_figure
+
+        return save_figure(fig, self.dir / name, ("png", "pdf"), dpi=130)[0]
 
     def save_table(self, df, name: str, floatfmt: str = ".2f") -> Path:
         """Write ``<name>.csv`` and ``<name>.md``; returns the CSV path."""

@@ -71,11 +71,19 @@ def mask(
     selected = select_positions(scores.detach(), k, which)
     if fill == "noisy_linear":
         return noisy_linear_impute(x, selected, noise_std=noise_std, generator=generator)
-    replacement = _fill_values(x, fill, value, generator)
+    replacement = fill_values(x, fill, value, generator)
     return torch.where(selected[:, None], replacement, x)
 
 
-def _fill_values(x, fill, value, generator) -> torch.Tensor:
+def check_fill(fill: str) -> None:
+    """``ValueError`` naming the valid fills unless ``fill`` is one of :data:`FILLS`."""
+    if fill not in FILLS:
+        raise ValueError(f"unknown fill {fill!r}; choose one of: {', '.join(FILLS)}")
+
+
+def fill_values(x, fill, value, generator) -> torch.Tensor:
+    """The replacement values of ``fill`` for every element of ``x`` (B, C, H, W), as
+    :func:`mask` uses them; the evaluation metrics reuse a level-independent fill."""
     if fill == "uniform":
         lo = x.amin(dim=(2, 3), keepdim=True)
         hi = x.amax(dim=(2, 3), keepdim=True)

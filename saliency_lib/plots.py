@@ -30,17 +30,22 @@ PHASE_COLORS = {
 }
 
 
+VECTOR_FORMATS = ("pdf", "svg", "eps", "ps")
+
+
 def save_figure(
     fig: Figure, path, formats: Sequence[str] = ("png", "pdf"), dpi: int = 150
 ) -> list[Path]:
     """Write ``fig`` as ``path.png`` and ``path.pdf`` (``path`` without suffix; parent folders
-    are created). Returns the written paths."""
+    are created): raster formats at ``dpi``, vector formats with their images at the figure's
+    own dpi. Returns the written paths (the notebooks' ``Experiment.save_figure`` calls this)."""
     base = Path(path)
     base.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         out = base.with_name(f"{base.name}.{fmt}")
-        fig.savefig(out, dpi=dpi, bbox_inches="tight")
+        raster = {"dpi": dpi} if fmt not in VECTOR_FORMATS else {}
+        fig.savefig(out, bbox_inches="tight", **raster)
         written.append(out)
     return written
 

@@ -42,12 +42,13 @@ from torch import nn
 from ._fileio import (
     FolderLock,
     StoreError,
-    _first_line,
     atomic_write,
     atomic_write_json,
+    first_line,
     os_error,
     remove_stale_temporaries,
 )
+from ._project import project_layout
 from .config import RunConfig
 from .methods import get_method
 from .methods.hlgm import hlgm_continuation
@@ -68,12 +69,13 @@ __all__ = [
 
 RECORD, LAST, BEST, LOCK = "run.json", "last.pt", "best.pt", "lock"
 RunStoreError = StoreError  # a run-store file cannot be read or written; the message says the fix
-DEFAULT_STORE = Path(__file__).resolve().parents[1] / "outputs" / "runs"
 
 
 def default_store() -> Path:
-    """``$SALIENCY_RUN_STORE`` if set, else ``outputs/runs`` of this repository."""
-    return Path(os.environ.get("SALIENCY_RUN_STORE", DEFAULT_STORE))
+    """``$SALIENCY_RUN_STORE`` if set, else ``runs/`` in the project's outputs folder (found from
+    the working directory: :func:`saliency_lib._project.project_layout`)."""
+    env = os.environ.get("SALIENCY_RUN_STORE")
+    return Path(env) if env else project_layout().outputs / "runs"
 
 
 @dataclass
@@ -152,7 +154,7 @@ def _load_checkpoint(file: Path, fix: str, keys: tuple[str, ...] = ("epoch",)) -
     except FileNotFoundError:
         raise RunStoreError(f"{file} is missing; {fix}") from None
     except Exception as e:  # noqa: BLE001  (PytorchStreamReader, EOFError, UnpicklingError, ...)
-        raise RunStoreError(f"{file} cannot be read ({_first_line(e)}); {fix}") from None
+        raise RunStoreError(f"{file} cannot be read ({first_line(e)}); {fix}") from None
     missing = [k for k in keys if not isinstance(state, dict) or k not in state]
     if missing:
         raise RunStoreError(f"{file} is not a run checkpoint (no {', '.join(missing)}); {fix}")
@@ -163,7 +165,7 @@ def _load_weights(model: nn.Module, state: dict, file: Path, fix: str) -> None:
     try:
         model.load_state_dict(state["model"])
     except Exception as e:  # noqa: BLE001  (a checkpoint of another model)
-        msg = f"{file} does not fit this run's model ({_first_line(e)}); {fix}"
+        msg = f"{file} does not fit this run's model ({first_line(e)}); {fix}"
         raise RunStoreError(msg) from None
 
 
@@ -189,7 +191,7 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
         record = e
     if not isinstance(record, dict) or not isinstance(record.get("status"), str):
-        what = _first_line(record) if isinstance(record, Exception) else "not a run record"
+        what = first_line(record) if isinstance(record, Exception) else "not a run record"
         raise RunStoreError(
             f"{file} is damaged ({what}); delete it: train_or_load(config) rebuilds it from "
             f"{path / LAST}"
@@ -284,7 +286,7 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
     device = get_device(config.device)
     seed_everything(config.seed)
     model = build_model(config, shape_info).to(device)
-    method = get_method(config.method, **config.method_params)
+    method = get_method(config.method, config.method_params)
     method.setup(len(train_ds), train_ds.image_size**2, train_ds.num_classes, device)
     optimizer = make_optimizer(
         config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay
@@ -425,7 +427,7 @@ def _continuation_state(config: RunConfig, store) -> tuple[Path, dict[str, Any]]
             "train the HLGM run first (train_or_load(hlgm_config))"
         )
     src_config = RunConfig.from_dict(record["config"])
-    src_method = get_method(src_config.method, **src_config.method_params)
+    src_method = get_method(src_config.method, src_config.method_params)
     start_of = getattr(src_method, "continuation_start", None)
     if start_of is None:
         raise ValueError(f"run {config.continue_from!r} ({src_config.method}) has no continuation")

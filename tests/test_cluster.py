@@ -27,7 +27,10 @@ from pathlib import Path
 import pytest
 
 from saliency_lib.__main__ import main
-from saliency_lib.cluster import (
+from saliency_lib.config import RunConfig
+from saliency_lib.grid import grid_run_ids, notebook_grid
+from saliency_lib.pipeline.cluster import (
+    ClusterOptions,
     Plan,
     TrainJob,
     _checkpointed_epoch,
@@ -36,11 +39,9 @@ from saliency_lib.cluster import (
     plan,
     train,
 )
-from saliency_lib.config import RunConfig
-from saliency_lib.params import load_params, notebook_parameters
-from saliency_lib.runner import reproduce
+from saliency_lib.pipeline.params import load_params, notebook_parameters
+from saliency_lib.pipeline.runner import reproduce
 from saliency_lib.runs import is_complete
-from saliency_lib.studies import planned_configs
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cluster"
 PROFILE = "smoke"
@@ -63,11 +64,14 @@ def project(tmp_path, monkeypatch):
     return {"dirs": dirs, "store": store, "tmp": tmp_path}
 
 
+DEBUG = ClusterOptions("debug")
+
+
 def expected_ids(name: str, dirs: dict) -> list[str]:
     """Run ids of notebook ``name`` straight from its parameters (what the notebook trains)."""
     params = notebook_parameters(Path(dirs["notebooks_dir"]) / f"{name}.ipynb")
     params.update(load_params(name, PROFILE, dirs["params_dir"]))
-    return [c.run_id for c in planned_configs(params)]
+    return grid_run_ids(notebook_grid(params))
 
 
 def store_snapshot(store: Path) -> dict[str, int]:
@@ -161,10 +165,8 @@ def test_slurm_job_array_parameters(tmp_path):
     from submitit.slurm.test_slurm import mocked_slurm
 
     with mocked_slurm():
-        ex = make_executor(
+        options = ClusterOptions(
             "slurm",
-            tmp_path / "logs",
-            profile="paper",
             partition="gpu",
             gpus_per_job=1,
             max_parallel=4,
@@ -172,6 +174,7 @@ def test_slurm_job_array_parameters(tmp_path):
             cpus_per_job=6,
             slurm_params=["account=proj"],
         )
+        ex = make_executor(options, tmp_path / "logs", profile="paper")
         cfgs = [RunConfig(dataset="synthetic", seed=s).to_dict() for s in range(5)]
         jobs = ex.map_array(TrainJob(require_gpu=True), cfgs, [str(tmp_path)] * 5)
     assert len(jobs) == 5 and len({j.job_id.split("_")[0] for j in jobs}) == 1  # one array
@@ -239,11 +242,9 @@ def test_end_to_end_local_jobs_preempted_job_resumes_notebook_trains_nothing(pro
     results = train(
         PROFILE,
         "grid_a",
-        executor="local",
-        jobs=2,
+        options=ClusterOptions("local", jobs=2, poll_seconds=0.2),
         store=store,
         log_dir=tmp / "logs",
-        poll_seconds=0.2,
         on_submit=on_submit,
         **dirs,
     )
@@ -268,10 +269,10 @@ def test_end_to_end_local_jobs_preempted_job_resumes_notebook_trains_nothing(pro
 
     # debug executor (in this process), whole profile: only grid_b's SGT run is missing (its
     # traditional run is grid_a's); then nothing is left to train
-    (sgt,) = train(PROFILE, executor="debug", store=store, log_dir=tmp / "logs", **dirs)
+    (sgt,) = train(PROFILE, options=DEBUG, store=store, log_dir=tmp / "logs", **dirs)
     assert sgt.ok and sgt.run_id.startswith("sgt-") and sgt.job_id.startswith("DEBUG_")
     assert all(r.complete for r in plan(PROFILE, store=store, **dirs))
-    assert train(PROFILE, executor="debug", store=store, **dirs) == []
+    assert train(PROFILE, options=DEBUG, store=store, log_dir=tmp / "logs", **dirs) == []
 
     # the notebook then finds every run in the store and trains nothing
     before = store_snapshot(store)

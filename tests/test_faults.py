@@ -434,7 +434,7 @@ def test_missing_best_pt_is_rebuilt_or_reported(reference, tmp_path):
 def test_plan_goes_on_past_damaged_runs(tmp_path, monkeypatch):
     from test_cluster import FIXTURE, PROFILE
 
-    from saliency_lib.cluster import format_plan, plan
+    from saliency_lib.pipeline.cluster import format_plan, plan
 
     dirs = {"notebooks_dir": tmp_path / "nb", "params_dir": FIXTURE / "params"}
     dirs["notebooks_dir"].mkdir()
@@ -561,8 +561,8 @@ def test_read_only_store(reference, tmp_path, monkeypatch):
 def test_profile_must_be_a_name_not_a_path(tmp_path):
     from test_runner import make_project
 
-    from saliency_lib.params import ParameterError
-    from saliency_lib.runner import prepare_jobs
+    from saliency_lib.pipeline.params import ParameterError
+    from saliency_lib.pipeline.runner import prepare_jobs
 
     dirs = make_project(tmp_path, {"smoke": {"alpha": "{}"}})
     victim = tmp_path / "victim"
@@ -580,8 +580,8 @@ def test_kill_between_the_two_renames_of_an_output_folder(tmp_path, monkeypatch)
     its place: the next ``reproduce`` puts the complete folder back before running anything."""
     from test_runner import make_project
 
-    from saliency_lib import runner
-    from saliency_lib.runner import NotebookResult, reproduce
+    from saliency_lib.pipeline import runner
+    from saliency_lib.pipeline.runner import NotebookResult, reproduce
 
     dirs = make_project(tmp_path, {"smoke": {"alpha": "{}"}})
     smoke = tmp_path / "out" / "smoke"

@@ -14,22 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from saliency_lib.params import (
-    NOTEBOOKS_DIR,
+from saliency_lib._project import project_layout
+from saliency_lib.pipeline.params import (
     RESERVED_KEYS,
     load_params,
     notebook_parameters,
     params_path,
     profile_status,
 )
-from saliency_lib.runner import (
-    NBVAL_DIR,
+from saliency_lib.pipeline.runner import (
     NBVAL_PROFILE,
     code_cells,
     injected_parameters,
     strip_images,
 )
-from saliency_lib.runner import list_notebooks as _list
+from saliency_lib.pipeline.runner import list_notebooks as _list
+
+LAYOUT = project_layout(Path(__file__).resolve().parents[1])  # this repository
+NOTEBOOKS_DIR = LAYOUT.notebooks
+NBVAL_DIR = LAYOUT.nbval
 
 NOTEBOOKS = _list()
 REFRESH = "run `make nbval-refresh` (python -m saliency_lib refresh-nbval) and commit tests/nbval/"

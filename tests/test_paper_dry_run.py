@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 from paper_standins import write_all, write_sitecustomize
 
-from saliency_lib.params import load_params, params_path, profile_status, validate_params
-from saliency_lib.runner import NotebookJob, list_notebooks, run_notebook
+from saliency_lib.pipeline.params import load_params, params_path, profile_status, validate_params
+from saliency_lib.pipeline.runner import NotebookJob, list_notebooks, run_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -161,7 +161,7 @@ def dry_run_overrides(name: str, params: dict, defaults: dict) -> dict:
 
 
 def _run(name: str, env: dict):
-    from saliency_lib.params import notebook_parameters
+    from saliency_lib.pipeline.params import notebook_parameters
 
     nb_path = REPO / "notebooks" / f"{name}.ipynb"
     raw = load_params(name, PROFILE)

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from saliency_lib._project import project_layout
 from saliency_lib.data import DatasetNotFoundError
-from saliency_lib.params import (
-    NOTEBOOKS_DIR,
-    PARAMS_DIR,
+from saliency_lib.pipeline.params import (
     PROFILES,
     ParameterError,
     load_params,
@@ -23,7 +22,11 @@ from saliency_lib.params import (
     type_matches,
     validate_params,
 )
-from saliency_lib.runner import list_notebooks
+from saliency_lib.pipeline.runner import list_notebooks
+
+LAYOUT = project_layout(Path(__file__).resolve().parents[1])  # this repository
+NOTEBOOKS_DIR = LAYOUT.notebooks
+PARAMS_DIR = LAYOUT.params
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 NOTEBOOKS = list_notebooks()
@@ -224,7 +227,7 @@ def test_dataset_names_and_dataset_params_are_checked(nbdir):
 
 
 def test_datasets_mapping_entries_may_name_their_dataset(nbdir, tmp_path):
-    """``datasets: {label: overrides}`` as studies.normalise_datasets: the label is the dataset
+    """``datasets: {label: overrides}`` as saliency_lib.grid reads it: the label is the dataset
     unless the entry names one; an entry's own dataset_params apply to it."""
     nb = json.loads((nbdir / "notebooks" / "alpha.ipynb").read_text())
     for cell in nb["cells"]:
@@ -244,11 +247,12 @@ def test_datasets_mapping_entries_may_name_their_dataset(nbdir, tmp_path):
 
 
 def test_entry_dataset_params_override_the_shared_ones():
-    from saliency_lib.studies import setting_configs
+    from saliency_lib.grid import run_grid
 
-    configs = setting_configs(
-        "cluttered", {"dataset": "cluttered_fashion_mnist", "dataset_params": {"n": 50}},
-        {"epochs": 1}, {"traditional": {}}, 1, {"n": 200, "canvas_size": 40},
+    grid = run_grid(
+        datasets={"cluttered": {"dataset": "cluttered_fashion_mnist", "dataset_params": {"n": 50}}},
+        training={"epochs": 1}, methods={"traditional": {}}, seeds=1,
+        dataset_params={"n": 200, "canvas_size": 40},
     )  # fmt: skip
-    (cfg,) = configs.values()
+    (cfg,) = grid["cluttered"].values()
     assert cfg.dataset_params == {"n": 50, "canvas_size": 40}

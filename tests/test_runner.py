@@ -16,10 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from saliency_lib import runner
 from saliency_lib.__main__ import main
-from saliency_lib.params import ParameterError
-from saliency_lib.runner import (
+from saliency_lib.pipeline import runner
+from saliency_lib.pipeline.params import ParameterError
+from saliency_lib.pipeline.runner import (
     NotebookResult,
     code_cells,
     injected_parameters,

@@ -284,16 +284,14 @@ def test_sib_claims_verdicts():
 def test_baseline_of_an_hlgm_run_that_never_left_phase_1(store):
     """The continuation of an HLGM run without a plateau has no epoch left to run: it loads,
     equals the HLGM run, and the caption and claims say so."""
-    from saliency_lib.studies import setting_configs, train_all, with_hlgm_baselines
+    from saliency_lib.studies import run_grid, train_all
 
     training = {"model": "cnn2", "epochs": 2, "batch_size": 64, "lr": 1.0, "progress": False,
                 "device": "cpu"}  # fmt: skip
     methods = {"hlgm": {"patience": 5, "monitor": "test_acc"}}
-    configs = with_hlgm_baselines(
-        setting_configs(
-            "synthetic", {}, training, methods, 1, {"n": 128, "num_classes": 4, "image_size": 8}
-        )  # fmt: skip
-    )
+    grid = run_grid(datasets="synthetic", training=training, methods=methods, seeds=1,
+                    dataset_params={"n": 128, "num_classes": 4, "image_size": 8})  # fmt: skip
+    configs = grid["synthetic"]
     runs = train_all(configs, store=store)
     hlgm, base = runs[("hlgm", 0)], runs[("baseline", 0)]
     assert hlgm.plateau_epoch is None and base.history == hlgm.history

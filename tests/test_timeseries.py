@@ -313,19 +313,3 @@ def test_time_bias_layouts_scale_with_the_sample_size():
     early = get_dataset("ts_time_early", "test", time_steps=20, features=20, n_train=10, n_test=4)
     late = get_dataset("ts_time_late", "test", time_steps=20, features=20, n_train=10, n_test=4)
     assert early.boxes[0].tolist() == [6, 0, 14, 4] and late.boxes[0].tolist() == [6, 16, 14, 20]
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["sgt_tab2_timeseries_benchmark", "sgt_fig6_lstm_time_bias", "sgt_fig5_mnist_sequence_maps"],
-)
-def test_planned_runs_are_the_notebooks_runs(name):
-    from saliency_lib.params import NOTEBOOKS_DIR, load_params, notebook_parameters
-    from saliency_lib.studies import planned_configs
-
-    params = {**notebook_parameters(NOTEBOOKS_DIR / f"{name}.ipynb"), **load_params(name, "cpu")}
-    keys = ("datasets", "architectures", "training", "methods", "seeds", "dataset_params")
-    grid = ts.grid_configs(*(params[k] for k in keys))
-    planned = planned_configs(params)
-    assert [c.run_id for c in planned] == [c.run_id for c in grid.values()]
-    assert {c.model for c in planned} == set(params["architectures"])

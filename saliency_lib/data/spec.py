@@ -59,7 +59,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Plan:
+class SourcePlan:
     """The outcome of resolution: which source to load from and whether it will download."""
 
     source: Source
@@ -84,12 +84,6 @@ class DatasetSpec:
     #: kwargs that default (when ``None``) to a ``get_dataset`` argument: {kwarg: "seed"|"download"}
     inherit: dict[str, str] = field(default_factory=dict)
 
-    def __call__(self, split: str, **kwargs) -> ImageDataset:
-        """Registry-style factory: ``DATASETS.get(name)(split, ...)`` is ``get_dataset``."""
-        from .api import get_dataset
-
-        return get_dataset(self.name, split, **kwargs)
-
     def bind(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` defaults updated with ``kwargs``; unknown names raise ``TypeError``."""
         unknown = sorted(set(kwargs) - set(self.params))
@@ -101,7 +95,7 @@ class DatasetSpec:
             )
         return {**self.params, **kwargs}
 
-    def resolve(self, split: str, root: Path, source: str, download: bool | None, kw) -> Plan:
+    def resolve(self, split: str, root: Path, source: str, download: bool | None, kw) -> SourcePlan:
         """Pick the source to load from (cheap checks only) or raise ``DatasetNotFoundError``."""
         order = self._order(source, download)
         tried: list[str] = []
@@ -109,13 +103,13 @@ class DatasetSpec:
             src = self.sources[name]
             path = src.locate(root, split, kw)
             if path is not None:
-                return Plan(src, path, False, tuple(tried), order, split, root)
+                return SourcePlan(src, path, False, tuple(tried), order, split, root)
             looked = src.describe(root, split, kw)
             if src.downloads:
                 if download is False:
                     tried.append(f"{name}: {looked}; download not attempted (download=False)")
                     continue
-                return Plan(src, None, True, tuple(tried), order, split, root)
+                return SourcePlan(src, None, True, tuple(tried), order, split, root)
             tried.append(f"{name}: {looked}")
         raise DatasetNotFoundError(self.not_found_message(split, root, tried, order))
 
@@ -178,7 +172,7 @@ class DatasetSpec:
             lines.append(f"  - {self.sources[name].fix.format(root=root, name=self.name)}")
         return "\n".join(lines)
 
-    def check_network(self, plan: Plan, timeout: float) -> None:
+    def check_network(self, plan: SourcePlan, timeout: float) -> None:
         """For a download plan, raise ``DatasetNotFoundError`` unless the host is reachable."""
         url = plan.source.url
         if not plan.download or url is None:
@@ -200,7 +194,7 @@ def register(spec: DatasetSpec) -> DatasetSpec:
     return spec
 
 
-def wrap_load_error(spec: DatasetSpec, plan: Plan, exc: Exception) -> DatasetNotFoundError:
+def wrap_load_error(spec: DatasetSpec, plan: SourcePlan, exc: Exception) -> DatasetNotFoundError:
     """A ``DatasetNotFoundError`` for a failed load (download error, corrupt files)."""
     what = "download failed" if plan.download else f"found at {plan.path} but failed to load"
     error = f"{plan.source.name}: {what}: {exc!r}"

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import check_types
+from .._validation import check_choice, check_types
 from ..masking import FILLS, mask
 from ..saliency import OUTPUTS, gradient_from_logits, reduce_channels, training_saliency
 
@@ -39,16 +39,11 @@ class SaliencyGuidedConfig:
 
     def __post_init__(self):
         check_types(self)
-        _choice("fill", self.fill, FILLS)
-        _choice("saliency_output", self.saliency_output, OUTPUTS)
-        _choice("saliency_mode", self.saliency_mode, ("eval", "fused"))
+        check_choice("fill", self.fill, FILLS)
+        check_choice("saliency_output", self.saliency_output, OUTPUTS)
+        check_choice("saliency_mode", self.saliency_mode, ("eval", "fused"))
         if self.fill == "noisy_linear":
             raise ValueError("fill='noisy_linear' is an evaluation fill (slow); not for training")
-
-
-def _choice(name: str, value: Any, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
 
 
 def kl_clean_to_masked(clean_logits: torch.Tensor, masked_logits: torch.Tensor) -> torch.Tensor:
@@ -124,14 +119,24 @@ def positions_from_fraction(fraction: float, num_positions: int) -> int:
     return int(round(fraction * num_positions))
 
 
+@dataclass
+class NoOptions:
+    """The options of a method that has none (traditional training)."""
+
+
 class TrainingMethod:
-    """Base class: cross-entropy only, no state. Subclasses override what they change."""
+    """Base class: cross-entropy only, no state. Subclasses override what they change.
+
+    Built from its typed options (``cfg``, an instance of ``Config``) or from keyword options,
+    which are checked and turned into ``Config`` (:func:`build_config`)."""
 
     name = "base"
-    Config: type = None  # a dataclass of this method's options
+    Config: type = NoOptions  # the dataclass of this method's options
 
-    def __init__(self, **params):
-        self.cfg = _build_config(self.Config, self.name, params) if self.Config else None
+    def __init__(self, cfg: Any = None, **params):
+        if cfg is not None and params:
+            raise TypeError(f"{self.name}: give the options as a config or as keywords, not both")
+        self.cfg = build_config(self.Config, self.name, params if cfg is None else cfg)
         self.num_positions = 0
         self.phase = self.name
 
@@ -166,7 +171,21 @@ class TrainingMethod:
         pass
 
 
-def _build_config(cls, method_name: str, params: dict[str, Any]):
+def build_config(cls, method_name: str, params: Any):
+    """``params`` (a mapping of options, or already an instance of ``cls``) as ``cls``, with an
+    error naming the method, the unknown options and the valid ones."""
+    if isinstance(params, cls):
+        return params
+    if dataclasses.is_dataclass(params):
+        raise TypeError(
+            f"training method {method_name!r} takes {cls.__name__} options, "
+            f"got {type(params).__name__}"
+        )
+    if not isinstance(params, dict):
+        raise TypeError(
+            f"the options of training method {method_name!r} must be a mapping, "
+            f"got {params!r} ({type(params).__name__})"
+        )
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(params) - set(names))
     if unknown:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import torch.nn.functional as F
 
+from .._validation import check_choice
 from .base import (
     BatchLoss,
     SaliencyGuidedConfig,
     TrainingMethod,
-    _choice,
     masked_forward,
     positions_from_fraction,
     saliency_guided_loss,
@@ -37,7 +37,7 @@ class HLGMConfig(SaliencyGuidedConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        _choice("monitor", self.monitor, ("train_loss", "test_acc"))
+        check_choice("monitor", self.monitor, ("train_loss", "test_acc"))
         if self.episode_size < 1 or self.patience < 1:
             raise ValueError("episode_size and patience must be >= 1")
 
@@ -89,8 +89,8 @@ class HLGM(TrainingMethod):
     name = "hlgm"
     Config = HLGMConfig
 
-    def __init__(self, **params):
-        super().__init__(**params)
+    def __init__(self, cfg=None, **params):
+        super().__init__(cfg, **params)
         self.phase = TRADITIONAL
         self.plateau_epoch: int | None = None  # last phase-1 epoch, once the plateau is found
         self.best = math.nan

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .._validation import check_choice
 from .base import (
     BatchLoss,
     SaliencyGuidedConfig,
     TrainingMethod,
-    _choice,
     masked_forward,
     positions_from_fraction,
     saliency_guided_loss,
@@ -27,7 +27,7 @@ def mu_in_positions(mu: float, mu_unit: str, num_positions: int) -> float:
     ``"positions"``: ``mu`` itself. ``"per_784"``: ``mu * num_positions / 784``, i.e. ``mu``
     positions per 28 x 28 image scaled to the image's area (Caltech-101 at 224 x 224: ``64 mu``).
     """
-    _choice("mu_unit", mu_unit, MU_UNITS)
+    check_choice("mu_unit", mu_unit, MU_UNITS)
     if mu_unit == "positions":
         return float(mu)
     return float(mu) * num_positions / MNIST_POSITIONS
@@ -53,9 +53,9 @@ class SMOOTConfig(SaliencyGuidedConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        _choice("rank", self.rank, ("clean", "independent"))
-        _choice("k_update", self.k_update, ("train", "eval"))
-        _choice("mu_unit", self.mu_unit, MU_UNITS)
+        check_choice("rank", self.rank, ("clean", "independent"))
+        check_choice("k_update", self.k_update, ("train", "eval"))
+        check_choice("mu_unit", self.mu_unit, MU_UNITS)
         if not 0 <= self.k_min_fraction <= self.k_max_fraction <= 1:
             raise ValueError("need 0 <= k_min_fraction <= k_max_fraction <= 1")
 

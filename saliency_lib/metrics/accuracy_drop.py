@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..masking import _fill_values, noisy_linear_impute
+from ..masking import check_fill, fill_values, noisy_linear_impute
 from ._common import (
     as_levels,
     descending_ranks,
@@ -28,8 +28,6 @@ from ._common import (
     unpack_data,
 )
 from .scores import batch_scores
-
-FILLS = ("constant", "mean", "noisy_linear", "uniform")
 
 
 def auc(levels, accuracy=None) -> float:
@@ -65,18 +63,13 @@ def masked_batch(
     """``x`` with the positions of the boolean (B, H, W) ``selected`` replaced by ``fill``.
 
     Same fills and semantics as :func:`saliency_lib.masking.mask`; ``replacement`` (from
-    :func:`saliency_lib.masking._fill_values`) may be passed to reuse a level-independent fill.
+    :func:`saliency_lib.masking.fill_values`) may be passed to reuse a level-independent fill.
     """
     if fill == "noisy_linear":
         return noisy_linear_impute(x, selected, noise_std=noise_std, generator=generator)
     if replacement is None:
-        replacement = _fill_values(x, fill, value, generator)
+        replacement = fill_values(x, fill, value, generator)
     return torch.where(selected[:, None], replacement, x)
-
-
-def _check_fill(fill: str) -> None:
-    if fill not in FILLS:
-        raise ValueError(f"unknown fill {fill!r}; choose one of: {', '.join(FILLS)}")
 
 
 def iterate_level_outputs(
@@ -98,7 +91,7 @@ def iterate_level_outputs(
     """Yield ``(slice, y_batch, logits)`` per batch of images, ``logits`` of shape (L, B, classes):
     the model's outputs on the images with the top ``levels`` % positions (by |saliency| at the
     true label, computed once per image) replaced by ``fill``. Model in eval mode, no grad."""
-    _check_fill(fill)
+    check_fill(fill)
     dev = model_device(model, device)
     h, w = x.shape[2:]
     ks = level_k(levels, h * w)
@@ -114,7 +107,7 @@ def iterate_level_outputs(
                 ranks = descending_ranks(scores).reshape(len(xb), h, w)
                 replacement = None
                 if fill in ("constant", "mean"):  # level-independent: build once per batch
-                    replacement = _fill_values(xb, fill, value, generator)
+                    replacement = fill_values(xb, fill, value, generator)
                 outs = []
                 for k in ks:
                     if k == 0:

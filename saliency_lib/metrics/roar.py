@@ -15,9 +15,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..masking import _fill_values
+from ..masking import check_fill, fill_values
 from ._common import as_levels, descending_ranks, fill_value, level_k, unpack_data
-from .accuracy_drop import _check_fill, accuracy, masked_batch
+from .accuracy_drop import accuracy, masked_batch
 from .scores import saliency_scores
 
 
@@ -40,9 +40,7 @@ def remove_top(
         xb = x[sl]
         selected = (ranks[sl] < k).reshape(len(xb), h, w)
         replacement = (
-            None
-            if fill in ("uniform", "noisy_linear")
-            else _fill_values(xb, fill, value, generator)
+            None if fill in ("uniform", "noisy_linear") else fill_values(xb, fill, value, generator)
         )
         out[sl] = masked_batch(xb, selected, fill, value, replacement, generator, noise_std)
     return out
@@ -74,7 +72,7 @@ def roar(
     Returns a DataFrame with columns ``level``, ``accuracy`` (%), ``n`` (test images);
     ``df.attrs`` holds ``method``, ``fill`` and ``k``.
     """
-    _check_fill(fill)
+    check_fill(fill)
     x_tr, y_tr = unpack_data(train_data)
     x_te, y_te = unpack_data(test_data)
     lv = as_levels(levels)

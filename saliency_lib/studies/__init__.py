@@ -1,28 +1,24 @@
 """Experiment-level building blocks the notebooks call (one module per kind of study).
 
-* :mod:`.common`: the run grid of a notebook (methods x seeds), training it, per-seed and
-  summary tables, the papers' numbers beside ours.
+* :mod:`.common`: training a notebook's run grid (:func:`run_grid`, from
+  :mod:`saliency_lib.grid`), per-seed and summary tables, the papers' numbers beside ours.
 * :mod:`.timeseries`: SGT section 5.3 (Fig. 5, Table 2, Fig. 6) on time series.
 * :mod:`.replacement`: SGT Figs. 3-4, accuracy drop per saliency method and per feature
   replacement (background, mean, ROAR with :func:`roar_train_fn`), AUC tables and claims.
 """
 
+from ..grid import HLGM_BASELINE, run_grid
 from .common import (
-    HLGM_BASELINE,
     curve_aucs,
     eval_subset,
     format_mean_ci,
     make_configs,
     method_curves,
-    normalise_datasets,
     paper_comparison,
     paper_numbers,
     per_seed_table,
-    planned_configs,
-    setting_configs,
     summary_table,
     train_all,
-    with_hlgm_baselines,
 )
 from .replacement import (
     REPLACEMENTS,
@@ -44,15 +40,12 @@ __all__ = [
     "format_mean_ci",
     "make_configs",
     "method_curves",
-    "normalise_datasets",
     "paper_comparison",
     "paper_numbers",
     "per_seed_table",
-    "planned_configs",
-    "setting_configs",
+    "run_grid",
     "summary_table",
     "train_all",
-    "with_hlgm_baselines",
     "REPLACEMENTS",
     "auc_gain_over",
     "auc_matrix",

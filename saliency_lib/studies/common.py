@@ -1,15 +1,6 @@
-"""Experiment-level building blocks the notebooks call: the run grid a notebook needs (methods x
-seeds on one dataset), training it through the run store, and per-seed evaluation tables.
-
-Every training notebook describes its runs with the same four parameters, so the runner can list
-them without executing the notebook (:func:`planned_configs`):
-
-* ``dataset`` (or ``datasets``): a name, a list, or ``{name: training overrides}``, with
-  ``dataset_params`` for loader options;
-* ``training``: the :class:`RunConfig` fields shared by all runs (model, epochs, lr, subsets, ...);
-* ``methods``: ``{label: {"method": name, **method options}}`` or ``{name: {options}}``;
-* ``seeds``: the number of seeds (0, 1, ..., seeds - 1).
-"""
+"""Experiment-level building blocks the notebooks call: training a notebook's run grid
+(:func:`saliency_lib.grid.run_grid`, re-exported here) through the run store, and per-seed
+evaluation tables."""
 
 from __future__ import annotations
 
@@ -19,9 +10,8 @@ from typing import Any
 import pandas as pd
 
 from ..config import RunConfig
-from ..runs import Run, hlgm_continuation, train_or_load
-
-HLGM_BASELINE = "baseline"  # label of the traditional continuation of an HLGM run
+from ..grid import run_grid
+from ..runs import Run, train_or_load
 
 
 def make_configs(
@@ -31,41 +21,17 @@ def make_configs(
     seeds: int | Iterable[int],
     dataset_params: Mapping[str, Any] | None = None,
 ) -> dict[tuple[str, int], RunConfig]:
-    """``{(label, seed): RunConfig}`` for every method label and seed (validated now, before
-    any training). A method entry may name its algorithm with ``"method"``; otherwise the label
-    is the algorithm name."""
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    configs = {}
-    for label, options in methods.items():
-        options = dict(options or {})
-        name = options.pop("method", label)
-        for seed in seed_list:
-            configs[(label, seed)] = RunConfig.from_dict(
-                {
-                    **training,
-                    "method": name,
-                    "method_params": options,
-                    "dataset": dataset,
-                    "dataset_params": dict(dataset_params or {}),
-                    "seed": seed,
-                }
-            )
-    # Building the method objects checks their options (unknown keys, types) up front.
-    from ..methods import get_method
-
-    for cfg in configs.values():
-        get_method(cfg.method, **cfg.method_params)
-    return configs
-
-
-def with_hlgm_baselines(configs: dict[tuple[str, int], RunConfig]) -> dict:
-    """Add, for every HLGM run, its traditional continuation from the phase-1 checkpoint
-    (docs/methods.md §3.6) under the label ``"baseline"`` (after the HLGM run, which it needs)."""
-    out = dict(configs)
-    for (_label, seed), cfg in configs.items():
-        if cfg.method == "hlgm":
-            out[(HLGM_BASELINE, seed)] = hlgm_continuation(cfg)
-    return out
+    """``{(label, seed): RunConfig}`` on one dataset, without HLGM baselines: the grid of
+    :func:`saliency_lib.grid.run_grid` for a study that adds its own axes around it."""
+    grid = run_grid(
+        datasets=[dataset],
+        training=training,
+        methods=methods,
+        seeds=seeds,
+        dataset_params=dataset_params,
+        hlgm_baselines=False,
+    )
+    return grid[dataset]
 
 
 def train_all(configs: Mapping[tuple[str, int], RunConfig], store=None) -> dict[tuple, Run]:
@@ -76,58 +42,6 @@ def train_all(configs: Mapping[tuple[str, int], RunConfig], store=None) -> dict[
         print(f"[{label} seed {seed}] {cfg.run_id}", flush=True)
         runs[key] = train_or_load(cfg, store=store)
     return runs
-
-
-def setting_configs(
-    label: str,
-    overrides: Mapping[str, Any],
-    training: Mapping[str, Any],
-    methods: Mapping[str, Mapping[str, Any]],
-    seeds: int | Iterable[int],
-    dataset_params: Mapping[str, Any] | None = None,
-) -> dict[tuple[str, int], RunConfig]:
-    """The run grid of one entry of ``datasets``: ``label`` is the dataset name unless the
-    overrides name it (``{"dataset": "cifar100", "model": "resnet18", ...}``); ``"seeds"`` there
-    replaces the notebook's seed count for this entry; ``"dataset_params"`` there override the
-    shared ``dataset_params`` key by key; the other overrides replace fields of ``training``."""
-    overrides = dict(overrides)
-    dataset = overrides.pop("dataset", label)
-    seeds = overrides.pop("seeds", seeds)
-    # the entry's own dataset_params override the shared ones (key by key)
-    own = overrides.pop("dataset_params", None) or {}
-    merged = {**dict(dataset_params or {}), **dict(own)}
-    return make_configs(dataset, {**training, **overrides}, methods, seeds, merged)
-
-
-def planned_configs(params: Mapping[str, Any]) -> list[RunConfig]:
-    """The run configurations a notebook with these parameters trains (for ``plan``)."""
-    if "methods" not in params or "training" not in params:
-        return []
-    datasets = normalise_datasets(params.get("datasets") or params.get("dataset"))
-    if "architectures" in params:  # the time-series notebooks: dataset x architecture grid
-        from .timeseries import grid_configs
-
-        grid = grid_configs(
-            datasets,
-            params["architectures"],
-            params["training"],
-            params["methods"],
-            params.get("seeds", 1),
-            params.get("dataset_params"),
-        )
-        return list(grid.values())
-    configs: list[RunConfig] = []
-    for label, overrides in datasets.items():
-        grid = setting_configs(
-            label,
-            overrides,
-            params["training"],
-            params["methods"],
-            params.get("seeds", 1),
-            params.get("dataset_params"),
-        )
-        configs.extend(with_hlgm_baselines(grid).values())
-    return configs
 
 
 def per_seed_table(runs: Mapping[tuple[str, int], Run], extra: Mapping | None = None):
@@ -282,12 +196,3 @@ def paper_comparison(
             entry[f"{v} (paper)"] = paper.get(v, "")
         out.append(entry)
     return pd.DataFrame(out)
-
-
-def normalise_datasets(params_datasets) -> dict[str, dict]:
-    """``datasets`` as a list of names or ``{name: training overrides}`` -> dict."""
-    if isinstance(params_datasets, str):
-        return {params_datasets: {}}
-    if isinstance(params_datasets, Mapping):
-        return {k: dict(v or {}) for k, v in params_datasets.items()}
-    return {name: {} for name in params_datasets}

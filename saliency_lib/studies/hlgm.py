@@ -15,7 +15,7 @@
   Pet), the Table III layout beside the paper and "HLGM has the highest median SIB";
   :func:`box_area_share`: the box's share of the image (the SIB of a random map).
 
-Method labels follow :func:`~saliency_lib.studies.with_hlgm_baselines`: ``"baseline"`` (the
+Method labels follow :func:`~saliency_lib.grid.run_grid`: ``"baseline"`` (the
 traditional continuation from HLGM's phase-1 checkpoint), ``"sgt"``, ``"hlgm"``.
 """
 
@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..grid import HLGM_BASELINE
 from ..metrics import DEFAULT_FRACTIONS, saliency_scores, sib
 from ..metrics._common import positions_for_fraction
-from .common import HLGM_BASELINE, format_mean_ci, paper_numbers, summary_table
+from .common import format_mean_ci, paper_numbers, summary_table
 
 HLGM_METHODS = (HLGM_BASELINE, "sgt", "hlgm")  # the papers' column order (Tables II and III)
 ACCURACY_VALUES = {"best_accuracy": "best", "accuracy": "final"}
@@ -44,13 +45,13 @@ def _ordered(labels: Iterable[str], order: Iterable[str] = HLGM_METHODS) -> list
 def hlgm_plateau_info(run) -> dict:
     """Where phase 1 of an HLGM run ended: ``plateau_epoch`` (last traditional epoch, or None),
     ``reached``, ``epochs`` (run length), ``phase2_epochs`` and the epochs per phase."""
-    from ..methods import get_method
+    from ..methods import method_config
 
     phases = [h.get("phase", "traditional") for h in run.history]
     p = run.plateau_epoch
     n = len(run.history)
     config = getattr(run, "config", None)
-    episode = get_method("hlgm", **(config.method_params if config else {})).cfg.episode_size
+    episode = method_config("hlgm", config.method_params if config else None).episode_size
     phase2 = 0 if p is None else n - p
     return {
         "plateau_epoch": p,

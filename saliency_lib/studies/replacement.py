@@ -98,7 +98,7 @@ def roar_train_fn(
         seed_everything(config.seed)
         shape_info = {"num_classes": n_classes, "in_channels": x.shape[1], "image_size": x.shape[2]}
         model = build_model(config, shape_info).to(device)
-        method = get_method(config.method, **config.method_params)
+        method = get_method(config.method, config.method_params)
         method.setup(len(x), x.shape[2] * x.shape[3], n_classes, device)
         optimizer = make_optimizer(
             config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay

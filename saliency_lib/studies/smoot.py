@@ -104,7 +104,7 @@ def k_null_table(
     per epoch, from its initial K) beside SMOOT's K step under the null, both passes on the same
     unmasked images (train mode, as the loss; and eval mode, which gives exactly 0).
     ``n_images``: training images used for the null measurement."""
-    from ..methods import get_method
+    from ..methods import method_config
     from ..methods.smoot import mu_in_positions
     from ..metrics import k_null_drift, k_statistics
     from ..runs import load_splits
@@ -114,7 +114,7 @@ def k_null_table(
     for (label, run_seed), run in runs.items():
         if run.config.method != "smoot":
             continue
-        cfg = get_method("smoot", **run.config.method_params).cfg
+        cfg = method_config("smoot", run.config.method_params)
         train = load_splits(run.config)[0]
         positions = train.image_size**2
         k0 = int(round(cfg.k_init_fraction * positions))

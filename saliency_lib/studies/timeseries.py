@@ -14,18 +14,17 @@ documented behaviour for other operations), stated in the results' ``note``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ..config import RunConfig
 from ..data.timeseries import box_mask
 from ..metrics.timeseries import DEFAULT_LEVELS, box_scores
 from ..saliency import attribute
-from .common import make_configs, paper_numbers
+from .common import paper_numbers
 
 #: (architecture family, saliency method) -> why it is not computed.
 UNSUPPORTED: dict[tuple[str, str], str] = {
@@ -65,45 +64,6 @@ def family(model: str) -> str:
 def unsupported_reason(model: str, saliency: str) -> str | None:
     """Why captum cannot compute ``saliency`` on ``model`` (``None`` if it can)."""
     return UNSUPPORTED.get((family(model), saliency))
-
-
-def grid_configs(
-    datasets: Iterable[str] | Mapping[str, Mapping[str, Any]],
-    architectures: Iterable[str] | Mapping[str, Mapping[str, Any]],
-    training: Mapping[str, Any],
-    methods: Mapping[str, Mapping[str, Any]],
-    seeds: int | Iterable[int],
-    dataset_params: Mapping[str, Any] | None = None,
-) -> dict[tuple[str, str, str, int], RunConfig]:
-    """``{(dataset, architecture, method label, seed): RunConfig}``, validated up front.
-
-    ``architectures`` is a list of model names or ``{model: training overrides}`` (e.g. fewer
-    epochs for a model that converges fast); ``datasets`` a list of names or a mapping whose
-    values are ignored (the notebooks' ``datasets`` parameter)."""
-    arch_overrides = (
-        {a: dict(o or {}) for a, o in architectures.items()}
-        if isinstance(architectures, Mapping)
-        else {a: {} for a in architectures}
-    )
-    out = {}
-    for ds in datasets:
-        for arch, over in arch_overrides.items():
-            cfg_training = {**training, **over, "model": arch}
-            grid = make_configs(ds, cfg_training, methods, seeds, dataset_params)
-            for (label, seed), cfg in grid.items():
-                out[(ds, arch, label, seed)] = cfg
-    return out
-
-
-def train_grid(configs: Mapping[tuple, RunConfig], store=None) -> dict[tuple, Any]:
-    """Train (or load) every configuration through the run store, in order."""
-    from ..runs import train_or_load
-
-    runs = {}
-    for key, cfg in configs.items():
-        print(f"[{' '.join(map(str, key))}] {cfg.run_id}", flush=True)
-        runs[key] = train_or_load(cfg, store=store)
-    return runs
 
 
 def evaluate_runs(

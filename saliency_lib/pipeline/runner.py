@@ -1,8 +1,8 @@
 """The notebook runner: papermill over ``notebooks/*.ipynb`` with one profile's parameters.
 
 ``reproduce(profile)`` first validates every selected notebook's ``params/<profile>/<name>.yaml``
-(keys, types, data availability: :mod:`saliency_lib.params`) and fails before any execution if
-one is wrong. It then runs the notebooks in order (sorted by name, ``summary`` last), each into a
+(keys, types, run grid, data availability: :mod:`.params`) and fails before any execution if one
+is wrong. It then runs the notebooks in order (sorted by name, ``summary`` last), each into a
 staging folder ``outputs/<profile>/.<name>.partial/`` holding the executed ``<name>.ipynb``, its
 HTML rendering and whatever the notebook writes (``output_dir`` is injected). On success the
 staging folder atomically replaces ``outputs/<profile>/<name>/``; on failure it becomes
@@ -37,21 +37,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._fileio import (
+from .._fileio import (
     FolderLock,
     atomic_write,
     atomic_write_json,
     os_error,
     remove_stale_temporaries,
 )
+from .._project import display_path as _rel
+from .._project import output_root as default_output_root
+from .._project import project_layout
+from ..grid import Grid
 from .params import (
-    NOTEBOOKS_DIR,
-    REPO_ROOT,
     ParameterError,
-    _rel,
     check_profile,
     load_params,
     notebook_parameters,
+    parameters_grid,
     params_path,
     profile_status,
     validate_params,
@@ -59,7 +61,6 @@ from .params import (
 
 SUMMARY = "summary"
 KERNEL_NAME = "python3"
-NBVAL_DIR = REPO_ROOT / "tests" / "nbval"
 NBVAL_PROFILE = "smoke"
 INJECTED_TAG = "injected-parameters"
 COMPLETE_STATUSES = ("complete", "not run")
@@ -86,6 +87,7 @@ class NotebookJob:
     parameters: dict[str, Any]  # the values to inject besides profile/output_dir
     enabled: bool = True
     reason: str | None = None
+    grid: Grid = field(default_factory=dict)  # the runs it trains (saliency_lib.grid)
 
 
 @dataclass
@@ -112,7 +114,7 @@ def list_notebooks(notebooks_dir: str | Path | None = None) -> list[str]:
     Files whose name starts with ``_`` or ``.`` (drafts, helpers) are not notebooks of the
     reproduction.
     """
-    root = Path(notebooks_dir or NOTEBOOKS_DIR)
+    root = Path(notebooks_dir or project_layout().notebooks)
     names = sorted(
         p.stem for p in root.glob("*.ipynb") if p.is_file() and not p.name.startswith(("_", "."))
     )
@@ -140,7 +142,7 @@ def select_notebooks(
     patterns = [p.strip() for item in patterns for p in item.split(",") if p.strip()]
     chosen = [n for n in names if any(_matches(n, p) for p in patterns)]
     if not chosen:
-        where = _rel(Path(notebooks_dir or NOTEBOOKS_DIR))
+        where = _rel(Path(notebooks_dir or project_layout().notebooks))
         raise ParameterError(
             f"no notebook in {where} matches {', '.join(patterns)!r}; "
             f"notebooks: {', '.join(names) or 'none'}"
@@ -176,12 +178,12 @@ def prepare_jobs(
     ``seeds`` overrides the ``seeds`` parameter of the notebooks that have one. Raises the
     single error, or :class:`ValidationFailed` listing all of them when several notebooks fail.
     """
-    from .data import DatasetNotFoundError
+    from ..data import DatasetNotFoundError
 
     check_profile_name(profile)
     check_profile(profile, params_dir)
     _check_seeds(seeds)
-    nb_dir = Path(notebooks_dir or NOTEBOOKS_DIR)
+    nb_dir = Path(notebooks_dir or project_layout().notebooks)
     jobs: list[NotebookJob] = []
     errors: list[tuple[str, Exception]] = []
     for name in select_notebooks(only, nb_dir):
@@ -204,9 +206,10 @@ def prepare_jobs(
         except (ParameterError, DatasetNotFoundError) as e:
             errors.append((name, e))
             continue
-        jobs.append(
-            NotebookJob(name, path, params_path(name, profile, params_dir), values, enabled, reason)
-        )
+        file = params_path(name, profile, params_dir)
+        effective = {**notebook_parameters(path), **values}
+        grid = parameters_grid(name, effective, _rel(file))  # checked by validate_params
+        jobs.append(NotebookJob(name, path, file, values, enabled, reason, grid))
     if len(errors) == 1:
         raise errors[0][1]
     if errors:
@@ -271,10 +274,8 @@ def _recover_killed_writes(profile_dir: Path) -> None:
 
 
 def resolve_output_root(output_root: str | Path | None = None) -> Path:
-    """``output_root`` if given, else ``$SALIENCY_OUTPUT_ROOT``, else the repository's outputs/."""
-    from .experiment import output_root as default_root
-
-    return Path(output_root) if output_root else default_root()
+    """``output_root`` if given, else ``$SALIENCY_OUTPUT_ROOT``, else the project's outputs/."""
+    return Path(output_root) if output_root else default_output_root()
 
 
 @contextlib.contextmanager
@@ -674,14 +675,22 @@ def refresh_nbval(
     notebooks_dir: str | Path | None = None,
     params_dir: str | Path | None = None,
 ) -> tuple[list[Path], list[NotebookResult]]:
-    """Rewrite the stored smoke notebooks ``tests/nbval/<name>.ipynb`` that nbval checks.
+    """Rewrite the stored smoke notebooks ``<dest>/<name>.ipynb`` that nbval checks (``dest``:
+    default the project's ``nbval`` folder, :mod:`saliency_lib._project`).
 
     Runs the ``smoke`` profile (``run=False``: reuse the executed notebooks already in
     ``outputs/smoke/``), then stores each complete one with :func:`store_for_nbval`. Stored
     copies of notebooks that are disabled in ``smoke`` or no longer exist are removed. Returns
     ``(written paths, run results)``; a failed notebook keeps its old stored copy.
     """
-    dest_dir = Path(dest or NBVAL_DIR)
+    if dest is None:
+        dest = project_layout().nbval
+        if dest is None:
+            raise ParameterError(
+                "no folder for the stored nbval notebooks: pass dest (--dest) or declare "
+                '`nbval = "<folder>"` under [tool.saliency-lib] in the project\'s pyproject.toml'
+            )
+    dest_dir = Path(dest)
     names = select_notebooks(only, notebooks_dir)
     results: list[NotebookResult] = []
     if run:

@@ -19,9 +19,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-PARAMS_DIR = REPO_ROOT / "params"
+from .._project import display_path as _rel
+from .._project import project_layout
+from ..grid import Grid, dataset_entries, notebook_grid
+
 PROFILES = ("smoke", "cpu", "paper")
 
 #: Top-level YAML keys that are not notebook parameters.
@@ -35,15 +36,6 @@ _GENERAL_DATASET_ARGS = ("root", "source", "download", "subset", "seed")
 
 class ParameterError(ValueError):
     """A parameters file or override does not fit the notebook (unknown key, wrong type, ...)."""
-
-
-def _rel(path: Path) -> str:
-    """``path`` relative to the repository when inside it (shorter messages)."""
-    path = Path(path)
-    try:
-        return str(path.resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
 
 
 # --------------------------------------------------------------------------- notebook side
@@ -125,7 +117,7 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
 
 
 def params_path(name: str, profile: str, params_dir: str | Path | None = None) -> Path:
-    return Path(params_dir or PARAMS_DIR) / profile / f"{name}.yaml"
+    return Path(params_dir or project_layout().params) / profile / f"{name}.yaml"
 
 
 def load_params(name: str, profile: str, params_dir: str | Path | None = None) -> dict[str, Any]:
@@ -172,7 +164,7 @@ def profile_status(params: dict[str, Any], where: str = "<params>") -> tuple[boo
 
 def list_profiles(params_dir: str | Path | None = None) -> list[str]:
     """Profile folders under ``params/`` (the standard three first)."""
-    root = Path(params_dir or PARAMS_DIR)
+    root = Path(params_dir or project_layout().params)
     found = {p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()
     return [p for p in PROFILES if p in found] + sorted(found - set(PROFILES))
 
@@ -180,7 +172,7 @@ def list_profiles(params_dir: str | Path | None = None) -> list[str]:
 def check_profile(profile: str, params_dir: str | Path | None = None) -> None:
     if not isinstance(profile, str) or not profile:
         raise ParameterError(f"profile must be a non-empty string, got {profile!r}")
-    root = Path(params_dir or PARAMS_DIR)
+    root = Path(params_dir or project_layout().params)
     if not (root / profile).is_dir():
         known = ", ".join(list_profiles(root)) or "none"
         raise ParameterError(
@@ -233,30 +225,25 @@ def is_dataset_key(key: str) -> bool:
 
 
 def dataset_names(value: Any) -> list[tuple[str, dict[str, Any]]] | None:
-    """``(dataset name, entry's own dataset_params)`` pairs held by a dataset key's value.
+    """``(dataset name, entry's own dataset_params)`` pairs held by a dataset key's value, as
+    :func:`saliency_lib.grid.dataset_entries` reads it; ``None`` if it is not a dataset value."""
+    try:
+        return [(e.dataset, e.dataset_params) for e in dataset_entries(value)]
+    except TypeError:
+        return None
 
-    Accepted: ``None``, a name, a list of names, or a mapping ``{label: overrides}`` (as
-    ``studies.normalise_datasets``) where the label is the dataset name unless the overrides
-    name it (``{"cifar100_resnet": {"dataset": "cifar100", ...}}``) and an entry may carry its
-    own ``dataset_params``. Anything else -> ``None``.
-    """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [(value, {})]
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return [(v, {}) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        pairs = []
-        for label, entry in value.items():
-            entry = entry if isinstance(entry, dict) else {}
-            name = entry.get("dataset", label)
-            own = entry.get("dataset_params")
-            if not isinstance(name, str):
-                return None
-            pairs.append((name, own if isinstance(own, dict) else {}))
-        return pairs
-    return None
+
+def parameters_grid(name: str, effective: dict[str, Any], where: str) -> Grid:
+    """The run grid notebook ``name`` trains with these (effective) parameters
+    (:func:`saliency_lib.grid.notebook_grid`), every run configuration checked; a
+    :class:`ParameterError` naming the file and the problem otherwise."""
+    try:
+        return notebook_grid(effective)
+    except (KeyError, TypeError, ValueError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        raise ParameterError(
+            f"{where}: cannot build the run configurations of notebook {name!r}: {msg}"
+        ) from None
 
 
 def _dataset_kwargs(
@@ -273,7 +260,7 @@ def _dataset_kwargs(
         dp = effective.get("dataset_params")
     if not isinstance(dp, dict):
         dp = {}
-    from .data import list_datasets
+    from ..data import list_datasets
 
     names = set(list_datasets())
     shared = {k: v for k, v in dp.items() if k not in names}
@@ -284,8 +271,8 @@ def _dataset_kwargs(
 def _check_datasets(
     name: str, profile: str, effective: dict[str, Any], where: str, check_network: bool
 ) -> None:
-    from .data import DatasetNotFoundError, check_available, list_datasets
-    from .data.spec import DATASETS
+    from ..data import DatasetNotFoundError, check_available, list_datasets
+    from ..data.spec import DATASETS
 
     valid = list_datasets()
     named: list[tuple[str, str, dict[str, Any]]] = []  # (key, dataset, entry's dataset_params)
@@ -344,12 +331,13 @@ def validate_params(
     ``params`` defaults to :func:`load_params`; ``overrides`` (e.g. ``{"seeds": 3}`` from the
     command line) are checked the same way. Raises :class:`ParameterError` for an unknown key
     (naming the key, the file and the valid keys), a wrong type (naming the key, the expected
-    type and the file) or a notebook without ``profile``/``output_dir``; re-raises
+    type and the file), a run grid that cannot be built (:func:`parameters_grid`: unknown
+    method option, ...) or a notebook without ``profile``/``output_dir``; re-raises
     ``DatasetNotFoundError`` naming the notebook and profile when ``check_data`` and a dataset
     named in the effective parameters (defaults + file + overrides) is not available. A notebook
     disabled in the profile (``enabled: false``) has its keys and types checked, not its data.
     """
-    nb_path = Path(notebooks_dir or NOTEBOOKS_DIR) / f"{name}.ipynb"
+    nb_path = Path(notebooks_dir or project_layout().notebooks) / f"{name}.ipynb"
     defaults = notebook_parameters(nb_path)
     missing = [p for p in REQUIRED_PARAMETERS if p not in defaults]
     if missing:
@@ -390,6 +378,8 @@ def validate_params(
                 f"{expected_type(defaults[key])} like its default {defaults[key]!r}, "
                 f"got {value!r} ({type(value).__name__})"
             )
+    effective = {**defaults, **values}
+    parameters_grid(name, effective, where)
     if enabled and check_data:
-        _check_datasets(name, profile, {**defaults, **values}, where, check_network)
+        _check_datasets(name, profile, effective, where, check_network)
     return values

@@ -2,9 +2,9 @@
 notebooks run.
 
 Every training a notebook does goes through the run store (:func:`saliency_lib.runs.train_or_load`),
-and every training notebook describes its runs with the same parameters
-(:func:`saliency_lib.studies.planned_configs`). So the runs of a profile can be listed from its
-params files without executing any notebook (:func:`plan`), trained as independent jobs through
+and a training notebook's runs are its run grid (:func:`saliency_lib.grid.run_grid`), which the
+parameter validation builds (``NotebookJob.grid``). So the runs of a profile can be listed from
+its params files without executing any notebook (:func:`plan`), trained as independent jobs through
 `submitit <https://github.com/facebookincubator/submitit>`_ (:func:`train`), and the notebooks
 then find every run complete in the store and train nothing::
 
@@ -36,12 +36,14 @@ from typing import Any
 
 import submitit
 
-from .config import RunConfig
-from .params import REPO_ROOT, ParameterError, _rel, notebook_parameters
-from .runs import default_store, is_complete, run_path
+from .._project import display_path as _rel
+from .._project import output_root
+from ..config import RunConfig
+from ..grid import grid_configs
+from ..runs import default_store, is_complete, run_path
+from .params import ParameterError
 
 EXECUTORS = ("local", "slurm", "debug")
-DEFAULT_LOG_DIR = REPO_ROOT / "outputs" / "submitit"
 #: Default job time limits (minutes). A job that reaches its limit is requeued and resumes from
 #: its last epoch, so the Slurm limit only needs to fit the partition, not the run.
 DEFAULT_TIMEOUT_MIN = {"slurm": 4 * 60, "local": 7 * 24 * 60, "debug": 7 * 24 * 60}
@@ -124,14 +126,13 @@ def plan(
     """The training runs the selected notebooks of ``profile`` need, from their params files.
 
     ``only`` and ``seeds`` select notebooks and override ``seeds`` as ``reproduce`` does; the
-    parameters are validated the same way (:func:`saliency_lib.runner.prepare_jobs`; the data
-    only when ``check_data``). Runs are deduplicated by run id; each lists the notebooks that
-    use it and whether ``store`` (default ``$SALIENCY_RUN_STORE`` or ``outputs/runs``) holds it
-    complete. Disabled notebooks (``enabled: false``) contribute no runs and are listed in
-    ``Plan.disabled``.
+    parameters are validated the same way (:func:`.runner.prepare_jobs`, which builds each
+    notebook's grid; the data only when ``check_data``). Runs are deduplicated by run id; each
+    lists the notebooks that use it and whether ``store`` (default ``$SALIENCY_RUN_STORE`` or the
+    project's ``outputs/runs``) holds it complete. Disabled notebooks (``enabled: false``)
+    contribute no runs and are listed in ``Plan.disabled``.
     """
     from .runner import prepare_jobs
-    from .studies.common import planned_configs
 
     store_path = Path(store) if store else default_store()
     jobs = prepare_jobs(
@@ -149,15 +150,7 @@ def plan(
             disabled.append((job.name, job.reason))
             continue
         enabled.append(job.name)
-        params = {**notebook_parameters(job.path), **job.parameters}
-        try:
-            configs = planned_configs(params)
-        except (KeyError, TypeError, ValueError) as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-            raise ParameterError(
-                f"{_rel(job.params_file)}: cannot build the run configurations of notebook "
-                f"{job.name!r}: {msg}"
-            ) from None
+        configs = grid_configs(job.grid)  # built and checked by prepare_jobs
         for cfg in configs:
             run_id = cfg.run_id
             if run_id in runs:
@@ -315,7 +308,7 @@ class TrainJob(submitit.helpers.Checkpointable):
             os.environ["CUDA_VISIBLE_DEVICES"] = self.visible_devices
         import torch
 
-        from .runs import train_or_load
+        from ..runs import train_or_load
 
         if self.threads:
             torch.set_num_threads(self.threads)
@@ -374,6 +367,62 @@ class TrainResult:
         return self.status == "complete"
 
 
+@dataclass(frozen=True)
+class ClusterOptions:
+    """How :func:`train` runs its jobs; checked on construction (a :class:`ParameterError`
+    naming the option).
+
+    ``executor``: ``"local"`` (one process per run, at most ``jobs`` at a time; with
+    ``gpus_per_job`` > 0 the jobs take the visible GPUs in turn), ``"slurm"`` (one job array per
+    wave: ``partition``, ``gpus_per_job`` GPUs per job, at most ``max_parallel`` jobs running,
+    ``timeout_min`` per job, ``cpus_per_job``, other ``slurm_params`` such as
+    ``["account=proj"]``) or ``"debug"`` (in this process, one after the other). A job that times
+    out or is preempted is requeued (at most ``max_requeues`` timeouts) and resumes from its
+    last epoch. ``poll_seconds``: how often finished jobs are looked for.
+    """
+
+    executor: str = "local"
+    jobs: int = 2
+    partition: str | None = None
+    gpus_per_job: int = 0
+    max_parallel: int | None = None
+    timeout_min: int | None = None
+    cpus_per_job: int | None = None
+    slurm_params: tuple[str, ...] | dict[str, Any] = ()
+    max_requeues: int = DEFAULT_MAX_REQUEUES
+    poll_seconds: float = 2.0
+
+    def __post_init__(self):
+        if self.executor not in EXECUTORS:
+            raise ParameterError(
+                f"executor must be one of {', '.join(EXECUTORS)}, got {self.executor!r}"
+            )
+        _check_int("jobs", self.jobs, 1)
+        _check_int("gpus_per_job", self.gpus_per_job, 0)
+        _check_int("max_parallel", self.max_parallel, 1, optional=True)
+        _check_int("timeout_min", self.timeout_min, 1, optional=True)
+        _check_int("cpus_per_job", self.cpus_per_job, 1, optional=True)
+        _check_int("max_requeues", self.max_requeues, 0)
+        if self.slurm_params is None:
+            object.__setattr__(self, "slurm_params", ())
+        elif not isinstance(self.slurm_params, dict):
+            object.__setattr__(self, "slurm_params", tuple(self.slurm_params))
+        _parse_slurm_params(self.slurm_params)  # KEY=VALUE form checked now
+        if self.executor != "slurm":
+            given = {
+                "partition": self.partition,
+                "max_parallel": self.max_parallel,
+                "cpus_per_job": self.cpus_per_job,
+                "slurm_params": self.slurm_params or None,
+            }
+            extra = [k for k, v in given.items() if v is not None]
+            if extra:
+                raise ParameterError(
+                    f"{', '.join(extra)} only apply to executor 'slurm' "
+                    f"(got executor {self.executor!r})"
+                )
+
+
 def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
     if optional and value is None:
         return
@@ -399,42 +448,33 @@ def _parse_slurm_params(items: Mapping[str, Any] | Sequence[str] | None) -> dict
 
 
 def make_executor(
-    executor: str,
-    log_dir: str | Path,
-    *,
-    profile: str = "run",
-    partition: str | None = None,
-    gpus_per_job: int = 0,
-    max_parallel: int | None = None,
-    timeout_min: int | None = None,
-    cpus_per_job: int | None = None,
-    slurm_params: Mapping[str, Any] | Sequence[str] | None = None,
-    max_requeues: int = DEFAULT_MAX_REQUEUES,
+    options: ClusterOptions, log_dir: str | Path, profile: str = "run"
 ) -> submitit.AutoExecutor:
-    """The ``submitit.AutoExecutor`` for ``executor`` ("local", "slurm" or "debug") with the job
-    resources: Slurm partition, GPUs per job, array parallelism, time limit, CPUs per job and
-    any other Slurm parameter (``slurm_params``: ``{"account": ...}`` or ``["qos=high"]``)."""
-    timeout = timeout_min or DEFAULT_TIMEOUT_MIN[executor]
+    """The ``submitit.AutoExecutor`` for ``options.executor`` with the job resources: Slurm
+    partition, GPUs per job, array parallelism, time limit, CPUs per job and any other Slurm
+    parameter (``options.slurm_params``)."""
+    o = options
+    timeout = o.timeout_min or DEFAULT_TIMEOUT_MIN[o.executor]
     kwargs: dict[str, Any] = {}
-    if executor in ("slurm", "local"):
-        kwargs[f"{executor}_max_num_timeout"] = max_requeues
+    if o.executor in ("slurm", "local"):
+        kwargs[f"{o.executor}_max_num_timeout"] = o.max_requeues
     params: dict[str, Any] = {"name": f"saliency-{profile}", "timeout_min": timeout}
-    if executor == "slurm":
+    if o.executor == "slurm":
         params.update(
-            gpus_per_node=gpus_per_job,
+            gpus_per_node=o.gpus_per_job,
             nodes=1,
             tasks_per_node=1,
-            cpus_per_task=cpus_per_job,
-            slurm_partition=partition,
-            slurm_array_parallelism=max_parallel,
-            **_parse_slurm_params(slurm_params),
+            cpus_per_task=o.cpus_per_job,
+            slurm_partition=o.partition,
+            slurm_array_parallelism=o.max_parallel,
+            **_parse_slurm_params(o.slurm_params),
         )
     try:
-        ex = submitit.AutoExecutor(folder=str(Path(log_dir) / "%j"), cluster=executor, **kwargs)
+        ex = submitit.AutoExecutor(folder=str(Path(log_dir) / "%j"), cluster=o.executor, **kwargs)
         ex.update_parameters(**params)
     except (NameError, AssertionError, ValueError, TypeError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ParameterError(f"invalid {executor} job parameter: {first}") from None
+        raise ParameterError(f"invalid {o.executor} job parameter: {first}") from None
     return ex
 
 
@@ -450,7 +490,7 @@ def _visible_gpus() -> list[str]:
 def _prefetch_data(runs: Sequence[PlannedRun], say: Callable[[str], None]) -> None:
     """Download any dataset the runs need on this host, once, before the jobs start (so jobs do
     not race to download the same files, and compute nodes need no network)."""
-    from .data import check_available, get_dataset
+    from ..data import check_available, get_dataset
 
     seen = set()
     for r in runs:
@@ -509,35 +549,22 @@ def train(
     only: str | Sequence[str] | None = None,
     seeds: int | None = None,
     *,
-    executor: str = "local",
-    jobs: int = 2,
-    partition: str | None = None,
-    gpus_per_job: int = 0,
-    max_parallel: int | None = None,
-    timeout_min: int | None = None,
-    cpus_per_job: int | None = None,
-    slurm_params: Mapping[str, Any] | Sequence[str] | None = None,
-    max_requeues: int = DEFAULT_MAX_REQUEUES,
+    options: ClusterOptions | None = None,
     store: str | Path | None = None,
     log_dir: str | Path | None = None,
     notebooks_dir: str | Path | None = None,
     params_dir: str | Path | None = None,
     check_data: bool = True,
     prefetch_data: bool = True,
-    poll_seconds: float = 2.0,
     on_submit: Callable[[Any, PlannedRun], None] | None = None,
     say: Callable[[str], None] | None = None,
 ) -> list[TrainResult]:
     """Train every missing run of :func:`plan` as a submitit job and wait for them.
 
-    ``executor``: ``"local"`` (one process per run, at most ``jobs`` at a time; with
-    ``gpus_per_job`` > 0 the jobs take the visible GPUs in turn), ``"slurm"`` (one job array per
-    wave: ``partition``, ``gpus_per_job`` GPUs per job, at most ``max_parallel`` jobs running,
-    ``timeout_min`` per job, ``cpus_per_job``, other ``slurm_params``) or ``"debug"`` (in this
-    process, one after the other). Jobs that time out or are preempted are requeued (at most
-    ``max_requeues`` timeouts) and resume from their last epoch. ``store`` must be a path every
-    job can reach (a shared filesystem on a cluster); ``log_dir`` (default
-    ``outputs/submitit/``) holds submitit's pickles and the job logs.
+    ``options`` (:class:`ClusterOptions`; default: local processes, two at a time) say where
+    and how the jobs run. ``store`` must be a path every job can reach (a shared filesystem on
+    a cluster); ``log_dir`` (default ``<output root>/submitit/``) holds submitit's pickles and
+    the job logs.
 
     Wave 1 holds the runs that need no other run; wave 2 the HLGM continuation baselines whose
     HLGM run is complete by then (the others are ``"skipped"``). Before submitting, datasets
@@ -546,40 +573,21 @@ def train(
     Returns one :class:`TrainResult` per missing run.
     """
     say = say or (lambda msg: print(msg, flush=True))
-    if executor not in EXECUTORS:
-        raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
-    _check_int("jobs", jobs, 1)
-    _check_int("gpus_per_job", gpus_per_job, 0)
-    _check_int("max_parallel", max_parallel, 1, optional=True)
-    _check_int("timeout_min", timeout_min, 1, optional=True)
-    _check_int("cpus_per_job", cpus_per_job, 1, optional=True)
-    _check_int("max_requeues", max_requeues, 0)
-    if executor != "slurm":
-        given = {
-            "partition": partition,
-            "max_parallel": max_parallel,
-            "cpus_per_job": cpus_per_job,
-            "slurm_params": slurm_params or None,
-        }
-        extra = [k for k, v in given.items() if v is not None]
-        if extra:
-            raise ParameterError(
-                f"{', '.join(extra)} only apply to executor 'slurm' (got executor {executor!r})"
-            )
+    o = options or ClusterOptions()
     gpus: list[str] = []
-    if executor == "slurm" and shutil.which("sbatch") is None:
+    if o.executor == "slurm" and shutil.which("sbatch") is None:
         raise ParameterError(
             "executor 'slurm' needs Slurm's sbatch on PATH: run `train` on the cluster's login "
             "node (or use --executor local)"
         )
-    if executor != "slurm" and gpus_per_job:
+    if o.executor != "slurm" and o.gpus_per_job:
         gpus = _visible_gpus()
-        if len(gpus) < gpus_per_job:
+        if len(gpus) < o.gpus_per_job:
             raise ParameterError(
-                f"gpus_per_job={gpus_per_job} but this host has {len(gpus)} visible GPU(s)"
+                f"gpus_per_job={o.gpus_per_job} but this host has {len(gpus)} visible GPU(s)"
             )
     store_path = (Path(store) if store else default_store()).resolve()
-    log_path = Path(log_dir or DEFAULT_LOG_DIR).resolve()
+    log_path = Path(log_dir or output_root() / "submitit").resolve()
     planned = plan(
         profile,
         only,
@@ -596,38 +604,15 @@ def train(
     )
     if not missing:
         return []
-    if prefetch_data and check_data and executor != "debug":
+    if prefetch_data and check_data and o.executor != "debug":
         _prefetch_data(missing, say)
-    ex = make_executor(
-        executor,
-        log_path,
-        profile=profile,
-        partition=partition,
-        gpus_per_job=gpus_per_job,
-        max_parallel=max_parallel,
-        timeout_min=timeout_min,
-        cpus_per_job=cpus_per_job,
-        slurm_params=slurm_params,
-        max_requeues=max_requeues,
-    )
-    # Jobs run elsewhere (other processes, other hosts): the store is passed as an absolute path.
-    store_str = str(store_path)
+    ex = make_executor(o, log_path, profile)
     ids = {r.run_id for r in missing}
     wave1 = [r for r in missing if r.depends_on is None or r.depends_on not in ids]
     wave2 = [r for r in missing if r not in wave1]
     results: dict[str, TrainResult] = {}
-    context = {
-        "ex": ex,
-        "executor": executor,
-        "jobs": jobs,
-        "gpus": gpus,
-        "gpus_per_job": gpus_per_job,
-        "cpus_per_job": cpus_per_job,
-        "store": store_str,
-        "poll": poll_seconds,
-        "on_submit": on_submit,
-        "say": say,
-    }
+    # Jobs run elsewhere (other processes, other hosts): the store is passed as an absolute path.
+    waves = _Waves(ex, o, gpus, str(store_path), on_submit, say)
     for number, wave in ((1, wave1), (2, wave2)):
         ready = []
         for r in wave:
@@ -642,13 +627,13 @@ def train(
         if not ready:
             continue
         where = {
-            "local": f"at most {jobs} at a time, logs in {_rel(log_path)}",
+            "local": f"at most {o.jobs} at a time, logs in {_rel(log_path)}",
             "slurm": f"job array, logs in {_rel(log_path)}",
             "debug": "in this process",
-        }[executor]
+        }[o.executor]
         what = "runs" if number == 1 else "HLGM continuation runs"
-        say(f"wave {number}: {len(ready)} {what} on executor {executor!r} ({where})")
-        for res in _run_wave(ready, context):
+        say(f"wave {number}: {len(ready)} {what} on executor {o.executor!r} ({where})")
+        for res in waves.run(ready):
             results[res.run_id] = res
     ordered = [results[r.run_id] for r in missing if r.run_id in results]
     counts: dict[str, int] = {}
@@ -658,90 +643,105 @@ def train(
     return ordered
 
 
-def _run_wave(runs: list[PlannedRun], ctx: dict[str, Any]) -> list[TrainResult]:
-    ex, executor, say = ctx["ex"], ctx["executor"], ctx["say"]
-    store, on_submit = ctx["store"], ctx["on_submit"]
-    require_gpu = ctx["gpus_per_job"] > 0
-    if executor != "local":
-        fn = TrainJob(
-            require_gpu=require_gpu,
-            threads=ctx["cpus_per_job"],
-            catch_errors=executor == "debug",
-        )
-        dicts = [r.config.to_dict() for r in runs]
-        with submitit.helpers.clean_env():
-            submitted = ex.map_array(fn, dicts, [store] * len(runs))
-        if executor == "slurm" and submitted:
-            say(f"  submitted job array {submitted[0].job_id.split('_')[0]} ({len(runs)} jobs)")
-        for job, run in zip(submitted, runs, strict=True):
-            if on_submit:
-                on_submit(job, run)
-        return _wait(list(zip(submitted, runs, strict=True)), ctx)
-    # local: a sliding window of at most `jobs` processes; slot i takes GPUs in turn
-    pending = list(runs)
-    active: list[tuple[Any, PlannedRun, int]] = []
-    out: list[TrainResult] = []
-    threads = max(1, (os.cpu_count() or 1) // ctx["jobs"])
-    gpus, per = ctx["gpus"], ctx["gpus_per_job"]
-    try:
-        while pending or active:
-            used = {slot for _, _, slot in active}
-            while pending and len(active) < ctx["jobs"]:
-                slot = min(set(range(ctx["jobs"])) - used)
-                used.add(slot)
-                run = pending.pop(0)
-                devices = None
-                if per:
-                    start = (slot * per) % len(gpus)
-                    devices = ",".join(gpus[(start + k) % len(gpus)] for k in range(per))
-                fn = TrainJob(require_gpu=bool(per), visible_devices=devices, threads=threads)
-                job = ex.submit(fn, run.config.to_dict(), store)
-                active.append((job, run, slot))
-                if on_submit:
-                    on_submit(job, run)
-            time.sleep(ctx["poll"])
-            for item in list(active):
-                job, run, _ = item
-                if job.done():
-                    active.remove(item)
-                    res = _collect(job, run, Path(store))
-                    say(_result_line(res))
-                    out.append(res)
-    except KeyboardInterrupt:
-        for job, _, _ in active:
-            job.cancel()
-        say(f"interrupted: cancelled {len(active)} running job(s); their runs resume next time")
-        raise
-    return out
+@dataclass
+class _Waves:
+    """What submitting and waiting for a wave of jobs needs."""
 
+    ex: Any  # the submitit executor
+    options: ClusterOptions
+    gpus: list[str]  # visible GPUs (local executor with gpus_per_job)
+    store: str
+    on_submit: Callable[[Any, PlannedRun], None] | None
+    say: Callable[[str], None]
 
-def _wait(items: list[tuple[Any, PlannedRun]], ctx: dict[str, Any]) -> list[TrainResult]:
-    say, store = ctx["say"], Path(ctx["store"])
-    out: list[TrainResult] = []
-    pending = list(items)
-    try:
-        while pending:
-            for item in list(pending):
-                job, run = item
-                if job.done():
-                    pending.remove(item)
-                    res = _collect(job, run, store)
-                    say(_result_line(res))
-                    out.append(res)
-            if pending:
-                time.sleep(ctx["poll"])
-    except KeyboardInterrupt:
-        if ctx["executor"] == "slurm":
-            say(
-                "interrupted: the Slurm jobs keep running (squeue --me; scancel to stop them); "
-                "do not start `train` again until they have ended"
+    def run(self, runs: list[PlannedRun]) -> list[TrainResult]:
+        o = self.options
+        if o.executor != "local":
+            fn = TrainJob(
+                require_gpu=o.gpus_per_job > 0,
+                threads=o.cpus_per_job,
+                catch_errors=o.executor == "debug",
             )
-        raise
-    return out
+            dicts = [r.config.to_dict() for r in runs]
+            with submitit.helpers.clean_env():
+                submitted = self.ex.map_array(fn, dicts, [self.store] * len(runs))
+            if o.executor == "slurm" and submitted:
+                array = submitted[0].job_id.split("_")[0]
+                self.say(f"  submitted job array {array} ({len(runs)} jobs)")
+            for job, run in zip(submitted, runs, strict=True):
+                if self.on_submit:
+                    self.on_submit(job, run)
+            return self._wait(list(zip(submitted, runs, strict=True)))
+        return self._local(runs)
+
+    def _local(self, runs: list[PlannedRun]) -> list[TrainResult]:
+        """A sliding window of at most ``jobs`` processes; slot i takes GPUs in turn."""
+        o = self.options
+        pending = list(runs)
+        active: list[tuple[Any, PlannedRun, int]] = []
+        out: list[TrainResult] = []
+        threads = max(1, (os.cpu_count() or 1) // o.jobs)
+        gpus, per = self.gpus, o.gpus_per_job
+        try:
+            while pending or active:
+                used = {slot for _, _, slot in active}
+                while pending and len(active) < o.jobs:
+                    slot = min(set(range(o.jobs)) - used)
+                    used.add(slot)
+                    run = pending.pop(0)
+                    devices = None
+                    if per:
+                        start = (slot * per) % len(gpus)
+                        devices = ",".join(gpus[(start + k) % len(gpus)] for k in range(per))
+                    fn = TrainJob(require_gpu=bool(per), visible_devices=devices, threads=threads)
+                    job = self.ex.submit(fn, run.config.to_dict(), self.store)
+                    active.append((job, run, slot))
+                    if self.on_submit:
+                        self.on_submit(job, run)
+                time.sleep(o.poll_seconds)
+                for item in list(active):
+                    job, run, _ = item
+                    if job.done():
+                        active.remove(item)
+                        res = _collect(job, run, Path(self.store))
+                        self.say(_result_line(res))
+                        out.append(res)
+        except KeyboardInterrupt:
+            for job, _, _ in active:
+                job.cancel()
+            self.say(
+                f"interrupted: cancelled {len(active)} running job(s); their runs resume next time"
+            )
+            raise
+        return out
+
+    def _wait(self, items: list[tuple[Any, PlannedRun]]) -> list[TrainResult]:
+        out: list[TrainResult] = []
+        pending = list(items)
+        try:
+            while pending:
+                for item in list(pending):
+                    job, run = item
+                    if job.done():
+                        pending.remove(item)
+                        res = _collect(job, run, Path(self.store))
+                        self.say(_result_line(res))
+                        out.append(res)
+                if pending:
+                    time.sleep(self.options.poll_seconds)
+        except KeyboardInterrupt:
+            if self.options.executor == "slurm":
+                self.say(
+                    "interrupted: the Slurm jobs keep running (squeue --me; scancel to stop "
+                    "them); do not start `train` again until they have ended"
+                )
+            raise
+        return out
 
 
 __all__ = [
     "EXECUTORS",
+    "ClusterOptions",
     "Plan",
     "PlannedRun",
     "TrainJob",

@@ -1,0 +1,184 @@
+"""The package's imports point down its layers, with no cycle, and the installed library does not
+know the checkout's layout (docs/architecture.md).
+
+The import graph is read from the source with ``ast``: every ``import``/``from ... import``
+of the package, at module level or inside a function, is an edge.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "saliency_lib"
+
+#: Bottom to top; a module may import from its own layer or below (no cycle, checked apart).
+LAYERS = [
+    ("_validation", "_project", "_fileio", "registry", "seeding", "allocator", "mdtable"),
+    ("data", "models", "saliency", "masking"),
+    ("methods",),
+    ("config", "trainer", "metrics", "claims"),
+    ("runs", "grid", "experiment", "plots", "report"),
+    ("studies",),
+    ("pipeline",),
+    ("__main__", "__init__"),
+]
+RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+
+
+def module_name(path: Path, package: Path) -> str:
+    parts = list(path.relative_to(package.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """``{module: {modules of the package it imports}}`` (function-level imports included)."""
+    top = package.name
+    modules = {module_name(p, package): p for p in package.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for mod, path in modules.items():
+        in_pkg = path.name == "__init__.py"
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = mod.split(".") if in_pkg else mod.split(".")[:-1]
+                    base = base[: len(base) - node.level + 1]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                # a submodule if the name is one, else the module the name is taken from
+                targets = [
+                    f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target
+                    for a in node.names
+                ]
+            for t in targets:
+                if t != top and not t.startswith(top + "."):
+                    continue
+                while t not in modules and "." in t:
+                    t = t.rsplit(".", 1)[0]
+                if t in modules and t != mod:
+                    deps.add(t)
+        graph[mod] = deps
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a path ``[a, b, ..., a]``, or ``None``."""
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == 1:
+                return stack[stack.index(dep) :] + [dep]
+            if dep not in state and (cycle := visit(dep)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_no_import_cycle():
+    graph = import_graph(PACKAGE)
+    assert len(graph) > 50 and sum(map(len, graph.values())) > 100  # the graph was read
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_imports_point_down_the_layers():
+    graph = import_graph(PACKAGE)
+
+    def layer(mod: str) -> str:
+        parts = mod.split(".")
+        return parts[1] if len(parts) > 1 else "__init__"
+
+    unknown = sorted({layer(m) for m in graph} - set(RANK))
+    assert not unknown, f"modules in no layer (add them to LAYERS): {unknown}"
+    upward = [
+        f"{a} -> {b}" for a, deps in graph.items() for b in deps if RANK[layer(b)] > RANK[layer(a)]
+    ]
+    assert not upward, "imports pointing up the layers:\n" + "\n".join(sorted(upward))
+
+
+def test_the_checks_see_a_cycle_and_a_function_level_import(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .sub import b\n")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from ..a import g\n")
+    graph = import_graph(pkg)
+    assert graph["pkg.a"] == {"pkg.sub.b"} and graph["pkg.sub.b"] == {"pkg.a"}
+    assert find_cycle(graph) in (
+        ["pkg.a", "pkg.sub.b", "pkg.a"],
+        ["pkg.sub.b", "pkg.a", "pkg.sub.b"],
+    )
+    (pkg / "sub" / "b.py").write_text("def f():\n    import pkg.sub\n")
+    assert find_cycle(import_graph(pkg)) is None
+
+
+CHECKOUT_PATTERNS = [
+    (r"parents\[\d\]", "a path computed from the package's own location"),
+    (r"""["']tests["']|\btests/""", "the repository's tests folder"),
+    (r"\bREPO_ROOT\b", "the checkout's root"),
+    (r"""["']\.\.["']""", "a parent folder of the package"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "what"), CHECKOUT_PATTERNS)
+def test_the_library_does_not_know_the_checkout(pattern, what):
+    hits = [
+        f"{p.relative_to(PACKAGE.parent)}:{i}: {line.strip()}"
+        for p in sorted(PACKAGE.rglob("*.py"))
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(pattern, line)
+    ]
+    assert not hits, f"saliency_lib refers to {what}:\n" + "\n".join(hits)
+
+
+def test_project_layout_is_read_from_pyproject(tmp_path, monkeypatch):
+    from saliency_lib._project import find_root, project_layout
+
+    here = project_layout(PACKAGE.parent)
+    assert here.notebooks == PACKAGE.parent / "notebooks" and here.nbval is not None
+    assert here.nbval.is_dir() and here.params.is_dir()
+    (tmp_path / "pyproject.toml").write_text('[tool.saliency-lib]\nparams = "cfg"\n')
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "deep" / "er")
+    monkeypatch.delenv("SALIENCY_ROOT", raising=False)
+    assert find_root() == tmp_path.resolve()
+    layout = project_layout()
+    assert layout.params == tmp_path.resolve() / "cfg" and layout.nbval is None
+    assert layout.notebooks == tmp_path.resolve() / "notebooks"
+    monkeypatch.setenv("SALIENCY_ROOT", str(PACKAGE.parent))
+    assert project_layout().root == PACKAGE.parent
+
+
+def test_no_private_name_is_imported_across_modules():
+    """``from .x import _name`` reaches into another module's internals: make it public there."""
+    hits = []
+    for p in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (
+                node.level or (node.module or "").startswith("saliency_lib")
+            ):
+                hits += [
+                    f"{p.relative_to(PACKAGE.parent)}: {a.name} from {node.module}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    assert not hits, "private names imported across modules:\n" + "\n".join(hits)
