@@ -6,7 +6,7 @@ channel, ``x[i]`` of shape ``(1, T, F)``: the image rows (H) are time, the colum
 features. Every (time, feature) cell is one pixel position, so the existing SGT masking
 (:func:`saliency_lib.masking.mask`, one position = one cell) and saliency code (one channel: the
 channel mean is the attribution itself) work on cells unchanged; the time-series models
-(``saliency_lib.models_timeseries``) read ``x[:, 0]`` as ``(batch, time, feature)``. The
+(``saliency_lib.models.timeseries``) read ``x[:, 0]`` as ``(batch, time, feature)``. The
 benchmark uses ``T = F = 50`` (square, as ``ImageDataset`` needs: ``time_steps`` must equal
 ``features``).
 

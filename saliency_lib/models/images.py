@@ -1,4 +1,4 @@
-"""Model registry: ``create_model(name, num_classes, in_channels, image_size, pretrained)``.
+"""Image classifiers of the papers, registered in :data:`~saliency_lib.models._registry.MODELS`.
 
 * ``cnn2``: the SGT reference MNIST network (docs/methods.md §6), first linear layer sized from the
   input shape (1,199,882 parameters for 1x28x28, 10 classes). Returns logits.
@@ -13,35 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .registry import Registry
-
-MODELS = Registry("model")
-
-
-def create_model(
-    name: str,
-    num_classes: int,
-    in_channels: int = 1,
-    image_size: int = 28,
-    pretrained: bool = False,
-    **kwargs,
-) -> nn.Module:
-    """Build a registered model (timm-style). Unknown names list the choices."""
-    return MODELS.get(name)(
-        num_classes=num_classes,
-        in_channels=in_channels,
-        image_size=image_size,
-        pretrained=pretrained,
-        **kwargs,
-    )
-
-
-def list_models() -> list[str]:
-    return MODELS.names()
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+from ._registry import MODELS
 
 
 def _offline_error(name: str, err: Exception) -> RuntimeError:
@@ -182,5 +154,3 @@ def _deit_tiny(num_classes, in_channels, image_size, pretrained, **kwargs):
 
 
 # Time-series models (lstm, lstm_cell_attention, tcn, transformer and their *_mnist sizes)
-# register themselves in MODELS; imported last because they use it.
-from . import models_timeseries  # noqa: E402, F401

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from .models import MODELS
+from ._registry import MODELS
 
 
 def _sequence(x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,11 @@
+"""Model registry (timm-style): ``create_model(name, ...)``, ``list_models()``.
+
+* :mod:`.images`: ``cnn2`` (the SGT reference network), ``resnet18``, ``deit_tiny``.
+* :mod:`.timeseries`: ``lstm``, ``lstm_cell_attention``, ``tcn``, ``transformer`` (and their MNIST
+  sizes) for the time-series experiments (SGT section 5.3).
+"""
+
+from . import images, timeseries  # noqa: F401  (each registers its models)
+from ._registry import MODELS, count_parameters, create_model, list_models
+
+__all__ = ["MODELS", "count_parameters", "create_model", "list_models"]
