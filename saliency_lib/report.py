@@ -130,6 +130,12 @@ def collect(profile: str, root: Path | None = None) -> list[dict]:
                                            else "not run")  # fmt: skip
         title, expected = NOTEBOOK_TITLES.get(name, (name, []))
         claims = claims_of(metrics) if status == "complete" else []
+        if status == "complete" and any(c.get("reason", "").startswith(LEGACY_REASON)
+                                        for c in claims):  # fmt: skip
+            # outputs of the earlier rules (2-seed intervals, two verdicts): not shown as results
+            status = "stale"
+            why = "its outputs predate the current claim rules: re-run it"
+            metrics = {**metrics, "reason": why}
         if not claims:
             why = metrics.get("reason") or (
                 "the notebook recorded no claim" if status == "complete" else "notebook " + status
@@ -227,7 +233,9 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
         status = e["status"] + (f": {e['reason']}" if e["reason"] else "")
         lines.append(f"| `{e['name']}` | {md_cell(e['title'])} | {md_cell(status)} | {minutes} |")
     if total:
-        lines += ["", f"Total notebook time: {total / 60:.1f} minutes."]
+        lines += ["", f"Sum of the notebooks' recorded times: {total / 60:.1f} minutes (each "
+                  "timed when it last ran, on whatever else the machine was doing: "
+                  "`timings.json`)."]  # fmt: skip
     for e in entries:
         if e["status"] != "complete":
             continue
