@@ -106,19 +106,13 @@ def dry_env(tmp_path_factory):
         )
         print(note)
         warnings.warn(note, stacklevel=1)
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     import saliency_lib.runs as runs
 
-    runs._cached_split.cache_clear()
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        runs._cached_split.cache_clear()
         yield {"root": root, "online": online}
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _scaled(entry: dict) -> dict:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 from .catalogue import CLAIMS, Claim, get_claim, register_claim
 from .verdicts import MIN_SEEDS, Decision, Precondition, Verdict, combine, decide
@@ -119,11 +119,3 @@ def record_line(record: Mapping) -> str:
     )
     return (f"[{record['verdict']}] {record['paper_item']}{where}: {record['claim']} "
             f"({record['compared']}) -- {record['reason']}{resolves}")  # fmt: skip
-
-
-def summarize(records: Sequence[Mapping]) -> dict[str, int]:
-    """Count of records per verdict."""
-    out: dict[str, int] = {}
-    for r in records:
-        out[r["verdict"]] = out.get(r["verdict"], 0) + 1
-    return out

@@ -162,7 +162,10 @@ def k_null_drift(
             torch.manual_seed(seed)
             for start in range(0, len(x_all), batch_size):
                 x = torch.as_tensor(x_all[start : start + batch_size]).to(device)
-                steps.append(smoot_k_step(model(x), model(x), n_top, alpha, mu, rank).cpu())
+                clean = model(x)
+                # train mode: a second pass draws other dropout masks; eval mode: the same output
+                other = model(x) if k_update == "train" else clean
+                steps.append(smoot_k_step(clean, other, n_top, alpha, mu, rank).cpu())
     finally:
         model.train(was_training)
     s = torch.cat(steps).double()
