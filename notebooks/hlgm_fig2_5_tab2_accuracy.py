@@ -56,11 +56,9 @@ methods = {
 seeds = 1
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
 
-from saliency_lib import plots, studies
+from saliency_lib import studies
 from saliency_lib.experiment import Experiment
 
 exp = Experiment("hlgm_fig2_5_tab2_accuracy", profile, output_dir)
@@ -83,11 +81,7 @@ for name, configs in grid.items():
     # the grid holds each HLGM run's baseline (continuing its phase-1 checkpoint) after it
     runs[name] = studies.train_all(configs)
     exp.record_runs(runs[name].values())
-    plateaus[name] = {
-        seed: studies.hlgm_plateau_info(run)
-        for (label, seed), run in runs[name].items()
-        if label == "hlgm"
-    }
+    plateaus[name] = studies.hlgm_plateaus(runs[name])
     for (label, seed), run in runs[name].items():
         if label == "hlgm":
             print(f"{name} seed {seed}: {studies.hlgm_plateau_caption(run)}")
@@ -100,18 +94,12 @@ for name, configs in grid.items():
 
 # %%
 for name, ds_runs in runs.items():
-    for (label, seed), run in ds_runs.items():
-        if label != "hlgm":
-            continue
-        baseline = ds_runs[(studies.HLGM_BASELINE, seed)]
-        continued = [h for h in baseline.history if h["epoch"] > (run.plateau_epoch or 0)]
-        fig = plots.plot_hlgm_accuracy(
-            run.history, continued or None,
-            title=f"{name}, seed {seed}\n{studies.hlgm_plateau_caption(run)}",
-        )
-        exp.save_figure(fig, f"{FIGURE_PREFIX}_{name}_s{seed}")
-        display(fig)
-        plt.close(fig)
+    for seed, fig in studies.hlgm_accuracy_figures(ds_runs, name):
+        exp.show_figure(fig, f"{FIGURE_PREFIX}_{name}_s{seed}",
+                        f"HLGM Figs. 2-5 ({name}, seed {seed}): test accuracy per epoch, phases "
+                        "shaded (grey traditional, purple regularize, yellow denoise); dashed: "
+                        "the baseline continuing from the phase-1 checkpoint",
+                        in_report=seed == 0)
 
 # %% [markdown]
 # ## Table II and the paper's claims
@@ -133,10 +121,11 @@ for name, ds_runs in runs.items():
         "per_seed": per_seed, "plateau": plateaus[name],
         "history": {f"{label}_s{seed}": run.history for (label, seed), run in ds_runs.items()}}})
 table2 = pd.concat(tables, ignore_index=True)
-exp.save_table(table2, "table2_accuracy")
+exp.show_table(table2, "table2_accuracy",
+               "HLGM Table II: best and final test accuracy per method, ours (mean [95 % "
+               "interval] over seeds) beside the paper")
 exp.record("results", table2=table2)
 exp.record_claims(claims)
-display(table2)
 
 # %%
 # NBVAL_CHECK_OUTPUT

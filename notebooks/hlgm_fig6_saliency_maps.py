@@ -52,9 +52,7 @@ object_images = 1000
 object_fractions = [0.05, 0.1]
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
 
 from saliency_lib import plots, studies
 from saliency_lib.experiment import Experiment
@@ -76,10 +74,12 @@ for name, configs in grid.items():
     models = {m: runs[(m, 0)].model for m in studies.HLGM_METHODS if (m, 0) in runs}
     test = load_splits(runs[("hlgm", 0)].config)[1]
     x, y = studies.dataset_images(studies.eval_subset(test, n_images))
-    fig = plots.plot_saliency_grid(x, studies.saliency_maps(models, x, y), titles=y.tolist())
-    exp.save_figure(fig, f"fig6_saliency_maps_{name}")
-    display(fig)
-    plt.close(fig)
+    data_name = runs[("hlgm", 0)].config.dataset
+    fig = plots.plot_saliency_grid(x, studies.saliency_maps(models, x, y),
+                                   titles=studies.class_titles(data_name, y))
+    exp.show_figure(fig, f"fig6_saliency_maps_{name}",
+                    f"HLGM Fig. 6 ({name}): |gradient| maps of the baseline, SGT and HLGM on "
+                    f"{studies.dataset_title(data_name)} test images (seed 0)")
     if object_fractions:
         xo, yo = studies.dataset_images(studies.eval_subset(test, object_images))
         per_seed = []
@@ -106,10 +106,11 @@ for name, configs in grid.items():
 # %%
 object_table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 if tables:
-    exp.save_table(object_table, "table_object_share")
+    exp.show_table(object_table, "table_object_share",
+                   "HLGM Fig. 6 as a number: share of each model's top x % |gradient| positions "
+                   "that lie on the object (higher = on the object)")
 exp.record("results", object_share=object_table)
 exp.record_claims(claims)
-display(object_table)
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -61,9 +61,7 @@ scatter_images = 120
 n_images = 6  # saliency-map grid
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
 
 from saliency_lib import plots, studies
 from saliency_lib.experiment import Experiment
@@ -89,36 +87,26 @@ for name, configs in grid.items():
     # the grid holds each HLGM run's baseline (continuing its phase-1 checkpoint) after it
     runs[name] = studies.train_all(configs)
     exp.record_runs(runs[name].values())
-    plateaus[name] = {
-        seed: studies.hlgm_plateau_info(run)
-        for (label, seed), run in runs[name].items()
-        if label == "hlgm"
-    }
+    plateaus[name] = studies.hlgm_plateaus(runs[name])
     for (label, seed), run in runs[name].items():
         if label == "hlgm":
             print(f"{name} seed {seed}: {studies.hlgm_plateau_caption(run)}")
 
 # %%
 for name, ds_runs in runs.items():
-    for (label, seed), run in ds_runs.items():
-        if label != "hlgm":
-            continue
-        baseline = ds_runs[(studies.HLGM_BASELINE, seed)]
-        continued = [h for h in baseline.history if h["epoch"] > (run.plateau_epoch or 0)]
-        fig = plots.plot_hlgm_accuracy(
-            run.history, continued or None,
-            title=f"{name}, seed {seed}\n{studies.hlgm_plateau_caption(run)}",
-        )
-        exp.save_figure(fig, f"{FIGURE_PREFIX}_{name}_s{seed}")
-        display(fig)
-        plt.close(fig)
+    for seed, fig in studies.hlgm_accuracy_figures(ds_runs, name):
+        exp.show_figure(fig, f"{FIGURE_PREFIX}_{name}_s{seed}",
+                        f"As HLGM Figs. 2-5 ({name}, seed {seed}): test accuracy per epoch, phases "
+                        "shaded (grey traditional, purple regularize, yellow denoise); dashed: "
+                        "the baseline continuing from the phase-1 checkpoint",
+                        in_report=seed == 0)
 
 # %%
 accuracy = pd.concat([studies.hlgm_accuracy_table(studies.per_seed_table(r), name, paper_key=None)
                       for name, r in runs.items()], ignore_index=True)
-exp.save_table(accuracy, "accuracy")
+exp.show_table(accuracy, "accuracy",
+               "Test accuracy of the models whose SIB is measured (best and final epoch)")
 exp.record("results", accuracy=accuracy, plateau=plateaus)
-display(accuracy)
 
 # %% [markdown]
 # ## SIB of every model; Table III, Figs. 7-8
@@ -153,9 +141,9 @@ for name, ds_runs in runs.items():
     fig.suptitle(f"{name}: SIB per image (seed 0; dotted: median box share = random map)")
     for ax in fig.axes:
         ax.axhline(box_share.median(), color="grey", ls=":")
-    exp.save_figure(fig, f"fig7_sib_boxplots_{name}")
-    display(fig)
-    plt.close(fig)
+    exp.show_figure(fig, f"fig7_sib_boxplots_{name}",
+                    f"HLGM Fig. 7 ({name}): SIB per image of each model (seed 0); dotted: the "
+                    "median box share, what a random map scores")
     for column in scatter_columns:
         fig = plots.plot_sib_scatter(
             seed0, column, baseline=studies.HLGM_BASELINE, n=scatter_images
@@ -164,20 +152,22 @@ for name, ds_runs in runs.items():
         fig.axes[0].set_title(f"{name}: {column} of {shown} random images (seed 0)")
         fig.axes[0].axhline(box_share.median(), color="grey", ls=":", label="median box share")
         fig.axes[0].legend(fontsize="small")
-        exp.save_figure(fig, f"fig8_sib_scatter_{name}_{column.strip('SIB()')}")
-        display(fig)
-        plt.close(fig)
+        exp.show_figure(fig, f"fig8_sib_scatter_{name}_{column.strip('SIB()')}",
+                        f"HLGM Fig. 8 ({name}): {column} per image, each model against the "
+                        "baseline's order (seed 0)")
     x, y = studies.dataset_images(data, n_images)
+    data_name = ds_runs[("hlgm", 0)].config.dataset
     maps = studies.saliency_maps({m: ds_runs[(m, 0)].model for m in seed0}, x, y)
-    fig = plots.plot_saliency_grid(x, maps, titles=y.tolist())
-    exp.save_figure(fig, f"saliency_maps_{name}")
-    display(fig)
-    plt.close(fig)
+    fig = plots.plot_saliency_grid(x, maps, titles=studies.class_titles(data_name, y))
+    exp.show_figure(fig, f"saliency_maps_{name}",
+                    f"Saliency maps of each model on {studies.dataset_title(data_name)} images "
+                    "(seed 0)", in_report=False)
 table3 = pd.concat(sib_tables, ignore_index=True)
-exp.save_table(table3, "table3_sib")
+exp.show_table(table3, "table3_sib",
+               "HLGM Table III: median SIB per model at each top-gradient share, ours beside "
+               "the paper's Oxford-IIIT Pet medians")
 exp.record("results", table3=table3)
 exp.record_claims(claims)
-display(table3)
 
 # %%
 # NBVAL_CHECK_OUTPUT

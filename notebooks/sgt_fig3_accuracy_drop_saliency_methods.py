@@ -44,8 +44,6 @@ saliency_options = {
 random_tolerance = 3.0  # |AUC(sgt) - AUC(traditional)| that still counts as "the same" for random
 
 # %%
-from IPython.display import display
-
 from saliency_lib import plots, studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
@@ -91,21 +89,28 @@ for name, ds_runs in runs.items():
                                       random_tolerance=random_tolerance)
     exp.save_table(curves, f"curves_{name}")
     exp.save_table(auc_per_seed, f"auc_per_seed_{name}")
-    exp.save_table(tables[name], f"table_auc_{name}")
-    exp.save_table(gains[name], f"table_gain_over_random_{name}")
+    title = studies.dataset_title(name)
+    exp.show_table(tables[name], f"table_auc_{name}",
+                   f"SGT Fig. 3 as numbers ({title}): AUC of the accuracy-drop curve per saliency "
+                   "method, mean over seeds (lower = accuracy drops faster)")
+    exp.show_table(gains[name], f"table_gain_over_random_{name}",
+                   f"SGT Fig. 3 ({title}): AUC(random) - AUC(method), each model against its "
+                   "own random ranking (higher = the ranking matters more)")
     exp.record("results", **{name: {"auc": tables[name], "auc_per_seed": auc_per_seed,
                                     "gain_over_random": gains[name], "accuracy": accuracy,
                                     "eval_images": len(images), "test_images": len(test)}})
     fig = plots.plot_accuracy_drop(
         curves, hue="method", col="saliency",
-        title=f"{name}: accuracy drop, traditional vs SGT (background fill)",
+        title=f"{title}: accuracy drop, traditional vs SGT (removed pixels set to background)",
     )
-    exp.save_figure(fig, f"fig3_accuracy_drop_{name}")
-    display(fig)
+    exp.show_figure(fig, f"fig3_accuracy_drop_{name}",
+                    f"SGT Fig. 3 ({title}): test accuracy as the most salient pixels are removed, "
+                    "one panel per saliency method, traditional vs SGT")
     fig = plots.plot_accuracy_drop(curves, hue="saliency", col="method", col_wrap=2,
-                                   title=f"{name}: accuracy drop per training method")
-    exp.save_figure(fig, f"fig3_by_training_{name}")
-    display(fig)
+                                   title=f"{title}: accuracy drop per training method")
+    exp.show_figure(fig, f"fig3_by_training_{name}",
+                    f"SGT Fig. 3 regrouped ({title}): the saliency methods side by side, one "
+                    "panel per training method", in_report=False)
 exp.record_claims(claims)
 
 # %% [markdown]

@@ -44,7 +44,6 @@ similar_tolerance = 5.0  # mean |accuracy gap| (points) up to which two curves c
 
 # %%
 import pandas as pd
-from IPython.display import display
 
 from saliency_lib import plots, studies
 from saliency_lib.experiment import Experiment
@@ -93,20 +92,26 @@ for name, ds_runs in runs.items():
                                       similar_tolerance=similar_tolerance)
     exp.save_table(curves, f"curves_{name}")
     exp.save_table(auc_per_seed, f"auc_per_seed_{name}")
-    exp.save_table(tables[name], f"table_auc_{name}")
+    title = studies.dataset_title(name)
+    exp.show_table(tables[name], f"table_auc_{name}",
+                   f"SGT Fig. 4 as numbers ({title}): AUC of the accuracy-drop curve per "
+                   "replacement, mean over seeds (lower = accuracy drops faster)")
     exp.record("results", **{name: {
         "auc": tables[name], "auc_per_seed": auc_per_seed, "roar": retrained,
         "accuracy": studies.per_seed_table(ds_runs), "eval_images": len(images),
         "roar_train_images": len(roar_train),
     }})
     fig = plots.plot_accuracy_drop(curves, hue="replacement", col="method", col_wrap=2,
-                                   title=f"{name}: accuracy drop ({saliency}) by replacement")
-    exp.save_figure(fig, f"fig4_feature_replacement_{name}")
-    display(fig)
+                                   title=f"{title}: accuracy drop ({saliency}) by replacement")
+    exp.show_figure(fig, f"fig4_feature_replacement_{name}",
+                    f"SGT Fig. 4 ({title}): test accuracy as salient pixels are replaced by the "
+                    "background, the mean, or removed and the model retrained (ROAR); the "
+                    "traditional panel is the paper's figure")
     fig = plots.plot_accuracy_drop(curves, hue="method", col="replacement",
-                                   title=f"{name}: traditional vs SGT per replacement")
-    exp.save_figure(fig, f"fig4_by_replacement_{name}")
-    display(fig)
+                                   title=f"{title}: traditional vs SGT per replacement")
+    exp.show_figure(fig, f"fig4_by_replacement_{name}",
+                    f"SGT Fig. 4 regrouped ({title}): traditional vs SGT, one panel per "
+                    "replacement", in_report=False)
 exp.record_claims(claims)
 
 # %% [markdown]

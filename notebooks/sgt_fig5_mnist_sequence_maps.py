@@ -43,7 +43,6 @@ examples = 3  # test images shown (the first of each of these digits' classes)
 # %%
 import pandas as pd
 import torch
-from IPython.display import display
 
 from saliency_lib import studies
 from saliency_lib.experiment import Experiment
@@ -73,7 +72,8 @@ exp.record_runs(runs.values())
 accuracy = [{"architecture": k[1], "method": k[2], "seed": k[3],
              "best_accuracy": r.best_test_acc, "epochs": len(r.history)}
             for k, r in runs.items()]
-exp.save_table(pd.DataFrame(accuracy), "test_accuracy")
+exp.show_table(pd.DataFrame(accuracy), "test_accuracy",
+               "SGT Fig. 5: best test accuracy of each network on MNIST read as a time series")
 
 # %% [markdown]
 # ## Saliency maps, traditional (top row) vs SGT (bottom row)
@@ -86,9 +86,12 @@ idx = torch.stack([torch.nonzero(test.y == c)[0, 0] for c in range(examples)])
 x, y = test.x[idx], test.y[idx]
 maps = ts.example_maps(runs, x, y, saliency_methods, saliency_options)
 for i in range(examples):
-    fig = ts.plot_map_grid(maps, sample=i, title=f"MNIST as a time series, digit {int(y[i])}")
-    exp.save_figure(fig, f"fig5_maps_digit{int(y[i])}")
-    display(fig)
+    digit = int(y[i])
+    fig = ts.plot_map_grid(maps, sample=i, title=f"MNIST as a time series, digit {digit}")
+    exp.show_figure(fig, f"fig5_maps_digit{digit}",
+                    f"SGT Fig. 5: saliency maps of digit {digit} read row by row as a time "
+                    "series, traditional (top row) vs SGT (bottom row), per network and "
+                    "saliency method", in_report=i < 2)
 exp.record("results", accuracy=accuracy, example_indices=idx,
            not_computed={f"{a} {s} {m}": v for (a, s, m), v in maps.items() if isinstance(v, str)})
 

@@ -44,7 +44,6 @@ min_accuracy = 90.0  # claims count a seed only if all its models reach this tes
 
 # %%
 import pandas as pd
-from IPython.display import display
 
 from saliency_lib import claims as claims_lib
 from saliency_lib import studies
@@ -75,8 +74,8 @@ scores = ts.evaluate_runs(runs, saliency_methods, saliency_options, eval_samples
 exp.save_table(scores, "scores_per_run", floatfmt=".3f")
 accuracy = (scores.drop_duplicates(["dataset", "method", "seed"])
             .pivot_table(index="dataset", columns="method", values="accuracy").reset_index())
-exp.save_table(accuracy, "test_accuracy")
-display(accuracy)
+exp.show_table(accuracy, "test_accuracy",
+               "SGT Fig. 6: test accuracy of the LSTMs per box position (the claims need 90 %)")
 
 # %% [markdown]
 # ## Fig. 6 (B): AUP and AUR by the box's position in time
@@ -89,8 +88,10 @@ bias = {s: ts.time_bias(scores, datasets, s) for s in saliency_methods}
 for s, b in bias.items():
     exp.save_table(b, f"time_bias_{s}", floatfmt=".3f")
     fig = ts.plot_time_bias(b, datasets, title=f"LSTM, {s}: AUP / AUR vs the box's time position")
-    exp.save_figure(fig, f"fig6_time_bias_{s}")
-    display(fig)
+    exp.show_figure(fig, f"fig6_time_bias_{s}",
+                    f"SGT Fig. 6 (B): AUP and AUR of {s} maps by where the informative box sits "
+                    "in time, traditional vs SGT (mean +- sd over seeds)",
+                    in_report=s == bias_saliency)
 claims = ts.timeseries_claims("fig6", scores, datasets=datasets, saliency=bias_saliency,
                               min_accuracy=min_accuracy)
 exp.record("results", scores=scores, accuracy=accuracy, time_bias=bias,

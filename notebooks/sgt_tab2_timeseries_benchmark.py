@@ -103,8 +103,9 @@ skipped = scores[scores["skipped"].notna()][["architecture", "saliency", "skippe
 skipped = skipped.drop_duplicates()
 exp.save_table(scores, "scores_per_run", floatfmt=".3f")
 exp.save_table(per_seed, "per_seed_means", floatfmt=".3f")
-exp.save_table(accuracy, "test_accuracy")
-display(accuracy)
+exp.show_table(accuracy, "test_accuracy",
+               "SGT Table 2: test accuracy per network and dataset (models under min_accuracy "
+               "are left out of the Diff means)")
 display(skipped)
 
 # %% [markdown]
@@ -117,15 +118,17 @@ display(skipped)
 # %%
 tables = {m: ts.table2(per_seed, m) for m in ("diff_aup", "diff_aur")}
 for m, t in tables.items():
-    exp.save_table(t, f"table2_{m}", floatfmt=".3f")
+    exp.show_table(t, f"table2_{m}",
+                   f"SGT Table 2: {'Diff(AUP)' if m == 'diff_aup' else 'Diff(AUR)'} per network "
+                   "and saliency method, ours beside the paper's", floatfmt=".3f")
 claims = ts.timeseries_claims("tab2", per_seed)
 exp.record("results", scores=scores, per_seed=per_seed, accuracy=accuracy,
            table2_diff_aup=tables["diff_aup"], table2_diff_aur=tables["diff_aur"],
            skipped=skipped, claim_data={c["id"]: c["per_seed"] for c in claims})
 exp.record_claims(claims)
 fig = ts.plot_table2(per_seed, title="SGT Table 2: Diff(AUP) / Diff(AUR), mean over datasets")
-exp.save_figure(fig, "table2_diff")
-display(fig)
+exp.show_figure(fig, "table2_diff",
+                "SGT Table 2 as a figure: Diff(AUP) and Diff(AUR), traditional vs SGT")
 
 # %%
 # NBVAL_CHECK_OUTPUT

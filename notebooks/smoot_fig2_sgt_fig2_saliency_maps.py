@@ -36,9 +36,7 @@ gradient_images = 200  # images in the gradient box plots
 sparsity_images = 500  # test images for the per-seed sparsity numbers
 
 # %%
-from IPython.display import display
-
-from saliency_lib import plots, studies
+from saliency_lib import studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
@@ -55,14 +53,13 @@ for name, configs in grid.items():
     exp.record_runs(runs.values())
     models = {label: run.model for (label, seed), run in runs.items() if seed == 0}
     test = load_splits(next(iter(runs.values())).config)[1]
-    x, y = studies.first_images(test, n_images)
-    fig = plots.plot_saliency_grid(x, studies.saliency_maps(models, x, y), titles=y.tolist())
-    exp.save_figure(fig, f"fig2_saliency_maps_{name}")
-    display(fig)
-    grads, summary = studies.gradient_summary(models, test, n=gradient_images)
-    fig = plots.plot_gradient_distribution(grads, x="label")
-    exp.save_figure(fig, f"fig2_gradient_distribution_{name}")
-    display(fig)
+    figs = studies.method_map_figures(models, test, name, n_images, gradient_images)
+    exp.show_figure(figs.saliency, f"fig2_saliency_maps_{name}",
+                    f"SGT Fig. 2 / SMOOT Fig. 2 (maps): |gradient| of each training method on the "
+                    f"first {n_images} {studies.dataset_title(name)} test images (seed 0)")
+    exp.show_figure(figs.gradients, f"fig2_gradient_distribution_{name}",
+                    f"SMOOT Fig. 2 (box plots): per-image gradients scaled to [-1, 1], "
+                    f"{studies.dataset_title(name)}, seed 0", in_report=False)
     sparsity = studies.sparsity_per_seed(runs, test, sparsity_images, test.background)
     summaries.append(sparsity.assign(dataset=name))
     exp.record_claims(studies.sparsity_claims(sparsity, name))
@@ -71,7 +68,9 @@ for name, configs in grid.items():
 import pandas as pd
 
 summary = pd.concat(summaries, ignore_index=True)
-exp.save_table(summary, "sparsity_per_seed", floatfmt=".3f")
+exp.show_table(summary, "sparsity_per_seed",
+               "Sparsity of |saliency| per image (Gini index, higher = sparser) and on-object "
+               "share, mean per seed", floatfmt=".3f")
 exp.record("results", sparsity_per_seed=summary)
 
 # %%

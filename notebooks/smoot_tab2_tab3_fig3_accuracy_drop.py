@@ -44,8 +44,6 @@ min_accuracy = {}  # dataset -> Traditional test accuracy (%) the claims need (p
 k_null_images = 2000  # training images for SMOOT's K step under the null (0 = skip)
 
 # %%
-from IPython.display import display
-
 from saliency_lib import plots, studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
@@ -88,15 +86,20 @@ for name, ds_runs in runs.items():
     tables[name] = studies.paper_comparison(summary, PAPER_TABLE[name])
     exp.save_table(curves, f"curves_{name}")
     exp.save_table(per_seed, f"per_seed_{name}")
-    exp.save_table(tables[name], f"table_{name}")
+    exp.show_table(tables[name], f"table_{name}",
+                   f"SMOOT Table {'II' if name == 'mnist' else 'III'} "
+                   f"({studies.dataset_title(name)}): accuracy, AUC of the accuracy-drop curve "
+                   f"and K, ours (mean [95 % interval] over seeds) beside the paper")
     exp.record("results", **{name: {"per_seed": per_seed, "summary": summary,
                                     "eval_images": len(images), "test_images": len(test)}})
     exp.record_claims(studies.smoot_table_claims(per_seed, name, min_accuracy.get(name),
                                                  smoot_labels))
-    title = f"{name}: accuracy drop ({saliency})"
+    title = f"{studies.dataset_title(name)}: accuracy as salient pixels are removed"
     fig = plots.plot_accuracy_drop(curves, hue="method", title=title)
-    exp.save_figure(fig, f"fig3_accuracy_drop_{name}")
-    display(fig)
+    exp.show_figure(fig, f"fig3_accuracy_drop_{name}",
+                    f"SMOOT Fig. 3 ({studies.dataset_title(name)}): test accuracy as the top "
+                    f"{saliency} positions are removed, per training method (mean over seeds, "
+                    "min-max band)")
 
 # %% [markdown]
 # ## SMOOT's K: mechanism or noise?
@@ -119,9 +122,10 @@ if k_null:
     import pandas as pd
 
     k_null = pd.concat(k_null, ignore_index=True)
-    exp.save_table(k_null, "k_null_drift", floatfmt=".3f")
+    exp.show_table(k_null, "k_null_drift",
+                   "SMOOT's K: the change each run made beside the step under the null "
+                   "(identical unmasked inputs, train-mode vs eval-mode passes)", floatfmt=".3f")
     exp.record("results", k_null_drift=k_null)
-    display(k_null.round(3))
 
 # %% [markdown]
 # ## Ours beside the paper

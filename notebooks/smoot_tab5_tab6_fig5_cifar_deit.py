@@ -31,9 +31,7 @@ n_images = 6
 gradient_images = 100
 
 # %%
-from IPython.display import display
-
-from saliency_lib import claims, plots, studies
+from saliency_lib import claims, studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
@@ -50,23 +48,22 @@ grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, traini
 for label, configs in grid.items():
     runs = studies.train_all(configs)
     exp.record_runs(runs.values())
-    per_seed = per_seeds[label] = studies.per_seed_table(runs)
-    summaries[label] = studies.summary_table(per_seed, ["accuracy", "k_min", "k_median", "k_max"])
-    tables[label] = studies.paper_comparison(summaries[label], paper_table[label])
-    exp.save_table(per_seed, f"per_seed_{label}")
-    exp.save_table(tables[label], f"table_{label}")
+    per_seeds[label], summaries[label], tables[label] = studies.accuracy_k_tables(
+        runs, paper_table[label])
+    exp.save_table(per_seeds[label], f"per_seed_{label}")
+    exp.show_table(tables[label], f"table_{label}",
+                   f"SMOOT Table {'V' if label == 'cifar10' else 'VI'} "
+                   f"({studies.dataset_title(label)}): accuracy and K, ours beside the paper")
     models = {m: run.model for (m, seed), run in runs.items() if seed == 0}
     test = load_splits(next(iter(runs.values())).config)[1]
-    x, y = studies.first_images(test, n_images)
-    fig = plots.plot_saliency_grid(x, studies.saliency_maps(models, x, y), titles=y.tolist())
-    exp.save_figure(fig, f"saliency_maps_{label}")
-    display(fig)
-    grads, concentration = studies.gradient_summary(models, test, n=gradient_images)
-    fig = plots.plot_gradient_distribution(grads, x="label")
-    exp.save_figure(fig, f"gradient_distribution_{label}")
-    display(fig)
-    exp.record("results", **{label: {"per_seed": per_seed, "summary": summaries[label],
-                                     "gradient_concentration": concentration}})
+    figs = studies.method_map_figures(models, test, label, n_images, gradient_images)
+    exp.show_figure(figs.saliency, f"saliency_maps_{label}",
+                    f"SMOOT Fig. 5 (maps): |gradient| of each training method on the first "
+                    f"{n_images} {studies.dataset_title(label)} test images (seed 0)")
+    exp.show_figure(figs.gradients, f"gradient_distribution_{label}",
+                    "SMOOT Fig. 5 (box plots): per-image gradients scaled to [-1, 1] (seed 0)")
+    exp.record("results", **{label: {"per_seed": per_seeds[label], "summary": summaries[label],
+                                     "gradient_concentration": figs.gradient_summary}})
 
 # %%
 # SMOOT's headline: its accuracy above SGT's, paired by seed (saliency_lib.claims)

@@ -45,6 +45,17 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def _display(obj) -> None:
+    """Show ``obj`` in a running IPython kernel; nothing elsewhere (scripts, tests)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
+        return
+    if get_ipython() is not None:
+        display(obj)
+
+
 class Experiment:
     """Collects one notebook's outputs and writes them under its output folder."""
 
@@ -65,6 +76,37 @@ class Experiment:
                 "device": "cuda" if torch.cuda.is_available() else "cpu",
             },
         }
+
+    def show_figure(self, fig, name: str, caption: str, *, in_report: bool = True) -> Path:
+        """Save ``fig`` (:meth:`save_figure`), display it once in the notebook and close it.
+
+        ``caption`` says what the figure shows in words, naming the paper's panel it
+        reproduces; with ``in_report`` the report shows the figure under that caption (each
+        notebook declares its report items this way). Returns the PNG path."""
+        import matplotlib.pyplot as plt
+
+        path = self.save_figure(fig, name)
+        _display(fig)
+        plt.close(fig)
+        if in_report:
+            self._declare("figure", path.name, caption)
+        return path
+
+    def show_table(
+        self, df, name: str, caption: str, *, in_report: bool = True, floatfmt: str = ".2f"
+    ) -> Path:
+        """Save ``df`` (:meth:`save_table`), display it, and with ``in_report`` put it in the
+        report under ``caption``. Returns the CSV path."""
+        path = self.save_table(df, name, floatfmt)
+        _display(df)
+        if in_report:
+            self._declare("table", f"{name}.md", caption)
+        return path
+
+    def _declare(self, kind: str, file: str, caption: str) -> None:
+        items = self.metrics.setdefault("report", [])
+        items[:] = [i for i in items if i["file"] != file]
+        items.append({"kind": kind, "file": file, "caption": caption})
 
     def save_figure(self, fig, name: str) -> Path:
         """Write ``<name>.png`` and ``<name>.pdf`` (:func:`saliency_lib.plots.save_figure`);

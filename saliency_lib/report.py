@@ -150,11 +150,28 @@ def collect(profile: str, root: Path | None = None) -> list[dict]:
                 "seconds": timings.get(name, {}).get("seconds"),
                 "settings": _settings_line(metrics),
                 "claims": claims,
-                "tables": sorted(folder.glob("table*.md")) if status == "complete" else [],
-                "figures": sorted(folder.glob("*.png"))[:2] if status == "complete" else [],
+                "items": report_items(folder, metrics) if status == "complete" else [],
+                "html": folder / f"{name}.html",
             }
         )
     return entries
+
+
+def report_items(folder: Path, metrics: dict) -> list[dict]:
+    """The figures and tables a notebook declared for the report
+    (:meth:`saliency_lib.experiment.Experiment.show_figure` / ``show_table``), in the order it
+    showed them, each ``{"kind", "path", "caption"}``; items whose file is missing are left out.
+    Outputs written before notebooks declared their items: the ``table*.md`` files."""
+    declared = metrics.get("report")
+    if not isinstance(declared, list):
+        declared = [{"kind": "table", "file": p.name, "caption": p.stem}
+                    for p in sorted(folder.glob("table*.md"))]  # fmt: skip
+    items = []
+    for item in declared:
+        path = folder / str(item.get("file", ""))
+        if item.get("kind") in ("figure", "table") and path.is_file():
+            items.append({"kind": item["kind"], "path": path, "caption": item.get("caption", "")})
+    return items
 
 
 CLAIM_COLUMNS = ["paper item", "setting", "claim (paper's words)", "compared", "verdict",
@@ -242,10 +259,17 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
         lines += ["", f"## {e['title']} (`{e['name']}`)", ""]
         if e["settings"]:
             lines += [f"Settings: {e['settings']}", ""]
-        for table in e["tables"]:
-            lines += [f"**{table.stem}**", "", table.read_text().strip(), ""]
-        for fig in e["figures"]:
-            lines += [f"![{fig.stem}]({fig.relative_to(profile_dir).as_posix()})", ""]
+        if e["html"].is_file():
+            link = e["html"].relative_to(profile_dir).as_posix()
+            lines += [f"The executed notebook, with its narrative: [{e['html'].name}]({link}).", ""]
+        for item in e["items"]:
+            caption = item["caption"].replace("\n", " ")
+            if item["kind"] == "table":
+                lines += [f"**{caption}**", "", item["path"].read_text().strip(), ""]
+            else:
+                alt = caption.replace("[", "(").replace("]", ")")
+                lines += [f"![{alt}]({item['path'].relative_to(profile_dir).as_posix()})", "",
+                          f"*{caption}*", ""]  # fmt: skip
     path = profile_dir / "REPORT.md"
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path

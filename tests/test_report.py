@@ -197,10 +197,10 @@ def test_not_run_records_carry_the_notebooks_reason(outputs):
     assert skipped["claims"][0]["reason"] == SKIP_REASON
     assert entries["smoot_tab5_tab6_fig5_cifar_deit"]["claims"][0]["reason"] == "notebook failed"
     missing = entries["hlgm_fig7_8_tab3_sib"]
-    assert missing["status"] == "not run" and missing["tables"] == []
+    assert missing["status"] == "not run" and missing["items"] == []
     assert [c["claim_id"] for c in missing["claims"]] == list(NOTEBOOK_TITLES[
         "hlgm_fig7_8_tab3_sib"][1])  # fmt: skip
-    assert len(entries["hlgm_fig6_saliency_maps"]["tables"]) == 1
+    assert [i["kind"] for i in entries["hlgm_fig6_saliency_maps"]["items"]] == ["table"]
 
 
 def test_claims_of_accepts_dicts_lists_and_legacy_records():
@@ -235,3 +235,41 @@ def test_md_cell_escapes():
     (_, lines, head, rows), = _tables(table)  # fmt: skip
     assert head == ["a|b", "c"] and rows == [["x|y", "1.0"], ["a\\|b", "2.5"]]
     assert all(_n_source_cells_is(line, 2) for line in lines)
+
+
+def test_report_shows_the_declared_figures_and_tables_in_order_with_the_html_link(tmp_path):
+    """A notebook declares its report items through ``Experiment.show_figure`` / ``show_table``:
+    the report shows exactly those (a figure not declared is left out), in order, under their
+    captions, and links the executed notebook's HTML when it is there."""
+    import matplotlib.pyplot as plt
+
+    from saliency_lib.experiment import Experiment
+
+    root, profile = tmp_path / "outputs", "cpu"
+    name = "smoot_fig1_motivation"
+    exp = Experiment(name, profile, root / profile / name)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    exp.show_figure(fig, "fig1_curve", "SMOOT Fig. 1 (left): true-class probability | masked")
+    exp.show_table(pd.DataFrame({"class": ["II"], "share (%)": [16.0]}), "class_ii_share",
+                   "SMOOT Fig. 1: share of class II images")  # fmt: skip
+    fig, _ = plt.subplots()
+    exp.save_figure(fig, "not_declared")
+    exp.show_figure(fig, "not_in_report", "only in the notebook", in_report=False)
+    exp.record_claims([claims.evaluate("smoot_class_ii_share", [16.0, 17.0, 15.0], [16.0] * 3,
+                                       "fashion_mnist")])  # fmt: skip
+    exp.write_metrics()
+    (exp.dir / f"{name}.html").write_text("<html></html>")
+    assert plt.get_fignums() == []  # show_figure closes what it showed
+
+    entry = next(e for e in collect(profile, root) if e["name"] == name)
+    assert [(i["kind"], i["path"].name) for i in entry["items"]] == [
+        ("figure", "fig1_curve.png"), ("table", "class_ii_share.md")]  # fmt: skip
+    text = build_report(profile, root).read_text()
+    section = text.split(f"(`{name}`)")[1]
+    assert f"[{name}.html]({name}/{name}.html)" in section
+    assert f"]({name}/fig1_curve.png)" in section and "not_declared" not in section
+    assert "not_in_report" not in section
+    assert section.index("fig1_curve.png") < section.index("**SMOOT Fig. 1: share of class II")
+    for _, rows, header, cells in _tables(text):
+        assert all(len(c) == len(header) for c in cells)

@@ -58,9 +58,25 @@ __all__ = [
     "sgt_fig4_claims",
 ]
 
-from .maps import first_images, gradient_summary, saliency_maps  # noqa: E402
+from .maps import (  # noqa: E402
+    MapFigures,
+    class_titles,
+    dataset_title,
+    first_images,
+    gradient_summary,
+    method_map_figures,
+    saliency_maps,
+)
 
-__all__ += ["first_images", "gradient_summary", "saliency_maps"]
+__all__ += [
+    "MapFigures",
+    "class_titles",
+    "dataset_title",
+    "first_images",
+    "gradient_summary",
+    "method_map_figures",
+    "saliency_maps",
+]
 
 from .hlgm import (  # noqa: E402
     HLGM_METHODS,
@@ -68,9 +84,11 @@ from .hlgm import (  # noqa: E402
     claim_line,
     dataset_images,
     hlgm_accuracy_claims,
+    hlgm_accuracy_figures,
     hlgm_accuracy_table,
     hlgm_plateau_caption,
     hlgm_plateau_info,
+    hlgm_plateaus,
     hlgm_sib_claims,
     hlgm_sib_table,
     object_share,
@@ -87,9 +105,11 @@ __all__ += [
     "claim_line",
     "dataset_images",
     "hlgm_accuracy_claims",
+    "hlgm_accuracy_figures",
     "hlgm_accuracy_table",
     "hlgm_plateau_caption",
     "hlgm_plateau_info",
+    "hlgm_plateaus",
     "hlgm_sib_claims",
     "hlgm_sib_table",
     "object_share",
@@ -101,6 +121,7 @@ __all__ += [
 ]
 
 from .smoot import (  # noqa: E402
+    accuracy_k_tables,
     k_null_table,
     k_spread_precondition,
     smoot_table_claims,
@@ -110,6 +131,7 @@ from .smoot import (  # noqa: E402
 )
 
 __all__ += [
+    "accuracy_k_tables",
     "k_null_table",
     "k_spread_precondition",
     "smoot_table_claims",

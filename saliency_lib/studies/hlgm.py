@@ -76,6 +76,27 @@ def hlgm_plateau_caption(run) -> str:
     return f"phase-1 plateau at epoch {p}; HLGM phase 2 in epochs {p + 1}-{n}"
 
 
+def hlgm_plateaus(runs: Mapping) -> dict[int, dict]:
+    """``{seed: hlgm_plateau_info}`` of the HLGM runs among ``{(label, seed): run}``."""
+    return {seed: hlgm_plateau_info(run) for (label, seed), run in runs.items() if label == "hlgm"}
+
+
+def hlgm_accuracy_figures(runs: Mapping, setting: str):
+    """HLGM Figs. 2-5: for each HLGM run among ``{(label, seed): run}``, ``(seed, figure)`` of
+    its test accuracy per epoch with the phases shaded, its baseline's continuation from the
+    phase-1 checkpoint dashed, and the plateau caption in the title."""
+    from ..plots import plot_hlgm_accuracy
+
+    for (label, seed), run in runs.items():
+        if label != "hlgm":
+            continue
+        baseline = runs.get((HLGM_BASELINE, seed))
+        history = baseline.history if baseline is not None else []
+        continued = [h for h in history if h["epoch"] > (run.plateau_epoch or 0)]
+        title = f"{setting}, seed {seed}\n{hlgm_plateau_caption(run)}"
+        yield seed, plot_hlgm_accuracy(run.history, continued or None, title=title)
+
+
 # --------------------------------------------------------------------------- Table II
 def hlgm_accuracy_table(
     per_seed: pd.DataFrame,

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
+from matplotlib.figure import Figure
 
 from ..metrics import gradient_distribution, saliency_concentration
+from ..plots import plot_gradient_distribution, plot_saliency_grid
 from ..saliency import attribute
 
 
@@ -48,3 +51,48 @@ def gradient_summary(
             }
         )
     return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)
+
+
+def dataset_title(name: str) -> str:
+    """The dataset's name as people write it (``"fashion_mnist"`` -> ``"Fashion-MNIST"``), for
+    figure titles and captions; the registry name if the dataset has no title."""
+    from ..data import dataset_info
+
+    try:
+        return dataset_info(name).title or name
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return name
+
+
+def class_titles(name: str, y) -> list[str]:
+    """Class names of labels ``y`` of dataset ``name`` (indices where it has no names)."""
+    from ..data import dataset_info
+
+    try:
+        classes = dataset_info(name).classes
+    except (KeyError, ValueError, TypeError, AttributeError):
+        classes = ()
+    labels = [int(v) for v in (y.tolist() if hasattr(y, "tolist") else y)]
+    return [classes[v] if v < len(classes) else str(v) for v in labels]
+
+
+@dataclass
+class MapFigures:
+    """The saliency-map grid and the gradient box plots of several models on one dataset, and
+    the per-model gradient summary (:func:`gradient_summary`)."""
+
+    saliency: Figure
+    gradients: Figure
+    gradient_summary: pd.DataFrame
+
+
+def method_map_figures(
+    models: Mapping[str, torch.nn.Module], data, dataset: str, n_images: int, gradient_images: int
+) -> MapFigures:
+    """SGT Fig. 2, SMOOT Figs. 2, 4, 5: |gradient| maps of each model on the first ``n_images``
+    images of ``data`` (titled with their class names) and per-image gradient box plots over
+    ``gradient_images`` images."""
+    x, y = first_images(data, n_images)
+    maps = plot_saliency_grid(x, saliency_maps(models, x, y), titles=class_titles(dataset, y))
+    grads, summary = gradient_summary(models, data, n=gradient_images)
+    return MapFigures(maps, plot_gradient_distribution(grads, x="label"), summary)

@@ -183,3 +183,13 @@ def sparsity_claims(per_seed: pd.DataFrame, setting: str) -> list[dict]:
             a, b = claims.paired(per_seed, "gini", label, "traditional")
             out.append(claims.evaluate(claim_id, a, b, setting))
     return out
+
+
+def accuracy_k_tables(runs, paper_key: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """SMOOT Tables IV-VI: per-seed accuracy and K of each method's runs, their summary
+    (mean [95 % interval] over seeds) and that summary beside the paper's table ``paper_key``."""
+    from .common import paper_comparison, per_seed_table, summary_table
+
+    per_seed = per_seed_table(runs)
+    summary = summary_table(per_seed, ["accuracy", "k_min", "k_median", "k_max"])
+    return per_seed, summary, paper_comparison(summary, paper_key)
