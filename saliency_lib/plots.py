@@ -30,6 +30,33 @@ PHASE_COLORS = {
 }
 
 
+#: How the package's identifiers read in figures (legends, panel titles, axis ticks); an
+#: identifier not listed is shown as it is (e.g. a user's own method label).
+LABELS = {
+    "traditional": "Traditional",
+    "sgt": "SGT",
+    "smoot": "SMOOT",
+    "smoot_scaled_mu": "SMOOT, mu scaled to 100 epochs",
+    "hlgm": "HLGM",
+    "baseline": "baseline (Traditional continued)",
+    "grad": "gradient",
+    "ig": "Integrated Gradients",
+    "smoothgrad": "SmoothGrad",
+    "deeplift": "DeepLIFT",
+    "gradshap": "GradientSHAP",
+    "deepshap": "DeepSHAP",
+    "random": "random ranking",
+    "background": "background fill",
+    "mean": "mean fill",
+    "roar": "ROAR (retrained)",
+}
+
+
+def in_words(value) -> str:
+    """``value`` in words for a figure (:data:`LABELS`), else ``str(value)``."""
+    return LABELS.get(str(value), str(value))
+
+
 VECTOR_FORMATS = ("pdf", "svg", "eps", "ps")
 
 
@@ -108,7 +135,7 @@ def plot_accuracy_drop(
         for key, g in _groups(sub, [k for k in (hue, style) if k]):
             kd = dict(zip([k for k in (hue, style) if k], key, strict=True))
             stats = g.groupby("level")["accuracy"].agg(["mean", "min", "max"]).reset_index()
-            name = " / ".join(str(v) for v in key) or "accuracy"
+            name = " / ".join(in_words(v) for v in key) or "accuracy"
             if show_auc:
                 name += f" (AUC {_auc(stats['level'], stats['mean']):.2f})"
             color = colors[kd.get(hue)]
@@ -122,7 +149,7 @@ def plot_accuracy_drop(
         ax.set_xlim(0, 100)
         ax.grid(alpha=0.3)
         if panel is not None:
-            ax.set_title(str(panel))
+            ax.set_title(in_words(panel))
         ax.legend(fontsize="small")
     for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
@@ -169,7 +196,7 @@ def plot_saliency_grid(
         layout="constrained",
     )  # fmt: skip
     for j in range(n):
-        for i, (label, m) in enumerate(rows):
+        for i, (row_label, m) in enumerate(rows):
             ax = axes[i, j]
             if m is None:
                 shown, cm = _display_image(imgs[j])
@@ -185,7 +212,7 @@ def plot_saliency_grid(
             ax.set_xticks([])
             ax.set_yticks([])
             if j == 0:
-                ax.set_ylabel(str(label), fontsize="small")
+                ax.set_ylabel(in_words(row_label), fontsize="small")
     return fig
 
 
@@ -204,6 +231,7 @@ def plot_gradient_distribution(
     training-method ``label``, or ``x="sample", hue="label"`` for per-sample boxes), or
     ``"hist"``: density of ``y`` per ``x`` group."""
     fig, ax = _axes(ax, (5.5, 3.5))
+    df = df.assign(**{c: df[c].map(in_words) for c in (x, hue) if c == "label"})
     if kind == "box":
         _boxplot(data=df, x=x, y=y, hue=hue, ax=ax, showfliers=showfliers)
     elif kind == "violin":
@@ -333,12 +361,15 @@ def plot_sib_boxplots(
     model. ``sib_by_label``: mapping label -> ``metrics.sib`` DataFrame, or one DataFrame with a
     ``label_col`` column."""
     long = _sib_long(sib_by_label, columns, label_col)
+    long[label_col] = long[label_col].map(in_words)
     cols = [c for c in columns if c in set(long["fraction"])]
     fig, axes = plt.subplots(1, len(cols), figsize=(3.8 * len(cols), 3.5), squeeze=False,
                              sharey=True, layout="constrained")  # fmt: skip
     for ax, c in zip(axes[0], cols, strict=True):
         _boxplot(data=long[long["fraction"] == c], x=label_col, y="SIB", ax=ax)
-        ax.set_title(c)
+        ax.set_title(f"{c}: saliency inside the object's box")
+        ax.set_xlabel("training method")
+        ax.set_ylabel("SIB per image")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     return fig
@@ -368,9 +399,9 @@ def plot_sib_scatter(
     markers = ["o", "s", "^", "D", "v", "P"]
     for i, lab in enumerate([baseline] + [lb for lb in labels if lb != baseline]):
         ax.scatter(xs, sib_by_label[lab].loc[order, column], s=12, marker=markers[i % 6],
-                   label=str(lab), alpha=0.8)  # fmt: skip
-    ax.set_xlabel(f"image (sorted by {baseline} {column})")
-    ax.set_ylabel(column)
+                   label=in_words(lab), alpha=0.8)  # fmt: skip
+    ax.set_xlabel(f"image (sorted by the {in_words(baseline)} model's {column})")
+    ax.set_ylabel(f"{column}: saliency inside the box")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
