@@ -310,11 +310,29 @@ def _quiet_papermill() -> Iterator[None]:
         log.setLevel(level)
 
 
-def render_html(notebook: Path, html: Path) -> None:
-    """The executed notebook as HTML (nbconvert's lab template, inputs shown)."""
+NOTEBOOK_CSS = "notebook.css"
+_HEAD_STYLE = re.compile(r"<style[^>]*>.*?</style>\s*", re.S)
+
+
+def render_html(notebook: Path, html: Path, shared_css: Path | None = None) -> None:
+    """The executed notebook as HTML (nbconvert's lab template, inputs shown).
+
+    With ``shared_css`` (a file in the profile folder, the parent of the notebook's output
+    folder), the template's style sheets (about 260 kB, the same for every notebook) are written
+    once to that file and the page links to ``../<its name>``; styles inside the body (tables of
+    the outputs) stay in the page."""
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter().from_filename(str(notebook))
+    if shared_css is not None and "</head>" in body:
+        head, rest = body.split("</head>", 1)
+        css = "\n".join(m.group(0) for m in _HEAD_STYLE.finditer(head))
+        if css:
+            if not shared_css.is_file() or shared_css.read_text(encoding="utf-8") != css:
+                atomic_write(shared_css, css)
+            link = f'<link rel="stylesheet" href="../{shared_css.name}">\n'
+            head = _HEAD_STYLE.sub("", head) + link
+            body = head + "</head>" + rest
     html.write_text(body, encoding="utf-8")
 
 
@@ -409,7 +427,7 @@ def _run_notebook(
         error = _error_text(e)
     if executed.exists():
         try:
-            render_html(executed, staging / f"{name}.html")
+            render_html(executed, staging / f"{name}.html", staging.parent / NOTEBOOK_CSS)
         except Exception as e:  # noqa: BLE001
             error = error or f"HTML export failed: {_error_text(e)}"
     elif error is None:
