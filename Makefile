@@ -7,11 +7,13 @@ VPY     := $(VENV)/bin/python
 PROFILE ?= cpu
 STAMP   := $(VENV)/.installed
 LOCK    := requirements.lock
+# options of saliency_lib/setup_data.py (--help), e.g. DATA_ARGS=--no-download
+DATA_ARGS ?=
 
 .PHONY: reproduce test unit lint format venv clean-venv nbval-refresh notebooks data lab lock
 
 data:
-	$(PY) saliency_lib/setup_data.py
+	$(PY) saliency_lib/setup_data.py $(DATA_ARGS)
 
 # The exact versions the tests passed with (requirements.lock); pyproject.toml keeps the ranges.
 $(STAMP): pyproject.toml $(LOCK) | data

@@ -1,4 +1,4 @@
-"""Obtain Fashion-MNIST before any other work (the first step of ``make test`` / ``make reproduce``).
+"""Obtain Fashion-MNIST before any other work: the first step of ``make test``, ``make reproduce``.
 
 Standard library only, so it runs with the system Python before the virtual environment exists:
 ``python3 saliency_lib/setup_data.py`` (or ``python -m saliency_lib.setup_data``). In order:
@@ -151,7 +151,8 @@ def how_to_get(root: Path, debian_dir: Path, reasons: Sequence[str]) -> str:
         f"  * Debian/Ubuntu: sudo apt-get install {DEBIAN_PACKAGE}"
         f"  (installs the files into {debian_dir}/)\n"
         f"  * copy the four IDX files {files}\n"
-        f"    (from https://github.com/zalandoresearch/fashion-mnist) into {_torchvision_dir(root)}/\n"
+        "    (from https://github.com/zalandoresearch/fashion-mnist)"
+        f" into {_torchvision_dir(root)}/\n"
         f"  * or set {DATA_ROOT_ENV}=DIR, a folder whose FashionMNIST/raw/ holds those files"
     )
 
