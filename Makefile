@@ -31,10 +31,12 @@ lock:
 	{ echo "# make lock: pip freeze of .venv after pip install -e '.[test,lab]'; used by make test/reproduce"; \
 	  $(VPY) -m pip freeze --exclude-editable; } > $(LOCK)
 
-# JupyterLab on notebooks/ with the project's kernel (the .venv's python3 kernel).
+# JupyterLab on notebooks/ with the project's kernel (the .venv's python3 kernel); LAB_ARGS are
+# JupyterLab's options (default: --allow-root when run as root, e.g. in a container).
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(VPY) -m pip install -q -c $(LOCK) -e '.[lab]'
-	$(VPY) -m jupyter lab notebooks
+	$(VPY) -m jupyter lab $(LAB_ARGS) notebooks
 
 venv: $(STAMP)
 
