@@ -24,12 +24,14 @@ $(STAMP): pyproject.toml $(LOCK) | data
 	$(VPY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-# Regenerate the lock file from .venv after installing the ranges of pyproject.toml into it.
+# Regenerate the lock file from .venv after installing the ranges of pyproject.toml into it; torch's
+# CUDA wheels (Linux only) are marked so that the lock installs elsewhere too.
 lock:
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q -e '.[test,lab]'
 	{ echo "# make lock: pip freeze of .venv after pip install -e '.[test,lab]'; used by make test/reproduce"; \
-	  $(VPY) -m pip freeze --exclude-editable; } > $(LOCK)
+	  $(VPY) -m pip freeze --exclude-editable \
+	  | sed -E '/^(nvidia-|cuda-|triton==)/s/$$/ ; platform_system == "Linux"/'; } > $(LOCK)
 
 # JupyterLab on notebooks/ with the project's kernel (the .venv's python3 kernel); LAB_ARGS are
 # JupyterLab's options (default: --allow-root when run as root, e.g. in a container).

@@ -104,6 +104,29 @@ def test_make_test_stops_before_installing_anything(tmp_path):
     assert not venv.exists()
 
 
+def test_apt_as_root(monkeypatch, tmp_path):
+    """As root with apt-get: the package is installed (a stand-in apt-get here), no download."""
+    debian = tmp_path / "debian"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    fake = bin_dir / "apt-get"
+    touch = " ".join(str(debian / name) for name in setup_data.FILES)
+    fake.write_text(
+        f'#!/bin/sh\necho "$@" >> {calls}\n'
+        f'if [ "$1" = install ]; then mkdir -p {debian} && touch {touch}; fi\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(setup_data.os, "geteuid", lambda: 0, raising=False)
+    monkeypatch.setattr(setup_data.urllib.request, "urlopen", _no_network)
+    where = setup_data.ensure_fashion_mnist(
+        root=tmp_path / "data", debian_dir=debian, log=lambda s: None
+    )
+    assert where == debian
+    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq dataset-fashion-mnist"]
+
+
 def test_noop_when_debian_files_are_present(offline, tmp_path):
     debian = tmp_path / "debian"
     debian.mkdir()

@@ -18,15 +18,23 @@ def _name(name: str) -> str:
 
 
 def _pins() -> dict[str, str]:
+    """NAME -> VERSION of every line (each must be NAME==VERSION, optionally with a marker)."""
     pins = {}
     for line in LOCK.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        name, sep, version = line.partition("==")
-        assert sep and version, f"requirements.lock: {line!r} is not NAME==VERSION"
-        pins[_name(name)] = version
+        req = Requirement(line)
+        (spec,) = req.specifier
+        assert spec.operator == "==", f"requirements.lock: {line!r} is not NAME==VERSION"
+        pins[_name(req.name)] = spec.version
     return pins
+
+
+def test_cuda_wheels_are_marked_linux_only():
+    for line in LOCK.read_text().splitlines():
+        if re.match(r"(nvidia-|cuda-|triton==)", line):
+            assert Requirement(line).marker is not None, line
 
 
 def _declared() -> list[Requirement]:
