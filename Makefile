@@ -29,8 +29,8 @@ $(STAMP): pyproject.toml $(LOCK) | data
 lock:
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q -e '.[test,lab]'
-	{ echo "# make lock: pip freeze of .venv after pip install -e '.[test,lab]'; used by make test/reproduce"; \
-	  $(VPY) -m pip freeze --exclude-editable \
+	{ echo "# make lock: pip freeze --all of .venv (but pip) after pip install -e '.[test,lab]'; used by make test/reproduce"; \
+	  $(VPY) -m pip freeze --all --exclude-editable | grep -v '^pip==' \
 	  | sed -E '/^(nvidia-|cuda-|triton==)/s/$$/ ; platform_system == "Linux"/'; } > $(LOCK)
 
 # JupyterLab on notebooks/ with the project's kernel (the .venv's python3 kernel); LAB_ARGS are
