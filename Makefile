@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml $(LOCK) | data
 lock:
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q -e '.[test,lab]'
-	{ echo "# make lock: pip freeze --all of .venv (but pip) after pip install -e '.[test,lab]'; used by make test/reproduce"; \
+	{ echo "# make lock: .venv's pip freeze --all (but pip); installed by make test, make reproduce"; \
 	  $(VPY) -m pip freeze --all --exclude-editable | grep -v '^pip==' \
 	  | sed -E '/^(nvidia-|cuda-|triton==)/s/$$/ ; platform_system == "Linux"/'; } > $(LOCK)
 
