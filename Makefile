@@ -1,25 +1,51 @@
-# Two entry points, each sets itself up: `make reproduce` and `make test`.
+# Two entry points, each sets itself up: `make reproduce` and `make test`. Set-up, in order:
+# Fashion-MNIST (saliency_lib/setup_data.py, standard library only: apt-get as root, else
+# download, else one message saying how to get it), then .venv from the lock file.
 PY      ?= python3
 VENV    ?= .venv
 VPY     := $(VENV)/bin/python
 PROFILE ?= cpu
 STAMP   := $(VENV)/.installed
+LOCK    := requirements.lock
+# options of saliency_lib/setup_data.py (--help), e.g. DATA_ARGS=--no-download
+DATA_ARGS ?=
 
-.PHONY: reproduce test unit lint format venv clean-venv nbval-refresh notebooks
+.PHONY: reproduce test unit lint format venv clean-venv nbval-refresh notebooks data lab lock
 
-$(STAMP): pyproject.toml
+data:
+	$(PY) saliency_lib/setup_data.py $(DATA_ARGS)
+
+# The exact versions the tests passed with (requirements.lock); pyproject.toml keeps the ranges.
+$(STAMP): pyproject.toml $(LOCK) | data
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -e '.[test]'
+	$(VPY) -m pip install -q -r $(LOCK)
+	$(VPY) -m pip install -q --no-deps -e .
 	$(VPY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
+# Regenerate the lock file from .venv after installing the ranges of pyproject.toml into it; torch's
+# CUDA wheels (Linux only) are marked so that the lock installs elsewhere too.
+lock:
+	test -x $(VPY) || $(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q -e '.[test,lab]'
+	{ echo "# make lock: .venv's pip freeze --all (but pip); installed by make test, make reproduce"; \
+	  $(VPY) -m pip freeze --all --exclude-editable | grep -v '^pip==' \
+	  | sed -E '/^(nvidia-|cuda-|triton==)/s/$$/ ; platform_system == "Linux"/'; } > $(LOCK)
+
+# JupyterLab on notebooks/ with the project's kernel (the .venv's python3 kernel); LAB_ARGS are
+# JupyterLab's options (default: --allow-root when run as root, e.g. in a container).
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: $(STAMP)
+	$(VPY) -m pip install -q -c $(LOCK) -e '.[lab]'
+	$(VPY) -m jupyter lab $(LAB_ARGS) notebooks
+
 venv: $(STAMP)
 
-reproduce: $(STAMP)
+reproduce: data $(STAMP)
 	$(VPY) -m saliency_lib reproduce --profile $(PROFILE)
 
-test: $(STAMP)
+test: data $(STAMP)
 	$(VPY) -m ruff check .
 	$(VPY) -m pytest -q
 
