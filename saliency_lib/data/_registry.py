@@ -98,7 +98,7 @@ class DatasetSpec:
         except Exception as exc:
             io_error = isinstance(exc, (OSError, RuntimeError, ValueError))
             if plan.download or (plan.source.reads_files and io_error):
-                raise wrap_load_error(self, plan, exc) from exc
+                raise _wrap_load_error(self, plan, exc) from exc
             raise
 
     def _order(self, source: str, download: bool | None) -> tuple[str, ...]:
@@ -153,7 +153,7 @@ def register(spec: DatasetSpec) -> DatasetSpec:
     return spec
 
 
-def wrap_load_error(spec: DatasetSpec, plan: SourcePlan, exc: Exception) -> DatasetNotFoundError:
+def _wrap_load_error(spec: DatasetSpec, plan: SourcePlan, exc: Exception) -> DatasetNotFoundError:
     """A ``DatasetNotFoundError`` for a failed load (download error, corrupt files)."""
     what = "download failed" if plan.download else f"found at {plan.path} but failed to load"
     error = f"{plan.source.name}: {what}: {exc!r}"
