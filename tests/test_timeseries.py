@@ -14,11 +14,11 @@ from saliency_lib.data.timeseries import (
     BENCHMARK_DATASETS,
     DATASET_NAMES,
     LAYOUTS,
-    box_mask,
     make_timeseries,
 )
 from saliency_lib.masking import mask
 from saliency_lib.methods import get_method
+from saliency_lib.metrics import box_mask
 from saliency_lib.metrics.timeseries import (
     area,
     box_scores,

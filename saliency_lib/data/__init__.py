@@ -1,18 +1,22 @@
 """Data layer: datasets with provenance, offline sources, localisation boxes and fast loaders.
 
 ``get_dataset(name, split, ...)`` returns an ``ImageDataset`` whose items are ``(x, y, i)``;
-``make_loader`` batches it deterministically per epoch. See docs/methods.md §2 and the module
-docstrings (``mnist``, ``cifar``, ``caltech``, ``pet``, ``cluttered``, ``synthetic``).
+``make_loader`` batches it deterministically per epoch. See docs/methods.md §2.
+
+Layout: one public module per dataset family, each registering its datasets in ``DATASETS``
+(``mnist``: fashion_mnist and mnist; ``cifar``; ``caltech``; ``pet``; ``cluttered``;
+``synthetic``; ``timeseries``), over private internals: ``_dataset`` (the types, statistics,
+errors, checksums), ``_formats`` (IDX, integer CSV, VOC xml), ``_transforms`` (raw pixels to
+normalised tensors, lazy items, resizing), ``_sources`` (data root, offline paths, torchvision
+layouts and downloads, generated sets), ``_registry`` (specs, source resolution and the entry
+points) and ``_loader`` (epoch loaders, splits and subsets).
 """
 
 from . import caltech, cifar, cluttered, mnist, pet, synthetic, timeseries  # noqa: F401
-from .api import check_available, dataset_info, get_dataset, list_datasets
-from .dataset import ImageDataset
-from .errors import DatasetNotFoundError, SubsetDataWarning
-from .info import DatasetInfo
-from .loader import EpochLoader, epoch_permutation, make_loader
-from .spec import DATASETS, SPLITS
-from .voc import MISSING_BOX, load_pet_boxes, parse_voc_box, scale_box
+from ._dataset import SPLITS, DatasetInfo, DatasetNotFoundError, ImageDataset, SubsetDataWarning
+from ._formats import MISSING_BOX, load_pet_boxes, parse_voc_box, scale_box
+from ._loader import EpochLoader, epoch_permutation, make_loader
+from ._registry import DATASETS, check_available, dataset_info, get_dataset, list_datasets
 
 __all__ = [
     "DATASETS",

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checksum import sha256_strings
-from .dataset import ImageDataset
-from .info import IMAGENET_MEAN, IMAGENET_STD, DatasetInfo
-from .lazy import TorchvisionItemLoader
-from .spec import DatasetSpec, register
-from .splitting import stratified_split
-from .tvsource import root_and_torchvision_sources
+from ._dataset import IMAGENET_MEAN, IMAGENET_STD, DatasetInfo, ImageDataset, sha256_strings
+from ._loader import stratified_split
+from ._registry import DatasetSpec, register
+from ._sources import root_and_torchvision_sources
+from ._transforms import TorchvisionItemLoader
+
+__all__ = ["FOLDER", "URL"]
 
 URL = "https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101.zip"
 FOLDER = Path("caltech101") / "101_ObjectCategories"

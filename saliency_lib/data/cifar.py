@@ -3,18 +3,27 @@
 ``source="auto"`` tries ``root`` (``<root>/cifar-10-batches-py/`` or ``<root>/cifar-100-python/``)
 then ``torchvision`` (download). Normalised with the standard per-channel train statistics.
 ``image_size`` (default 32, native): other values serve each image resized to that size
-(bilinear, on access; ``resize.py``), e.g. 224 for DeiT-tiny so that saliency and masking act on
-the model's input resolution (HLGM Section IV; docs/methods.md §3.6).
+(bilinear, on access; ``_transforms.resized``), e.g. 224 for DeiT-tiny so that saliency and
+masking act on the model's input resolution (HLGM Section IV; docs/methods.md §3.6).
 """
 
 from __future__ import annotations
 
-from .dataset import ImageDataset
-from .info import CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, DatasetInfo, Stats
-from .raw import RawSplit, to_dataset
-from .resize import resized
-from .spec import DatasetSpec, register
-from .tvsource import TorchvisionLayout, torchvision_sources
+from ._dataset import (
+    CIFAR10_MEAN,
+    CIFAR10_STD,
+    CIFAR100_MEAN,
+    CIFAR100_STD,
+    DatasetInfo,
+    ImageDataset,
+    RawSplit,
+    Stats,
+)
+from ._registry import DatasetSpec, register
+from ._sources import TorchvisionLayout, torchvision_sources
+from ._transforms import resized, to_dataset
+
+__all__ = ["CIFAR10_LAYOUT", "CIFAR100_LAYOUT", "NATIVE_SIZE"]
 
 NATIVE_SIZE = 32
 CIFAR10_LAYOUT = TorchvisionLayout(

@@ -35,16 +35,31 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .dataset import ImageDataset
-from .errors import DatasetNotFoundError
-from .info import FASHION_MNIST_MEAN, FASHION_MNIST_STD, DatasetInfo
-from .raw import RawSplit, to_dataset
-from .spec import DATASETS, DatasetSpec, Source, register
+from ._dataset import (
+    FASHION_MNIST_MEAN,
+    FASHION_MNIST_STD,
+    SPLIT_CODES,
+    DatasetInfo,
+    DatasetNotFoundError,
+    ImageDataset,
+    RawSplit,
+)
+from ._registry import DATASETS, DatasetSpec, register
+from ._sources import generated_source
+from ._transforms import to_dataset
+
+__all__ = [
+    "BUILD_VERSION",
+    "DEFAULT_N",
+    "NAME",
+    "build_cluttered",
+    "cache_path",
+    "render_item_layer",
+]
 
 NAME = "cluttered_fashion_mnist"
 #: Bump when the construction changes, so old caches are not reused.
 BUILD_VERSION = 1
-SPLIT_CODES = {"train": 0, "test": 1}
 DEFAULT_N = {"train": 10000, "test": 2000}
 PARAMS = {
     "n": None,  # None: DEFAULT_N[split]
@@ -263,10 +278,6 @@ def _locate(root: Path, split: str, kw) -> Path | None:
     return path
 
 
-def _describe(root: Path, split: str, kw) -> str:
-    return "generated from fashion_mnist"
-
-
 def _save(path: Path, payload: dict) -> str | None:
     """Atomically write the cache; returns a warning text instead of failing."""
     try:
@@ -369,13 +380,11 @@ register(
         name=NAME,
         info=_info,
         sources={
-            "generated": Source(
-                name="generated",
+            "generated": generated_source(
+                _load,
                 locate=_locate,
-                describe=_describe,
-                load=_load,
+                describe="generated from fashion_mnist",
                 fix="make fashion_mnist available (see its own error message)",
-                reads_files=False,
             )
         },
         auto_order=("generated",),

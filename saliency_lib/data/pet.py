@@ -3,7 +3,7 @@
 Splits: ``train`` is torchvision's ``"trainval"``, ``test`` its ``"test"``. Labels are the 37
 breeds. Boxes come from ``<root>/oxford-iiit-pet/annotations/xmls/<image>.xml`` (Pascal VOC; the
 Pet boxes are head boxes and exist only for part of the images), converted to 0-based max
-exclusive and scaled outward to the resized image (``voc.py``). Images without an xml get
+exclusive and scaled outward to the resized image (``_formats.py``). Images without an xml get
 ``has_box=False`` and the sentinel box ``(-1, -1, -1, -1)``; the counts are in the provenance
 (SIB skips them).
 """
@@ -14,13 +14,13 @@ from pathlib import Path
 
 import torch
 
-from .checksum import sha256_strings
-from .dataset import ImageDataset
-from .info import IMAGENET_MEAN, IMAGENET_STD, DatasetInfo
-from .lazy import TorchvisionItemLoader
-from .spec import DatasetSpec, register
-from .tvsource import root_and_torchvision_sources
-from .voc import MISSING_BOX, join_boxes, load_pet_boxes
+from ._dataset import IMAGENET_MEAN, IMAGENET_STD, DatasetInfo, ImageDataset, sha256_strings
+from ._formats import MISSING_BOX, join_boxes, load_pet_boxes
+from ._registry import DatasetSpec, register
+from ._sources import root_and_torchvision_sources
+from ._transforms import TorchvisionItemLoader
+
+__all__ = ["FOLDER", "TV_SPLITS", "URL"]
 
 URL = "https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz"
 FOLDER = Path("oxford-iiit-pet")

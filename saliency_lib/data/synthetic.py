@@ -18,18 +18,16 @@ differ and are each deterministic; ``generator_seed`` defaults to ``get_dataset`
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
-from .checksum import sha256_arrays
-from .dataset import ImageDataset
-from .info import DatasetInfo
-from .spec import DatasetSpec, Source, register
+from ._dataset import SPLIT_CODES, DatasetInfo, ImageDataset, sha256_arrays
+from ._registry import DatasetSpec, register
+from ._sources import generated_source
+
+__all__ = ["NAME", "PARAMS", "class_masks", "make_synthetic"]
 
 NAME = "synthetic"
-SPLIT_CODES = {"train": 0, "test": 1}
 PARAMS = {
     "n": 512,
     "num_classes": 4,
@@ -134,13 +132,8 @@ register(
         name=NAME,
         info=_info,
         sources={
-            "generated": Source(
-                name="generated",
-                locate=lambda root, split, kw: Path("<generated>"),
-                describe=lambda root, split, kw: "generated in memory",
-                load=lambda root, split, download, kw: make_synthetic(split, **kw),
-                fix="(always available)",
-                reads_files=False,
+            "generated": generated_source(
+                lambda root, split, download, kw: make_synthetic(split, **kw)
             )
         },
         auto_order=("generated",),

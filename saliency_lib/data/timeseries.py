@@ -24,6 +24,7 @@ starts 0, 20, 40, features 15-35); these three scale with ``time_steps`` and ``f
 
 Each sample's box is recorded in ``boxes`` as ``(x_min, y_min, x_max, y_max)`` = ``(feature
 start, time start, feature end, time end)``, max exclusive, the image convention of the package.
+``saliency_lib.metrics.box_mask(boxes, T, F)`` turns them into the (N, T, F) informative cells.
 Values are min-max scaled per (time, feature) cell with the training split's min and max
 (test values may fall outside [0, 1]); ``mean = 0`` and ``std = 1`` record that no further
 normalisation is applied. Generation uses ``numpy.random.default_rng([generator_seed,
@@ -43,16 +44,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checksum import sha256_arrays
-from .dataset import ImageDataset
-from .info import DatasetInfo
-from .spec import DatasetSpec, Source, register
+from ._dataset import SPLIT_CODES, DatasetInfo, ImageDataset, sha256_arrays
+from ._registry import DatasetSpec, check_available, get_dataset, register
+from ._sources import generated_source
 
-SPLIT_CODES = {"train": 0, "test": 1}
+__all__ = [
+    "BENCHMARK_DATASETS",
+    "DATASET_NAMES",
+    "LAYOUTS",
+    "MNIST_SEQUENCE",
+    "PARAMS",
+    "TIME_BIAS_DATASETS",
+    "BoxLayout",
+    "make_timeseries",
+]
 
 
 @dataclass(frozen=True)
-class Layout:
+class BoxLayout:
     """Where the informative box lies: extent (time x feature) and start, or how it moves."""
 
     name: str
@@ -65,33 +74,33 @@ class Layout:
     loc2: int = 29  # ... and for label 0
     scales: bool = False  # extents and starts are for 50 x 50 and scale with T and F
 
-    def scaled(self, t: int, f: int) -> Layout:
+    def scaled(self, t: int, f: int) -> BoxLayout:
         """This layout for ``t`` x ``f`` samples (``scales`` layouts only; others unchanged)."""
         if not self.scales or (t, f) == (50, 50):
             return self
         st, sf = t / 50, f / 50
-        return Layout(self.name, max(1, round(self.time_extent * st)),
+        return BoxLayout(self.name, max(1, round(self.time_extent * st)),
                       max(1, round(self.feature_extent * sf)), round(self.time_start * st),
                       round(self.feature_start * sf))  # fmt: skip
 
 
 #: The benchmark's 10 layouts (``Scripts/run_benchmark.py``) and the three of SGT Fig. 6.
-LAYOUTS: dict[str, Layout] = {
+LAYOUTS: dict[str, BoxLayout] = {
     lay.name: lay
     for lay in (
-        Layout("Middle", 30, 30, 10, 10),
-        Layout("SmallMiddle", 14, 14, 18, 18),
-        Layout("Moving_Middle", 30, 30),
-        Layout("Moving_SmallMiddle", 15, 15),
-        Layout("RareTime", 6, 40, 22, 5),
-        Layout("Moving_RareTime", 6, 40),
-        Layout("RareFeature", 40, 6, 5, 22),
-        Layout("Moving_RareFeature", 40, 6),
-        Layout("PositionalTime", 20, 20, positional="time"),
-        Layout("PositionalFeature", 20, 20, positional="feature"),
-        Layout("TimeEarly", 10, 20, 0, 15, scales=True),
-        Layout("TimeMiddle", 10, 20, 20, 15, scales=True),
-        Layout("TimeLate", 10, 20, 40, 15, scales=True),
+        BoxLayout("Middle", 30, 30, 10, 10),
+        BoxLayout("SmallMiddle", 14, 14, 18, 18),
+        BoxLayout("Moving_Middle", 30, 30),
+        BoxLayout("Moving_SmallMiddle", 15, 15),
+        BoxLayout("RareTime", 6, 40, 22, 5),
+        BoxLayout("Moving_RareTime", 6, 40),
+        BoxLayout("RareFeature", 40, 6, 5, 22),
+        BoxLayout("Moving_RareFeature", 40, 6),
+        BoxLayout("PositionalTime", 20, 20, positional="time"),
+        BoxLayout("PositionalFeature", 20, 20, positional="feature"),
+        BoxLayout("TimeEarly", 10, 20, 0, 15, scales=True),
+        BoxLayout("TimeMiddle", 10, 20, 20, 15, scales=True),
+        BoxLayout("TimeLate", 10, 20, 40, 15, scales=True),
     )
 }
 #: Registered dataset name of each layout, e.g. ``ts_moving_small_middle``.
@@ -115,7 +124,7 @@ PARAMS = {
 }
 
 
-def _generate(layout: Layout, n: int, t: int, f: int, mu: float, rng) -> tuple:
+def _generate(layout: BoxLayout, n: int, t: int, f: int, mu: float, rng) -> tuple:
     """Raw samples (n, t, f) float64, labels (n,) int64, boxes (n, 4) int64."""
     if layout.time_extent > t or layout.feature_extent > f:
         raise ValueError(
@@ -219,15 +228,6 @@ def make_timeseries(layout: str, split: str, **kw) -> ImageDataset:
     )
 
 
-def box_mask(boxes: torch.Tensor, time_steps: int, features: int) -> torch.Tensor:
-    """(N, T, F) bool: True inside each sample's box ``(f0, t0, f1, t1)`` (end exclusive)."""
-    boxes = torch.as_tensor(boxes, dtype=torch.int64)
-    t = torch.arange(time_steps)[None, :, None]
-    f = torch.arange(features)[None, None, :]
-    f0, t0, f1, t1 = (boxes[:, j, None, None] for j in range(4))
-    return (t >= t0) & (t < t1) & (f >= f0) & (f < f1)
-
-
 def _ts_info(layout: str):
     def info(n_train=1000, n_test=100, time_steps=50, features=50, **kw) -> DatasetInfo:
         return DatasetInfo(
@@ -248,24 +248,13 @@ def _ts_info(layout: str):
     return info
 
 
-def _generated_source(load) -> Source:
-    return Source(
-        name="generated",
-        locate=lambda root, split, kw: Path("<generated>"),
-        describe=lambda root, split, kw: "generated in memory",
-        load=load,
-        fix="(always available)",
-        reads_files=False,
-    )
-
-
 for _layout in LAYOUTS:
     register(
         DatasetSpec(
             name=DATASET_NAMES[_layout],
             info=_ts_info(_layout),
             sources={
-                "generated": _generated_source(
+                "generated": generated_source(
                     lambda root, split, download, kw, _l=_layout: make_timeseries(_l, split, **kw)
                 )
             },
@@ -283,8 +272,6 @@ _MNIST_SEQ_PARAMS = {"mnist_source": "auto"}
 
 
 def _mnist_sequence(root: Path, split: str, download, kw) -> ImageDataset:
-    from .api import get_dataset
-
     base = get_dataset("mnist", split, root=root, source=kw["mnist_source"], download=download)
     x = base.x * base.std[0] + base.mean[0]  # back to [0, 1] pixels
     provenance = dict(base.provenance)
@@ -310,8 +297,6 @@ def _mnist_sequence(root: Path, split: str, download, kw) -> ImageDataset:
 
 
 def _mnist_seq_locate(root: Path, split: str, kw):
-    from .api import check_available
-
     check_available("mnist", root=root, source=kw["mnist_source"], split=split)
     return Path("<mnist>")
 
@@ -334,13 +319,12 @@ register(
             notes="MNIST as 28 time steps x 28 features (rows are time)",
         ),
         sources={
-            "mnist": Source(
-                name="mnist",
+            "mnist": generated_source(
+                _mnist_sequence,
                 locate=_mnist_seq_locate,
-                describe=lambda root, split, kw: "the mnist dataset (any of its sources)",
-                load=_mnist_sequence,
+                describe="the mnist dataset (any of its sources)",
                 fix="make get_dataset('mnist') available (see its sources)",
-                reads_files=False,
+                name="mnist",
             )
         },
         auto_order=("mnist",),

@@ -11,6 +11,7 @@
 * :mod:`.timeseries`: saliency precision/recall against the box, AUP/AUR, Diff vs random.
 """
 
+from ._common import positions_for_fraction
 from .accuracy_drop import (
     accuracy,
     accuracy_drop_curve,
@@ -50,6 +51,7 @@ __all__ = [
     "model_sib",
     "motivation_curves",
     "paired_comparison",
+    "positions_for_fraction",
     "precision_recall",
     "removal_sets",
     "remove_top",

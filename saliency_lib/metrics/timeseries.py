@@ -72,7 +72,7 @@ def precision_recall(
     """Sample-mean weighted precision and recall per level, each (L,) float64.
 
     ``maps`` (N, T, F) raw attributions (``normalise=True``: |.| and per-sample min-max first);
-    ``box`` (N, T, F) bool, the informative cells (:func:`saliency_lib.data.timeseries.box_mask`).
+    ``box`` (N, T, F) bool, the informative cells (:func:`saliency_lib.metrics.box_mask`).
     """
     if maps.shape != box.shape:
         raise ValueError(f"maps {tuple(maps.shape)} and box {tuple(box.shape)} differ in shape")

@@ -271,8 +271,7 @@ def _dataset_kwargs(
 def _check_datasets(
     name: str, profile: str, effective: dict[str, Any], where: str, check_network: bool
 ) -> None:
-    from ..data import DatasetNotFoundError, check_available, list_datasets
-    from ..data.spec import DATASETS
+    from ..data import DATASETS, DatasetNotFoundError, check_available, list_datasets
 
     valid = list_datasets()
     named: list[tuple[str, str, dict[str, Any]]] = []  # (key, dataset, entry's dataset_params)

@@ -28,8 +28,7 @@ import pandas as pd
 import torch
 
 from ..grid import HLGM_BASELINE
-from ..metrics import DEFAULT_FRACTIONS, saliency_scores, sib
-from ..metrics._common import positions_for_fraction
+from ..metrics import DEFAULT_FRACTIONS, positions_for_fraction, saliency_scores, sib
 from .common import format_mean_ci, paper_numbers, summary_table
 
 HLGM_METHODS = (HLGM_BASELINE, "sgt", "hlgm")  # the papers' column order (Tables II and III)

