@@ -27,7 +27,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-# The same values as saliency_lib/data/paths.py (tests/test_setup_data.py checks); repeated here
+# The same values as saliency_lib/data/_sources.py (a test checks that they agree); repeated here
 # because importing the data package needs numpy and torch, which are not installed yet.
 DATA_ROOT_ENV = "SALIENCY_DATA"
 DEFAULT_DATA_ROOT = Path("~/.cache/saliency_lib/data")

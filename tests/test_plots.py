@@ -124,3 +124,26 @@ def test_motivation_plot(tmp_path):
     res = MotivationResult(levels, curves, classes, {})
     _check(plots.plot_motivation(res, title="motivation"), tmp_path, "motivation")
     _check(plots.plot_motivation(res.curves), tmp_path, "motivation_df")
+
+
+def test_figures_speak_in_words():
+    """Class names in saliency-map titles, dataset titles, and method / saliency ids in words in
+    legends and panel titles (a user's own label is shown as it is)."""
+    import pandas as pd
+    import torch
+
+    from saliency_lib import plots, studies
+
+    assert studies.class_titles("fashion_mnist", torch.tensor([0, 9])) == ["T-shirt/top",
+                                                                           "ankle boot"]  # fmt: skip
+    assert studies.class_titles("cifar10", [3]) == ["cat"]
+    assert studies.class_titles("synthetic", [2]) == ["2"]  # no names: the label
+    assert studies.dataset_title("cluttered_fashion_mnist") == "cluttered Fashion-MNIST"
+    curves = pd.DataFrame({"level": [0, 50, 0, 50], "accuracy": [90, 40, 90, 60],
+                           "method": ["sgt", "sgt", "my_method", "my_method"],
+                           "saliency": ["ig"] * 4})  # fmt: skip
+    fig = plots.plot_accuracy_drop(curves, hue="method", col="saliency")
+    ax = fig.axes[0]
+    assert ax.get_title() == "Integrated Gradients"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("SGT (AUC") and legend[1].startswith("my_method (AUC")

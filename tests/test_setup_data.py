@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from saliency_lib import setup_data
-from saliency_lib.data import paths
+from saliency_lib.data import _sources as paths
 from saliency_lib.data.mnist import FASHION_LAYOUT
 
 REPO = Path(__file__).resolve().parents[1]

@@ -71,6 +71,23 @@ def background_value(mean: Stats, std: Stats) -> float | Stats:
     return values[0] if len(values) == 1 else values
 
 
+#: Class names in label order (figure titles; the datasets' own documentation).
+FASHION_MNIST_CLASSES = ("T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
+                         "sneaker", "bag", "ankle boot")  # fmt: skip
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                   "ship", "truck")  # fmt: skip
+CIFAR100_CLASSES = tuple(
+    """apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl
+boy bridge bus butterfly camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach
+couch crab crocodile cup dinosaur dolphin elephant flatfish forest fox girl hamster house kangaroo
+keyboard lamp lawn_mower leopard lion lizard lobster man maple_tree motorcycle mountain mouse
+mushroom oak_tree orange orchid otter palm_tree pear pickup_truck pine_tree plain plate poppy
+porcupine possum rabbit raccoon ray road rocket rose sea seal shark shrew skunk skyscraper snail
+snake spider squirrel streetcar sunflower sweet_pepper table tank telephone television tiger
+tractor train trout tulip turtle wardrobe whale willow_tree wolf woman worm""".split()
+)
+
+
 @dataclass(frozen=True)
 class DatasetInfo:
     """What is known about a dataset without loading it (for validating configs early)."""
@@ -87,6 +104,10 @@ class DatasetInfo:
     sizes: dict[str, int | None] = field(default_factory=dict)
     has_boxes: bool = False
     notes: str = ""
+    #: The dataset's name as people write it, for figure titles ("Fashion-MNIST").
+    title: str = ""
+    #: Class names in label order, where they are known without loading ("" for none).
+    classes: tuple[str, ...] = ()
 
     @property
     def background(self) -> float | Stats:

@@ -105,6 +105,7 @@ def _info(image_size: int = 224, **kw) -> DatasetInfo:
         auto_order=("root", "torchvision"),
         sizes={"total": 8677},
         notes="seeded stratified split (test_fraction, split_seed); lazy, RGB, resized",
+        title="Caltech-101",
     )
 
 

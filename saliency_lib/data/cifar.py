@@ -10,8 +10,10 @@ masking act on the model's input resolution (HLGM Section IV; docs/methods.md §
 from __future__ import annotations
 
 from ._dataset import (
+    CIFAR10_CLASSES,
     CIFAR10_MEAN,
     CIFAR10_STD,
+    CIFAR100_CLASSES,
     CIFAR100_MEAN,
     CIFAR100_STD,
     DatasetInfo,
@@ -41,7 +43,13 @@ CIFAR100_LAYOUT = TorchvisionLayout(
 
 
 def _register_cifar(
-    name: str, layout: TorchvisionLayout, num_classes: int, mean: Stats, std: Stats
+    name: str,
+    layout: TorchvisionLayout,
+    num_classes: int,
+    mean: Stats,
+    std: Stats,
+    title: str,
+    classes: tuple[str, ...],
 ) -> None:
     def finish(raw: RawSplit, split: str, kw) -> ImageDataset:
         ds = to_dataset(raw, name=name, split=split, num_classes=num_classes, mean=mean, std=std)
@@ -60,6 +68,8 @@ def _register_cifar(
             auto_order=("root", "torchvision"),
             sizes={"train": 50000, "test": 10000},
             notes="no offline source: needs root= with the data or a download",
+            title=title,
+            classes=classes,
         )
 
     register(
@@ -75,5 +85,7 @@ def _register_cifar(
     )
 
 
-_register_cifar("cifar10", CIFAR10_LAYOUT, 10, CIFAR10_MEAN, CIFAR10_STD)
-_register_cifar("cifar100", CIFAR100_LAYOUT, 100, CIFAR100_MEAN, CIFAR100_STD)
+_register_cifar("cifar10", CIFAR10_LAYOUT, 10, CIFAR10_MEAN, CIFAR10_STD, "CIFAR-10",
+                CIFAR10_CLASSES)  # fmt: skip
+_register_cifar("cifar100", CIFAR100_LAYOUT, 100, CIFAR100_MEAN, CIFAR100_STD, "CIFAR-100",
+                CIFAR100_CLASSES)  # fmt: skip

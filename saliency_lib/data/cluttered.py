@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from ._dataset import (
+    FASHION_MNIST_CLASSES,
     FASHION_MNIST_MEAN,
     FASHION_MNIST_STD,
     SPLIT_CODES,
@@ -372,6 +373,8 @@ def _info(canvas_size: int = 56, **kw) -> DatasetInfo:
         sizes=dict(DEFAULT_N),
         has_boxes=True,
         notes="generated from fashion_mnist (same split) and cached under the data root",
+        title="cluttered Fashion-MNIST",
+        classes=FASHION_MNIST_CLASSES,
     )
 
 

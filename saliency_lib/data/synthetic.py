@@ -124,6 +124,7 @@ def _info(num_classes=4, image_size=8, in_channels=1, n=512, **kw) -> DatasetInf
         sizes={"train": int(n), "test": int(n)},
         has_boxes=True,
         notes="synthetic test data with a known informative_mask",
+        title="synthetic images",
     )
 
 

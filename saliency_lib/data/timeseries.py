@@ -243,6 +243,7 @@ def _ts_info(layout: str):
             sizes={"train": int(n_train), "test": int(n_test)},
             has_boxes=True,
             notes=f"time-series benchmark layout {layout}: (1, time, feature) samples",
+            title=f"synthetic time series, {layout} layout",
         )
 
     return info
@@ -317,6 +318,8 @@ register(
             sizes={},
             has_boxes=False,
             notes="MNIST as 28 time steps x 28 features (rows are time)",
+            title="MNIST as a time series",
+            classes=tuple(str(digit) for digit in range(10)),
         ),
         sources={
             "mnist": generated_source(
