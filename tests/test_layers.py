@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "saliency_lib"
 
 #: Bottom to top; a module may import from its own layer or below (no cycle, checked apart).
 LAYERS = [
-    ("_validation", "_project", "_fileio", "registry", "seeding", "allocator", "mdtable",
-     "setup_data"),  # fmt: skip
+    ("_validation", "_project", "_fileio", "registry", "seeding", "allocator", "mdtable"),
+    ("setup_data",),  # standard library only: runs before the package's dependencies exist
     ("data", "models", "saliency", "masking"),
     ("methods",),
     ("config", "trainer", "metrics", "claims"),

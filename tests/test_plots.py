@@ -134,8 +134,8 @@ def test_figures_speak_in_words():
 
     from saliency_lib import plots, studies
 
-    assert studies.class_titles("fashion_mnist", torch.tensor([0, 9])) == ["T-shirt/top",
-                                                                           "ankle boot"]  # fmt: skip
+    names = studies.class_titles("fashion_mnist", torch.tensor([0, 9]))
+    assert names == ["T-shirt/top", "ankle boot"]
     assert studies.class_titles("cifar10", [3]) == ["cat"]
     assert studies.class_titles("synthetic", [2]) == ["2"]  # no names: the label
     assert studies.dataset_title("cluttered_fashion_mnist") == "cluttered Fashion-MNIST"

@@ -271,5 +271,5 @@ def test_report_shows_the_declared_figures_and_tables_in_order_with_the_html_lin
     assert f"]({name}/fig1_curve.png)" in section and "not_declared" not in section
     assert "not_in_report" not in section
     assert section.index("fig1_curve.png") < section.index("**SMOOT Fig. 1: share of class II")
-    for _, rows, header, cells in _tables(text):
+    for _, _, header, cells in _tables(text):
         assert all(len(c) == len(header) for c in cells)
