@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "saliency_lib"
 #: Bottom to top; a module may import from its own layer or below (no cycle, checked apart).
 LAYERS = [
     ("_validation", "_project", "_fileio", "registry", "seeding", "allocator", "mdtable"),
-    ("data", "models", "saliency", "masking"),
+    ("data", "models", "saliency", "masking", "progress"),
     ("methods",),
     ("config", "trainer", "metrics", "claims"),
     ("runs", "grid", "experiment", "plots", "report"),

@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 
 from ..metrics import gradient_distribution, saliency_concentration
+from ..progress import track
 from ..saliency import attribute
 
 
@@ -29,14 +30,19 @@ def saliency_maps(
 
 
 def gradient_summary(
-    models: Mapping[str, torch.nn.Module], data, n: int = 200, top: float = 0.1
+    models: Mapping[str, torch.nn.Module],
+    data,
+    n: int = 200,
+    top: float = 0.1,
+    progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-sample scaled gradients of each model (tidy, for box plots) and a per-model summary:
     mean share of |gradient| in the top ``top`` positions (``concentration``) and the mean
-    |scaled gradient| (``mean_abs``; lower = sparser maps)."""
+    |scaled gradient| (``mean_abs``; lower = sparser maps). ``progress``: a bar and lines over
+    the models and their saliency batches."""
     frames, rows = [], []
-    for label, model in models.items():
-        df = gradient_distribution(model, data, n=n, label=label)
+    for label, model in track(models.items(), "gradient distributions", progress=progress):
+        df = gradient_distribution(model, data, n=n, label=label, progress=progress)
         frames.append(df)
         maps = df.pivot(index="sample", columns="position", values="value").to_numpy()
         rows.append(
