@@ -498,9 +498,12 @@ def _run_notebook(
 
 
 def _say(msg: str = "", file=None) -> None:
+    """One line above the runner's bar, flushed (shown at once when the output is a pipe)."""
     from tqdm import tqdm
 
-    tqdm.write(msg, file=file or sys.stdout)
+    out = file or sys.stdout
+    tqdm.write(msg, file=out)
+    out.flush()
 
 
 def reproduce(
