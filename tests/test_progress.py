@@ -153,7 +153,8 @@ def _tiny_notebook(path):
         'print("[progress] second line", flush=True)'
     )
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    spec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = spec
     nbformat.write(nb, str(path))
 
 
