@@ -442,7 +442,8 @@ def _run_notebook(
     executed = staging / f"{name}.ipynb"
     parameters = {**job.parameters, "profile": profile, "output_dir": str(staging.resolve())}
     error = None
-    relay = LineRelay(name, on_line) if on_line is not None else None
+    # one relay per stream: a partial line on one (a tqdm redraw) must not swallow the other's
+    relays = [LineRelay(name, on_line) for _ in range(2)] if on_line is not None else [None] * 2
     try:
         with _quiet_papermill():
             papermill.execute_notebook(
@@ -453,11 +454,12 @@ def _run_notebook(
                 kernel_name=KERNEL_NAME,
                 progress_bar=False,
                 log_output=False,
-                stdout_file=relay,
-                stderr_file=relay,
+                stdout_file=relays[0],
+                stderr_file=relays[1],
             )
-        if relay is not None:
-            relay.close()
+        for relay in relays:
+            if relay is not None:
+                relay.close()
     except Exception as e:  # noqa: BLE001  (any failure is recorded; Ctrl-C propagates)
         if getattr(e, "ename", None) == "KeyboardInterrupt":  # Ctrl-C reached the kernel
             raise KeyboardInterrupt from None
