@@ -100,7 +100,7 @@ def _fill_defaults(args: argparse.Namespace) -> None:
     SEEDS,
     arg("--fail-fast", action="store_true", help="stop at the first failed notebook"),
     OUTPUT_ROOT,
-    arg("--no-progress", action="store_true", help="no progress bar"),
+    arg("--no-progress", action="store_true", help="no progress bar, no notebook progress lines"),
     *DIRS,
 )
 def cmd_reproduce(args: argparse.Namespace) -> int:

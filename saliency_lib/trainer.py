@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
+from typing import IO
 
 import torch
 from torch import nn
 
 from .methods.base import BatchLoss, TrainingMethod
+from .progress import INTERVAL, ProgressLog
 
 
 def make_optimizer(
@@ -74,9 +77,15 @@ class Trainer:
         self.test_loader = test_loader
         self.progress = progress
 
-    def train_epoch(self, epoch: int, bar=None) -> dict:
+    def train_epoch(
+        self,
+        epoch: int,
+        bar=None,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> dict:
         """One epoch; returns the history entry (loss, accuracies, phase, K, seconds).
-        ``bar`` (a tqdm bar over all steps of the run) is advanced once per batch."""
+        ``bar`` (a tqdm bar over all steps of the run) is advanced once per batch;
+        ``on_batch(batch, batches)`` runs after each batch (1-based; the progress lines)."""
         start = time.perf_counter()
         phase = self.method.start_epoch(epoch)
         if bar is not None:
@@ -84,13 +93,16 @@ class Trainer:
         self.model.train()
         loss_sum = torch.zeros((), dtype=torch.float64)
         correct = seen = 0
-        for x, y, idx in self.train_loader.batches(epoch):
+        n_batches = len(self.train_loader)
+        for b, (x, y, idx) in enumerate(self.train_loader.batches(epoch), 1):
             out = train_step(self.model, self.method, self.optimizer, x, y, idx)
             loss_sum += out.loss.detach().double().cpu() * len(y)
             correct += (out.logits.detach().argmax(1) == y).sum().item()
             seen += len(y)
             if bar is not None:
                 bar.update(1)
+            if on_batch is not None:
+                on_batch(b, n_batches)
         metrics = {
             "epoch": epoch,
             "phase": phase,
@@ -109,18 +121,47 @@ class Trainer:
         epochs: int,
         start_epoch: int = 1,
         on_epoch_end: Callable[[dict], None] | None = None,
+        progress_interval: float = INTERVAL,
+        progress_file: IO[str] | None = None,
     ) -> list[dict]:
         """Train epochs ``start_epoch..epochs``; ``on_epoch_end(entry)`` runs after each one (the
-        run store checkpoints there). One progress bar over all steps of the run."""
+        run store checkpoints there). With ``progress``: one tqdm bar over all steps of the run,
+        and a line (:mod:`saliency_lib.progress`) at most every ``progress_interval`` seconds,
+        to ``progress_file`` (default stdout): after an epoch its loss, train and test accuracy,
+        within a long epoch the batch reached; each with the time elapsed and the ETA. The
+        last epoch's line is always printed."""
         from tqdm.auto import tqdm
 
         history = []
         steps = len(self.train_loader) * max(epochs - start_epoch + 1, 0)
-        with tqdm(total=steps, disable=not self.progress, unit="step", mininterval=2.0) as bar:
+        log = ProgressLog(
+            f"train {self.method.name}",
+            steps,
+            enabled=self.progress,
+            interval=progress_interval,
+            file=progress_file,
+        )
+        has_test = len(self.test_loader) > 0
+
+        def heartbeat(epoch: int, batch: int, batches: int) -> None:
+            log.advance()
+            if log.due():
+                log.say(f"epoch {epoch}/{epochs}, batch {batch}/{batches}")
+
+        bar = tqdm(total=steps, disable=not self.progress, unit="step", mininterval=2.0, delay=2.0)
+        with bar:
             for epoch in range(start_epoch, epochs + 1):
-                entry = self.train_epoch(epoch, bar)
+                entry = self.train_epoch(epoch, bar, partial(heartbeat, epoch))
                 history.append(entry)
                 bar.set_postfix(loss=f"{entry['train_loss']:.3f}", test=f"{entry['test_acc']:.2f}")
+                if log.due() or epoch == epochs:
+                    text = (
+                        f"epoch {epoch}/{epochs} [{entry['phase']}] loss {entry['train_loss']:.4f}"
+                        f", train acc {entry['train_acc']:.2f} %"
+                    )
+                    if has_test:
+                        text += f", test acc {entry['test_acc']:.2f} %"
+                    log.say(text)
                 if on_epoch_end is not None:
                     on_epoch_end(entry)
         return history

@@ -592,7 +592,7 @@ def test_kill_between_the_two_renames_of_an_output_folder(tmp_path, monkeypatch)
     (smoke / ".alpha.old" / "metrics.json").write_text('{"status": "complete"}')
     (smoke / ".timings.json.123.abcd.tmp").write_text("[")
 
-    def failing(job, profile, profile_dir):
+    def failing(job, profile, profile_dir, on_line=None):
         return NotebookResult(job.name, "failed", 0.1, profile_dir / f"{job.name}.FAILED", "x")
 
     monkeypatch.setattr(runner, "run_notebook", failing)

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "saliency_lib"
 LAYERS = [
     ("_validation", "_project", "_fileio", "registry", "seeding", "allocator", "mdtable"),
     ("setup_data",),  # standard library only: runs before the package's dependencies exist
-    ("data", "models", "saliency", "masking"),
+    ("data", "models", "saliency", "masking", "progress"),
     ("methods",),
     ("config", "trainer", "metrics", "claims"),
     ("runs", "grid", "experiment", "plots", "report"),

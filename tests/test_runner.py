@@ -114,7 +114,7 @@ def test_fail_fast_stops_after_the_first_failure(tmp_path, monkeypatch):
     dirs = make_project(tmp_path, {"smoke": {"a": "{}", "b": "{}", "c": "{}"}})
     ran = []
 
-    def fake_run(job, profile, profile_dir):
+    def fake_run(job, profile, profile_dir, on_line=None):
         ran.append(job.name)
         status = "failed" if job.name == "b" else "complete"
         return NotebookResult(job.name, status, 0.1, profile_dir / job.name, error="boom")

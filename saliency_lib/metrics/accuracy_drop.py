@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..masking import check_fill, fill_values, noisy_linear_impute
+from ..progress import track
 from ._common import (
     as_levels,
     descending_ranks,
@@ -86,17 +87,21 @@ def iterate_level_outputs(
     output: str = "log_prob",
     noise_std: float = 0.01,
     saliency_batch_size: int | None = None,
+    progress: bool = True,
     **saliency_kwargs,
 ) -> Iterator[tuple[slice, torch.Tensor, torch.Tensor]]:
     """Yield ``(slice, y_batch, logits)`` per batch of images, ``logits`` of shape (L, B, classes):
     the model's outputs on the images with the top ``levels`` % positions (by |saliency| at the
-    true label, computed once per image) replaced by ``fill``. Model in eval mode, no grad."""
+    true label, computed once per image) replaced by ``fill``. Model in eval mode, no grad.
+    ``progress``: a bar and lines over the batches (:mod:`saliency_lib.progress`)."""
     check_fill(fill)
     dev = model_device(model, device)
     h, w = x.shape[2:]
     ks = level_k(levels, h * w)
+    starts = range(0, len(x), batch_size)
+    what = f"{method} saliency, {len(levels)} levels"
     with eval_mode(model):
-        for start in range(0, len(x), batch_size):
+        for start in track(starts, what, unit="batch", progress=progress):
             sl = slice(start, start + batch_size)
             xb, yb = x[sl].to(dev), y[sl].to(dev)
             scores, clean = batch_scores(
@@ -131,6 +136,7 @@ def accuracy_drop_curve(
     output: str = "log_prob",
     noise_std: float = 0.01,
     saliency_batch_size: int | None = None,
+    progress: bool = True,
     **saliency_kwargs,
 ) -> pd.DataFrame:
     """Accuracy (%) of ``model`` when the top ``level`` % positions by |saliency| are removed.
@@ -142,7 +148,8 @@ def accuracy_drop_curve(
     (``output`` selects log-softmax or logit differentiation). ``generator`` seeds ``random``
     saliency, baselines and noisy fills. ``batch_size`` images are processed together (one
     forward pass of ``batch_size`` inputs per level); ``saliency_batch_size`` bounds the
-    attribution chunks (default: 32 for IG/SmoothGrad/GradientSHAP/DeepLIFT).
+    attribution chunks (default: 32 for IG/SmoothGrad/GradientSHAP/DeepLIFT). ``progress``:
+    a bar and lines over the batches (:mod:`saliency_lib.progress`).
 
     Returns a DataFrame with columns ``level`` (percent), ``accuracy`` (percent) and ``n``
     (images); ``df.attrs`` holds ``method``, ``fill``, ``auc`` and ``k`` (positions per level).
@@ -153,7 +160,7 @@ def accuracy_drop_curve(
     correct = torch.zeros(len(lv), dtype=torch.long)
     for _, yb, logits in iterate_level_outputs(
         model, x, y, lv, method, fill, value, batch_size, generator, device, output,
-        noise_std, saliency_batch_size, **saliency_kwargs,
+        noise_std, saliency_batch_size, progress, **saliency_kwargs,
     ):  # fmt: skip
         correct += (logits.argmax(-1) == yb[None]).sum(1).cpu()
     n = len(x)

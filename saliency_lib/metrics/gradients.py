@@ -37,13 +37,15 @@ def gradient_distribution(
     batch_size: int = 256,
     generator: torch.Generator | None = None,
     device=None,
+    progress: bool = True,
     **saliency_kwargs,
 ) -> pd.DataFrame:
     """Per-sample scaled saliency values of the first ``n`` images (or ``indices``).
 
     Returns columns ``sample`` (dataset index), ``target`` (true class), ``position`` (row-major
     pixel index), ``value`` (in [-1, 1]; signed unless ``abs``) and ``label`` (the caller's
-    label, e.g. the training method, for grouping several models in one plot).
+    label, e.g. the training method, for grouping several models in one plot). ``progress``: a
+    bar and lines over the saliency batches.
     """
     x, y = unpack_data(data)
     if indices is None:
@@ -51,7 +53,7 @@ def gradient_distribution(
     idx = torch.as_tensor(np.asarray(indices), dtype=torch.long)
     scores = saliency_scores(
         model, (x[idx], y[idx]), method=method, abs=abs, output=output, batch_size=batch_size,
-        generator=generator, device=device, **saliency_kwargs,
+        generator=generator, device=device, progress=progress, **saliency_kwargs,
     )  # fmt: skip
     scaled = scale_per_sample(scores).reshape(len(idx), -1).numpy()
     hw = scaled.shape[1]

@@ -131,19 +131,21 @@ def motivation_curves(
     device=None,
     output: str = "log_prob",
     split: float = 50.0,
+    progress: bool = True,
     **saliency_kwargs,
 ) -> MotivationResult:
     """SMOOT Fig. 1: true-class softmax probability of ``model`` on every image of ``data``
     while its top ``levels`` % positions by |saliency| (true label, computed once) are filled
     (``fill``/``value`` as in :func:`accuracy_drop_curve`, default the dataset background).
-    Class split per :func:`classify_curves` with ``epsilon`` and ``split``."""
+    Class split per :func:`classify_curves` with ``epsilon`` and ``split``. ``progress``: a bar
+    and lines over the batches (:mod:`saliency_lib.progress`)."""
     x, y = unpack_data(data)
     lv = as_levels(levels)
     value = fill_value(data, fill, value)
     probs = np.empty((len(x), len(lv)))
     for sl, yb, logits in iterate_level_outputs(
         model, x, y, lv, method, fill, value, batch_size, generator, device, output,
-        **saliency_kwargs,
+        progress=progress, **saliency_kwargs,
     ):  # fmt: skip
         p = torch.softmax(logits.double(), dim=-1)  # (L, B, classes)
         idx = yb[None, :, None].expand(len(lv), -1, 1)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..masking import check_fill, fill_values
+from ..progress import track
 from ._common import as_levels, descending_ranks, fill_value, level_k, unpack_data
 from .accuracy_drop import accuracy, masked_batch
 from .scores import saliency_scores
@@ -59,6 +60,7 @@ def roar(
     generator: torch.Generator | None = None,
     device=None,
     noise_std: float = 0.01,
+    progress: bool = True,
     **saliency_kwargs,
 ) -> pd.DataFrame:
     """ROAR curve: test accuracy (%) of models retrained with the top ``level`` % removed.
@@ -68,6 +70,8 @@ def roar(
     by ``train_fn`` on the unmasked training set and also serves as the 0 % model. ``method`` /
     ``saliency_kwargs`` select the attribution (|value|, true label; docs/methods.md §4); ``fill``:
     :func:`accuracy_drop_curve` (``value`` defaults to ``.background`` for ``constant``).
+    ``progress``: a bar and lines over the saliency batches and the levels (the retraining's
+    own progress is ``train_fn``'s).
 
     Returns a DataFrame with columns ``level``, ``accuracy`` (%), ``n`` (test images);
     ``df.attrs`` holds ``method``, ``fill`` and ``k``.
@@ -80,14 +84,17 @@ def roar(
     trained_reference = reference_model is None
     if trained_reference:
         reference_model = train_fn(x_tr, y_tr)
-    kw = dict(method=method, batch_size=batch_size, generator=generator, device=device)
+    kw = dict(
+        method=method, batch_size=batch_size, generator=generator, device=device, progress=progress
+    )
     ranks_tr = descending_ranks(saliency_scores(reference_model, (x_tr, y_tr), **kw,
                                                 **saliency_kwargs))  # fmt: skip
     ranks_te = descending_ranks(saliency_scores(reference_model, (x_te, y_te), **kw,
                                                 **saliency_kwargs))  # fmt: skip
     ks = level_k(lv, x_tr.shape[2] * x_tr.shape[3])
     rows = []
-    for level, k in zip(lv, ks, strict=True):
+    levels_k = list(zip(lv, ks, strict=True))
+    for level, k in track(levels_k, "ROAR levels", unit="level", progress=progress):
         masked = dict(fill=fill, value=value, generator=generator, noise_std=noise_std)
         if k == 0 and trained_reference:
             model, x_test = reference_model, x_te

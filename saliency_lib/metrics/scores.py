@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..progress import track
 from ..saliency import attribute, gradient_from_logits, reduce_channels
 from ._common import eval_mode, model_device, unpack_data
 
@@ -74,18 +75,21 @@ def saliency_scores(
     batch_size: int = 256,
     generator: torch.Generator | None = None,
     device=None,
+    progress: bool = True,
     **saliency_kwargs,
 ) -> torch.Tensor:
     """Saliency scores (N, H, W) on the CPU for every image of ``data`` at its true label.
 
     ``data`` is a dataset (``.x``, ``.y``) or an ``(x, y)`` pair. ``abs=True`` ranks by
     |attribution| (docs/methods.md §4); the model is evaluated in eval mode and its state restored.
+    ``progress``: a bar and lines over the batches (:mod:`saliency_lib.progress`).
     """
     x, y = unpack_data(data)
     dev = model_device(model, device)
     chunks = []
     with eval_mode(model):
-        for start in range(0, len(x), batch_size):
+        starts = range(0, len(x), batch_size)
+        for start in track(starts, f"{method} saliency", unit="batch", progress=progress):
             xb = x[start : start + batch_size].to(dev)
             yb = y[start : start + batch_size].to(dev)
             scores, _ = batch_scores(

@@ -98,10 +98,12 @@ def model_sib(
     batch_size: int = 256,
     generator: torch.Generator | None = None,
     device=None,
+    progress: bool = True,
     **saliency_kwargs,
 ) -> pd.DataFrame:
     """:func:`sib` of ``model``'s |saliency| (true label) on a dataset with ``.boxes`` (and
-    optionally ``.has_box``). Saliency is only computed for images with a box."""
+    optionally ``.has_box``). Saliency is only computed for images with a box. ``progress``:
+    a bar and lines over the saliency batches."""
     boxes = torch.as_tensor(dataset.boxes)
     has_box = getattr(dataset, "has_box", None)
     keep = torch.ones(len(boxes), dtype=torch.bool) if has_box is None else torch.as_tensor(has_box)
@@ -113,7 +115,7 @@ def model_sib(
     y = torch.as_tensor(dataset.y)[idx]
     scores = saliency_scores(
         model, (x, y), method=method, batch_size=batch_size, generator=generator,
-        device=device, **saliency_kwargs,
+        device=device, progress=progress, **saliency_kwargs,
     )  # fmt: skip
     df = sib(scores, boxes[idx], fractions)
     df.index = pd.Index(idx.numpy(), name="image")

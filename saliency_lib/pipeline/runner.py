@@ -19,6 +19,12 @@ discards the running notebook's staging folder and prints one line saying what w
 
 Training runs are shared between notebooks through the run store (``train_or_load``); the runner
 does not touch it.
+
+Progress: besides its bar over the notebooks, ``reproduce`` shows the lines a running notebook
+prints that start with :data:`saliency_lib.progress.TAG` (the library's throttled progress lines:
+epochs with their metrics and ETA, curve and ROAR loops), as they come, prefixed with the
+notebook's name (papermill's ``stdout_file``/``stderr_file`` hooks). ``progress=False`` shows
+neither; the executed notebooks are the same either way.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +54,7 @@ from .._project import display_path as _rel
 from .._project import output_root as default_output_root
 from .._project import project_layout
 from ..grid import Grid
+from ..progress import TAG
 from .params import (
     ParameterError,
     check_profile,
@@ -361,13 +368,52 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_notebook(job: NotebookJob, profile: str, profile_dir: Path) -> NotebookResult:
+class LineRelay:
+    """A file-like sink for papermill's ``stdout_file``/``stderr_file``: splits the kernel's
+    stream output into lines and passes each line that starts with ``tag`` (the library's
+    progress lines, :mod:`saliency_lib.progress`) to ``say`` as ``"[<name>] <rest of line>"``.
+    Other output (tables, warnings, tqdm redraws) stays in the executed notebook only."""
+
+    def __init__(self, name: str, say: Callable[[str], None], tag: str = TAG):
+        self.name = name
+        self.say = say
+        self.tag = tag
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._partial + text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            self._emit(line)
+        return len(text)
+
+    def _emit(self, line: str) -> None:
+        line = line.strip()
+        if line.startswith(self.tag):
+            self.say(f"[{self.name}] {line[len(self.tag) :].strip()}")
+
+    def flush(self) -> None:  # papermill flushes after every output; lines end with "\n"
+        pass
+
+    def close(self) -> None:
+        if self._partial:
+            self._emit(self._partial)
+            self._partial = ""
+
+
+def run_notebook(
+    job: NotebookJob,
+    profile: str,
+    profile_dir: Path,
+    on_line: Callable[[str], None] | None = None,
+) -> NotebookResult:
     """Run one validated notebook into ``profile_dir`` (staging -> ``<name>/`` or ``.FAILED``).
+    ``on_line``: receives the notebook's progress lines while it runs (:class:`LineRelay`).
     Ctrl-C (also inside the kernel) removes the staging folder and propagates; so does a write
     error, as one :class:`~saliency_lib._fileio.StoreError`."""
     staging = profile_dir / f".{job.name}.partial"
     try:
-        return _run_notebook(job, profile, profile_dir, staging)
+        return _run_notebook(job, profile, profile_dir, staging, on_line)
     except BaseException as e:  # Ctrl-C, a full disk, ...: no half-written staging folder left
         with contextlib.suppress(OSError):
             _rmtree(staging)
@@ -377,7 +423,11 @@ def run_notebook(job: NotebookJob, profile: str, profile_dir: Path) -> NotebookR
 
 
 def _run_notebook(
-    job: NotebookJob, profile: str, profile_dir: Path, staging: Path
+    job: NotebookJob,
+    profile: str,
+    profile_dir: Path,
+    staging: Path,
+    on_line: Callable[[str], None] | None = None,
 ) -> NotebookResult:
     import papermill
 
@@ -410,6 +460,8 @@ def _run_notebook(
     executed = staging / f"{name}.ipynb"
     parameters = {**job.parameters, "profile": profile, "output_dir": str(staging.resolve())}
     error = None
+    # one relay per stream: a partial line on one (a tqdm redraw) must not swallow the other's
+    relays = [LineRelay(name, on_line) for _ in range(2)] if on_line is not None else [None] * 2
     try:
         with _quiet_papermill():
             papermill.execute_notebook(
@@ -420,7 +472,12 @@ def _run_notebook(
                 kernel_name=KERNEL_NAME,
                 progress_bar=False,
                 log_output=False,
+                stdout_file=relays[0],
+                stderr_file=relays[1],
             )
+        for relay in relays:
+            if relay is not None:
+                relay.close()
     except Exception as e:  # noqa: BLE001  (any failure is recorded; Ctrl-C propagates)
         if getattr(e, "ename", None) == "KeyboardInterrupt":  # Ctrl-C reached the kernel
             raise KeyboardInterrupt from None
@@ -461,9 +518,12 @@ def _run_notebook(
 
 
 def _say(msg: str = "", file=None) -> None:
+    """One line above the runner's bar, flushed (shown at once when the output is a pipe)."""
     from tqdm import tqdm
 
-    tqdm.write(msg, file=file or sys.stdout)
+    out = file or sys.stdout
+    tqdm.write(msg, file=out)
+    out.flush()
 
 
 def reproduce(
@@ -518,7 +578,8 @@ def reproduce(
         with _env(**env):
             for job in bar:
                 bar.set_postfix_str(job.name)
-                result = run_notebook(job, profile, profile_dir)
+                on_line = _say if progress else None
+                result = run_notebook(job, profile, profile_dir, on_line=on_line)
                 results.append(result)
                 _update_timings(profile_dir, result, order)
                 _say(_result_line(result))

@@ -11,7 +11,8 @@ import pandas as pd
 
 from ..config import RunConfig
 from ..grid import run_grid
-from ..runs import Run, train_or_load
+from ..progress import ProgressLog, track
+from ..runs import Run, is_complete, train_or_load
 
 
 def make_configs(
@@ -34,13 +35,22 @@ def make_configs(
     return grid[dataset]
 
 
-def train_all(configs: Mapping[tuple[str, int], RunConfig], store=None) -> dict[tuple, Run]:
-    """Train (or load) every configuration, in order; returns ``{key: Run}``."""
+def train_all(
+    configs: Mapping[tuple[str, int], RunConfig], store=None, progress: bool = True
+) -> dict[tuple, Run]:
+    """Train (or load) every configuration, in order; returns ``{key: Run}``.
+
+    ``progress``: a bar over the runs, a line naming each run before it is trained or loaded,
+    and the training's own epoch lines (:meth:`saliency_lib.trainer.Trainer.fit`; not for a
+    configuration with ``progress=False``)."""
     runs = {}
-    for key, cfg in configs.items():
+    n = len(configs)
+    log = ProgressLog("train_all", n, enabled=progress)
+    for i, (key, cfg) in enumerate(track(configs.items(), "runs", total=n, progress=progress), 1):
         label, seed = key
-        print(f"[{label} seed {seed}] {cfg.run_id}", flush=True)
-        runs[key] = train_or_load(cfg, store=store)
+        action = "loading (complete in the store)" if is_complete(cfg, store) else "training"
+        log.say(f"run {i}/{n} {label} seed {seed} ({cfg.run_id}): {action}")
+        runs[key] = train_or_load(cfg, store=store, progress=progress and cfg.progress)
     return runs
 
 
@@ -146,23 +156,27 @@ def method_curves(
     saliency: str | Iterable[str] = "grad",
     fill: str = "constant",
     seed: int = 0,
+    progress: bool = True,
     **kwargs,
 ) -> pd.DataFrame:
     """Accuracy-drop curves (docs/methods.md §4.1) of every run and saliency method: DataFrame with
-    ``method`` (training label), ``seed``, ``saliency``, ``level``, ``accuracy``, ``n``."""
+    ``method`` (training label), ``seed``, ``saliency``, ``level``, ``accuracy``, ``n``.
+    ``progress``: a bar and lines over the curves and over each curve's batches."""
     import torch
 
     from ..metrics import accuracy_drop_curve
 
     saliencies = [saliency] if isinstance(saliency, str) else list(saliency)
+    jobs = [(key, run, sal) for key, run in runs.items() for sal in saliencies]
     frames = []
-    for (label, run_seed), run in runs.items():
-        for sal in saliencies:
-            g = torch.Generator().manual_seed(seed)
-            curve = accuracy_drop_curve(
-                run.model, data, method=sal, levels=levels, fill=fill, generator=g, **kwargs
-            )
-            frames.append(curve.assign(method=label, seed=run_seed, saliency=sal))
+    what = f"accuracy-drop curves ({fill})"
+    for (label, run_seed), run, sal in track(jobs, what, unit="curve", progress=progress):
+        g = torch.Generator().manual_seed(seed)
+        curve = accuracy_drop_curve(
+            run.model, data, method=sal, levels=levels, fill=fill, generator=g,
+            progress=progress, **kwargs,
+        )  # fmt: skip
+        frames.append(curve.assign(method=label, seed=run_seed, saliency=sal))
     return pd.concat(frames, ignore_index=True)
 
 

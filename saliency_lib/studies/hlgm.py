@@ -29,6 +29,7 @@ import torch
 
 from ..grid import HLGM_BASELINE
 from ..metrics import DEFAULT_FRACTIONS, positions_for_fraction, saliency_scores, sib
+from ..progress import track
 from .common import format_mean_ci, paper_numbers, summary_table
 
 HLGM_METHODS = (HLGM_BASELINE, "sgt", "hlgm")  # the papers' column order (Tables II and III)
@@ -259,12 +260,13 @@ def sib_by_run(
     method: str = "grad",
     batch_size: int = 128,
     best: bool = False,
+    progress: bool = True,
 ) -> dict:
     """Per-image SIB(x) (:func:`saliency_lib.metrics.sib`) of every run's model on the images
     of ``dataset`` that have a box: ``{key: DataFrame}`` indexed by the image's position in
     ``dataset``. Images are read once per chunk of ``batch_size`` and shared by all models, so
     a lazy set (Oxford-IIIT Pet) works and is read once. ``best`` uses each run's best-epoch
-    weights instead of its final ones."""
+    weights instead of its final ones. ``progress``: a bar and lines over the chunks."""
     fractions = [float(f) for f in fractions]
     boxes = torch.as_tensor(dataset.boxes)
     has_box = getattr(dataset, "has_box", None)
@@ -280,11 +282,14 @@ def sib_by_run(
     y_all = torch.as_tensor(dataset.y)
     models = {key: (run.best_model() if best else run.model) for key, run in runs.items()}
     parts: dict = {key: [] for key in models}
-    for start in range(0, len(idx), batch_size):
+    starts = range(0, len(idx), batch_size)
+    for start in track(starts, f"SIB of {len(models)} models", unit="chunk", progress=progress):
         chunk = idx[start : start + batch_size]
         x, y = _images(dataset, chunk), y_all[chunk]
         for key, model in models.items():
-            scores = saliency_scores(model, (x, y), method=method, batch_size=batch_size)
+            scores = saliency_scores(
+                model, (x, y), method=method, batch_size=batch_size, progress=False
+            )
             df = sib(scores, boxes[chunk], fractions)
             df.index = pd.Index(chunk.numpy(), name="image")
             parts[key].append(df)

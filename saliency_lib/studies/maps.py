@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from ..metrics import gradient_distribution, saliency_concentration
 from ..plots import plot_gradient_distribution, plot_saliency_grid
+from ..progress import track
 from ..saliency import attribute
 
 
@@ -32,14 +33,19 @@ def saliency_maps(
 
 
 def gradient_summary(
-    models: Mapping[str, torch.nn.Module], data, n: int = 200, top: float = 0.1
+    models: Mapping[str, torch.nn.Module],
+    data,
+    n: int = 200,
+    top: float = 0.1,
+    progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-sample scaled gradients of each model (tidy, for box plots) and a per-model summary:
     mean share of |gradient| in the top ``top`` positions (``concentration``) and the mean
-    |scaled gradient| (``mean_abs``; lower = sparser maps)."""
+    |scaled gradient| (``mean_abs``; lower = sparser maps). ``progress``: a bar and lines over
+    the models and their saliency batches."""
     frames, rows = [], []
-    for label, model in models.items():
-        df = gradient_distribution(model, data, n=n, label=label)
+    for label, model in track(models.items(), "gradient distributions", progress=progress):
+        df = gradient_distribution(model, data, n=n, label=label, progress=progress)
         frames.append(df)
         maps = df.pivot(index="sample", columns="position", values="value").to_numpy()
         rows.append(
@@ -87,12 +93,17 @@ class MapFigures:
 
 
 def method_map_figures(
-    models: Mapping[str, torch.nn.Module], data, dataset: str, n_images: int, gradient_images: int
+    models: Mapping[str, torch.nn.Module],
+    data,
+    dataset: str,
+    n_images: int,
+    gradient_images: int,
+    progress: bool = True,
 ) -> MapFigures:
     """SGT Fig. 2, SMOOT Figs. 2, 4, 5: |gradient| maps of each model on the first ``n_images``
     images of ``data`` (titled with their class names) and per-image gradient box plots over
     ``gradient_images`` images."""
     x, y = first_images(data, n_images)
     maps = plot_saliency_grid(x, saliency_maps(models, x, y), titles=class_titles(dataset, y))
-    grads, summary = gradient_summary(models, data, n=gradient_images)
+    grads, summary = gradient_summary(models, data, n=gradient_images, progress=progress)
     return MapFigures(maps, plot_gradient_distribution(grads, x="label"), summary)

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from ..config import RunConfig
+from ..progress import track
 from ..runs import Run
 
 #: Labels of the replacement strategies of SGT Fig. 4 (column ``replacement``) and their fills.
@@ -129,6 +130,7 @@ def saliency_method_curves(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     fill: str = "constant",
     seed: int = 0,
+    progress: bool = True,
     **kwargs,
 ) -> pd.DataFrame:
     """SGT Fig. 3: accuracy-drop curves (docs/methods.md §4.1) of each run and saliency method, each
@@ -138,7 +140,8 @@ def saliency_method_curves(
 
     Every (run, method) curve starts from the global RNGs seeded with ``seed`` as well as its own
     generator: captum's GradientSHAP draws its baselines and interpolation points from NumPy's
-    global RNG, so without this the curves would change from one call to the next."""
+    global RNG, so without this the curves would change from one call to the next.
+    ``progress``: a bar and lines over the curves and each curve's batches."""
     from ..seeding import seed_everything
     from .common import method_curves
 
@@ -149,21 +152,22 @@ def saliency_method_curves(
     if unknown:
         raise ValueError(f"options given for saliency methods not in the list: {unknown}")
     frames = []
-    for m in methods:
-        for key, run in runs.items():
-            seed_everything(seed)
-            frames.append(
-                method_curves(
-                    {key: run},
-                    data,
-                    levels=levels,
-                    saliency=m,
-                    fill=fill,
-                    seed=seed,
-                    **kwargs,
-                    **dict(options.get(m) or {}),
-                )  # fmt: skip
-            )
+    jobs = [(m, key, run) for m in methods for key, run in runs.items()]
+    for m, key, run in track(jobs, "saliency-method curves", unit="curve", progress=progress):
+        seed_everything(seed)
+        frames.append(
+            method_curves(
+                {key: run},
+                data,
+                levels=levels,
+                saliency=m,
+                fill=fill,
+                seed=seed,
+                progress=progress,
+                **kwargs,
+                **dict(options.get(m) or {}),
+            )  # fmt: skip
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -174,11 +178,13 @@ def replacement_curves(
     replacements: Iterable[str] = ("background", "mean"),
     saliency: str = "grad",
     seed: int = 0,
+    progress: bool = True,
     **kwargs,
 ) -> pd.DataFrame:
     """SGT Fig. 4 without retraining: the accuracy-drop curve of every run with the removed
     pixels set to the dataset ``background`` (IID for MNIST, ``fill="constant"``) or to the
-    sample's ``mean`` (OOD, ``fill="mean"``). Tidy DataFrame with a ``replacement`` column."""
+    sample's ``mean`` (OOD, ``fill="mean"``). Tidy DataFrame with a ``replacement`` column.
+    ``progress``: bars and lines over the curves and each curve's batches."""
     from .common import method_curves
 
     levels = list(levels)
@@ -187,7 +193,8 @@ def replacement_curves(
         if name not in REPLACEMENTS:
             raise ValueError(f"unknown replacement {name!r}; choose from {list(REPLACEMENTS)}")
         curves = method_curves(runs, data, levels=levels, saliency=saliency,
-                               fill=REPLACEMENTS[name], seed=seed, **kwargs)  # fmt: skip
+                               fill=REPLACEMENTS[name], seed=seed, progress=progress,
+                               **kwargs)  # fmt: skip
         frames.append(curves.assign(replacement=name))
     return pd.concat(frames, ignore_index=True)
 
@@ -203,7 +210,7 @@ def roar_curves(
     seed: int = 0,
     num_classes: int | None = None,
     cache: dict | None = None,
-    progress: bool = False,
+    progress: bool = True,
     **saliency_kwargs,
 ) -> pd.DataFrame:
     """SGT Fig. 4, ROAR: for every run (the *reference model* whose |saliency| ranks the pixels)
@@ -216,7 +223,8 @@ def roar_curves(
     :func:`roar_train_fn`. ``cache`` (default: a fresh dict for this call) shares identical
     trainings (the unmasked 0 % level) between runs. Tidy DataFrame like
     :func:`replacement_curves` with ``replacement="roar"`` and the retrained models' final
-    training loss in ``retrain_loss``.
+    training loss in ``retrain_loss``. ``progress``: bars and lines over the runs, the levels,
+    the saliency batches and every retraining's epochs.
     """
     from ..metrics import roar
 
@@ -225,7 +233,7 @@ def roar_curves(
     if num_classes is None and hasattr(train_data, "num_classes"):
         num_classes = train_data.num_classes
     frames = []
-    for (label, run_seed), run in runs.items():
+    for (label, run_seed), run in track(runs.items(), "ROAR runs", unit="run", progress=progress):
         cfg = run.config.replace(
             **{"method": "traditional", "method_params": {}, **dict(retrain or {})}
         )
@@ -239,7 +247,8 @@ def roar_curves(
 
         g = torch.Generator().manual_seed(seed)
         curve = roar(tracked, train_data, test_data, levels=levels, fill=fill, method=saliency,
-                     reference_model=run.model, generator=g, **saliency_kwargs)  # fmt: skip
+                     reference_model=run.model, generator=g, progress=progress,
+                     **saliency_kwargs)  # fmt: skip
         frames.append(curve.assign(method=label, seed=run_seed, saliency=saliency,
                                    replacement=ROAR, retrain_loss=losses))  # fmt: skip
     return pd.concat(frames, ignore_index=True)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..progress import track
 from .common import paper_numbers
 
 PAPER_TABLE = {"mnist": "smoot_table2", "fashion_mnist": "smoot_table3"}
@@ -99,11 +100,13 @@ def k_null_table(
     runs: Mapping[tuple[str, int], object],
     n_images: int | None = 2000,
     seed: int = 0,
+    progress: bool = True,
 ) -> pd.DataFrame:
     """For every SMOOT run: the K change the run made (mean and median over the training set,
     per epoch, from its initial K) beside SMOOT's K step under the null, both passes on the same
     unmasked images (train mode, as the loss; and eval mode, which gives exactly 0).
-    ``n_images``: training images used for the null measurement."""
+    ``n_images``: training images used for the null measurement. ``progress``: a bar and lines
+    over the runs."""
     from ..methods import method_config
     from ..methods.smoot import mu_in_positions
     from ..metrics import k_null_drift, k_statistics
@@ -111,9 +114,8 @@ def k_null_table(
     from .common import eval_subset
 
     rows = []
-    for (label, run_seed), run in runs.items():
-        if run.config.method != "smoot":
-            continue
+    smoot = [(key, run) for key, run in runs.items() if run.config.method == "smoot"]
+    for (label, run_seed), run in track(smoot, "K null step", unit="run", progress=progress):
         cfg = method_config("smoot", run.config.method_params)
         train = load_splits(run.config)[0]
         positions = train.image_size**2
@@ -148,18 +150,20 @@ def sparsity_per_seed(
     n_images: int = 500,
     background=None,
     top: float = 0.1,
+    progress: bool = True,
 ) -> pd.DataFrame:
     """Per run (method, seed): mean Gini index of |grad saliency| over the first ``n_images``
     test images (:func:`saliency_lib.metrics.gini_index`; higher = sparser), the mean share of
     |saliency| in the top ``top`` positions, and, when the dataset's ``background`` value is
-    given, the mean share of the top ``top`` positions that lie on the object."""
+    given, the mean share of the top ``top`` positions that lie on the object. ``progress``: a
+    bar and lines over the runs."""
     from ..metrics import gini_index, saliency_concentration
     from .hlgm import object_share
     from .maps import first_images, saliency_maps
 
     x, y = first_images(data, n_images)
     rows = []
-    for (label, run_seed), run in runs.items():
+    for (label, run_seed), run in track(runs.items(), "sparsity", unit="run", progress=progress):
         maps = saliency_maps({label: run.model}, x, y)[label]
         row = {"method": label, "seed": run_seed, "images": len(x),
                "gini": float(np.nanmean(gini_index(maps))),

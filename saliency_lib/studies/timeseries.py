@@ -23,6 +23,7 @@ import torch
 
 from ..metrics import box_mask
 from ..metrics.timeseries import DEFAULT_LEVELS, box_scores
+from ..progress import track
 from ..saliency import attribute
 from .common import paper_numbers
 
@@ -73,15 +74,18 @@ def evaluate_runs(
     eval_samples: int | None = None,
     levels: Sequence[float] = DEFAULT_LEVELS,
     batch_size: int = 50,
+    progress: bool = True,
 ) -> pd.DataFrame:
     """One row per (dataset, architecture, method, seed, saliency): AUP, AUR, the random
     baseline's, Diff(AUP), Diff(AUR) (SGT eqs. 7-8), the model's test accuracy and, for a pair
     captum cannot do, ``skipped`` with the reason. The model is the best-test-accuracy checkpoint
-    (as the benchmark); ``eval_samples`` limits the test samples (first ``n``)."""
+    (as the benchmark); ``eval_samples`` limits the test samples (first ``n``). ``progress``: a
+    bar and lines over the runs."""
     from ..runs import load_splits
 
     rows = []
-    for (ds, arch, label, seed), run in runs.items():
+    what = "saliency evaluation"
+    for (ds, arch, label, seed), run in track(runs.items(), what, unit="run", progress=progress):
         test = load_splits(run.config)[1]
         n = len(test) if eval_samples is None else min(eval_samples, len(test))
         x, y = test.x[:n], test.y[:n]
