@@ -1,0 +1,321 @@
+"""GPU throughput options, exercised on the CPU (issue 14, item 3): mixed precision (bfloat16
+autocast on the CPU), lazy datasets kept on the device, device placement of a training step on
+the ``meta`` device, and run ids that stay what they were."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+import saliency_lib.saliency as saliency_module
+from saliency_lib.config import RunConfig
+from saliency_lib.data import make_loader
+from saliency_lib.data.dataset import ImageDataset
+from saliency_lib.methods import get_method
+from saliency_lib.models import create_model
+from saliency_lib.trainer import Precision, Trainer, make_optimizer, train_step
+
+# --------------------------------------------------------------------------- run ids
+
+# Computed on main at d04d7ff, before `precision` and `data_on_device` existed.
+PINNED_IDS = [
+    ({}, "traditional-fashion_mnist-cnn2-s0-9bf259fc76f4"),
+    ({"method": "sgt"}, "sgt-fashion_mnist-cnn2-s0-7dcd4fff753c"),
+    (
+        {
+            "method": "hlgm",
+            "dataset": "cifar10",
+            "model": "resnet18",
+            "optimizer": "sgd",
+            "lr": 0.1,
+            "momentum": 0.9,
+            "epochs": 100,
+            "seed": 2,
+        },
+        "hlgm-cifar10-resnet18-s2-bc9417551c06",
+    ),  # fmt: skip
+    (
+        {
+            "method": "smoot",
+            "method_params": {"mu_unit": "per_784"},
+            "channels_last": True,
+            "train_subset": 5000,
+        },
+        "smoot-fashion_mnist-cnn2-s0-730c2aaf7125",
+    ),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize(("values", "run_id"), PINNED_IDS)
+def test_existing_run_ids_unchanged(values, run_id):
+    assert RunConfig(**values).run_id == run_id
+    assert RunConfig(**values, precision="fp32").run_id == run_id
+    # keeping the data on the device gives the same batches: not part of the identity
+    assert RunConfig(**values, data_on_device=True).run_id == run_id
+
+
+def test_precision_is_part_of_the_run_id():
+    ids = {p: RunConfig(method="sgt", precision=p).run_id for p in ("fp32", "bf16", "fp16")}
+    assert len(set(ids.values())) == 3
+    assert RunConfig(method="sgt", precision="bf16").identity()["precision"] == "bf16"
+    assert "precision" not in RunConfig(method="sgt").identity()
+    with pytest.raises(ValueError, match="precision must be one of"):
+        RunConfig(precision="half")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        Precision("fp8")
+
+
+# --------------------------------------------------------------------------- mixed precision
+
+
+def _data(n=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g)
+
+
+def _method(name):
+    opts = {"hlgm": {"patience": 1}}.get(name, {})
+    method = get_method(name, **opts)
+    method.setup(16, 28 * 28, 10, torch.device("cpu"))
+    if name == "hlgm":  # straight into phase 2: regularize, then denoise masking
+        method.plateau_epoch = 0
+    return method
+
+
+def _steps(name, precision, steps=3, hlgm_epoch=1):
+    torch.manual_seed(0)
+    model = create_model("cnn2", num_classes=10, in_channels=1, image_size=28)
+    method = _method(name)
+    method.start_epoch(hlgm_epoch)
+    opt = make_optimizer("adadelta", model.parameters(), 1.0)
+    before = [p.detach().clone() for p in model.parameters()]
+    x, y = _data()
+    losses = []
+    for s in range(steps):
+        idx = torch.arange(8) + 8 * (s % 2)
+        out = train_step(model, method, opt, x[idx], y[idx], idx, precision)
+        losses.append(out.loss.detach())
+    return model, before, losses, method
+
+
+@pytest.mark.parametrize(
+    ("name", "hlgm_epoch"),
+    [("traditional", 1), ("sgt", 1), ("smoot", 1), ("hlgm", 1), ("hlgm", 5)],
+)
+def test_bf16_autocast_steps_train(name, hlgm_epoch):
+    model, before, losses, method = _steps(name, Precision("bf16", "cpu"), hlgm_epoch=hlgm_epoch)
+    assert all(torch.isfinite(v) and v.dtype == torch.float32 for v in losses)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    changed = [
+        not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters(), strict=True)
+    ]
+    assert all(changed)
+    if name == "hlgm":
+        assert method.phase == ("regularize" if hlgm_epoch == 1 else "denoise")
+    # autocast really acted: the same steps in float32 give other losses
+    _, _, fp32_losses, _ = _steps(name, None, hlgm_epoch=hlgm_epoch)
+    assert not torch.equal(torch.stack(losses), torch.stack(fp32_losses))
+    # same weights at the first step: bfloat16 rounding only (later steps drift apart)
+    assert losses[0].item() == pytest.approx(fp32_losses[0].item(), rel=0.02)
+
+
+def test_fp32_precision_object_gives_identical_numbers():
+    model_a, _, losses_a, _ = _steps("sgt", None)
+    model_b, _, losses_b, _ = _steps("sgt", Precision("fp32", "cpu"))
+    assert torch.equal(torch.stack(losses_a), torch.stack(losses_b))
+    for a, b in zip(model_a.parameters(), model_b.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_fp16_step_uses_grad_scaler_and_keeps_its_state():
+    precision = Precision("fp16", "cpu")
+    assert precision.scaler is not None and Precision("bf16", "cpu").scaler is None
+    model, before, losses, _ = _steps("sgt", precision, steps=2)
+    assert all(torch.isfinite(v) for v in losses)
+    assert any(
+        not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters(), strict=True)
+    )
+    state = precision.state_dict()
+    again = Precision("fp16", "cpu")
+    again.load_state_dict(state)
+    assert again.scaler.get_scale() == precision.scaler.get_scale()
+    assert Precision("fp32").state_dict() == {}
+
+
+def _tiny_gradient_model():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 3))
+    with torch.no_grad():  # input gradients of ~1e-8: below float16's normal range
+        m[0].weight.mul_(1e-3)
+        m[3].weight.mul_(1e-3)
+    return m
+
+
+def _saliency(model, x, y, output="log_prob"):
+    x_in = x.clone().requires_grad_(True)
+    return saliency_module.gradient_from_logits(model(x_in), x_in, y, output)
+
+
+def test_saliency_gradient_correct_under_autocast(monkeypatch):
+    """The training saliency under autocast: float32 gradients close to the float32 ones; under
+    float16 the objective's scale keeps small gradients from underflowing to zero."""
+    model = _tiny_gradient_model()
+    g = torch.Generator().manual_seed(3)
+    x, y = torch.randn(6, 1, 8, 8, generator=g), torch.tensor([0, 1, 2, 0, 1, 2])
+    ref = _saliency(model, x, y)
+    assert ref.abs().max() < 1e-6
+
+    def cosine(a):
+        return F.cosine_similarity(a.flatten(), ref.flatten(), dim=0).item()
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        bf16 = _saliency(model, x, y)
+    assert bf16.dtype == torch.float32 and cosine(bf16) > 0.999
+    with torch.autocast("cpu", dtype=torch.float16):
+        fp16 = _saliency(model, x, y)
+    assert fp16.dtype == torch.float32 and cosine(fp16) > 0.999
+    assert (fp16 == 0).float().mean() == 0
+    monkeypatch.setattr(saliency_module, "FP16_SALIENCY_SCALE", 1.0)
+    with torch.autocast("cpu", dtype=torch.float16):
+        unscaled = _saliency(model, x, y)
+    assert (unscaled == 0).float().mean() > 0.2  # what the scale prevents
+    assert cosine(unscaled) < cosine(fp16)
+
+
+# --------------------------------------------------------------------------- data on the device
+
+
+class _ItemLoader:
+    """Deterministic lazy items (picklable), as the package's lazy datasets read them."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def __call__(self, j):
+        return self.x[j] * 1.0
+
+
+def _lazy_dataset(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (n,), generator=g)
+    kw = dict(split="train", y=y, num_classes=10, in_channels=1, image_size=28, mean=(0.0,),
+              std=(1.0,), provenance={}, item_loader=_ItemLoader(x))  # fmt: skip
+    return ImageDataset(name="lazy", **kw)
+
+
+def _fit(on_device, method="smoot"):
+    train, test = _lazy_dataset(40, 1), _lazy_dataset(12, 2)
+    assert not train.in_memory
+    torch.manual_seed(0)
+    model = create_model("cnn2", num_classes=10, in_channels=1, image_size=28)
+    m = get_method(method)
+    m.setup(len(train), 28 * 28, 10, torch.device("cpu"))
+    opt = make_optimizer("adadelta", model.parameters(), 1.0)
+    tl = make_loader(train, 16, shuffle=True, seed=3, on_device=on_device)
+    el = make_loader(test, 8, shuffle=False, on_device=on_device)
+    assert tl.fast == on_device
+    history = Trainer(model, m, opt, tl, el, progress=False).fit(2)
+    return model, history, m
+
+
+def test_data_on_device_gives_bit_identical_training():
+    model_a, hist_a, m_a = _fit(False)
+    model_b, hist_b, m_b = _fit(True)
+    for a, b in zip(model_a.state_dict().values(), model_b.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert [h["train_loss"] for h in hist_a] == [h["train_loss"] for h in hist_b]
+    assert [h["test_acc"] for h in hist_a] == [h["test_acc"] for h in hist_b]
+    assert torch.equal(m_a.per_sample_k(), m_b.per_sample_k())
+
+
+def test_data_on_device_same_batch_order():
+    ds = _lazy_dataset(23, 4)
+    off = list(make_loader(ds, 5, seed=7).batches(3))
+    on = list(make_loader(ds, 5, seed=7, on_device=True).batches(3))
+    assert len(off) == len(on) == 5
+    for (xa, ya, ia), (xb, yb, ib) in zip(off, on, strict=True):
+        assert torch.equal(xa, xb) and torch.equal(ya, yb) and torch.equal(ia, ib)
+
+
+# --------------------------------------------------------------------------- device placement
+
+
+class _DeviceWatch(TorchDispatchMode):
+    """Records every tensor an op creates that is not on ``device``. The optimiser's 0-dim step
+    counters live on the CPU by design (torch.optim), so 0-dim tensors made inside
+    ``optimizer.step`` are allowed."""
+
+    def __init__(self, device="meta"):
+        super().__init__()
+        self.device = device
+        self.in_optimizer = False
+        self.wrong = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor) and t.device.type != self.device:
+                if not (self.in_optimizer and t.dim() == 0):
+                    self.wrong.append(f"{func} -> {t.device} {tuple(t.shape)}")
+        return out
+
+    def watch(self, optimizer):
+        optimizer.register_step_pre_hook(lambda *a: setattr(self, "in_optimizer", True))
+        optimizer.register_step_post_hook(lambda *a: setattr(self, "in_optimizer", False))
+
+
+def _meta_step(model_name, channels, size, method_name, options, watch):
+    model = create_model(model_name, num_classes=10, in_channels=channels, image_size=size)
+    model = model.to("meta")
+    method = get_method(method_name, **options)
+    method.setup(16, size * size, 10, torch.device("meta"))
+    if method_name == "hlgm":
+        method.plateau_epoch = 0
+        method.start_epoch(1)
+    opt = make_optimizer("sgd", model.parameters(), 0.1, momentum=0.9)
+    watch.watch(opt)
+    x = torch.empty(4, channels, size, size, device="meta")
+    y = torch.zeros(4, dtype=torch.long, device="meta")
+    idx = torch.arange(4, device="meta")
+    with watch:
+        out = train_step(model, method, opt, x, y, idx)
+    return out
+
+
+STEP_CASES = [
+    ("cnn2", 1, 28, "traditional", {}),
+    ("cnn2", 1, 28, "sgt", {}),
+    ("cnn2", 1, 28, "sgt", {"saliency_mode": "fused", "fill": "mean"}),
+    ("cnn2", 1, 28, "sgt", {"share_prefix": False, "fill": "uniform_feature"}),
+    ("cnn2", 1, 28, "smoot", {"k_update": "eval"}),
+    ("cnn2", 1, 28, "hlgm", {"fill": "constant", "fill_value": 0.0}),
+    ("resnet18", 3, 32, "smoot", {}),
+    ("deit_tiny", 3, 32, "hlgm", {}),
+]
+
+
+@pytest.mark.parametrize(("model", "channels", "size", "method", "options"), STEP_CASES)
+def test_training_step_creates_every_tensor_on_the_device(model, channels, size, method, options):
+    """One step with model and data on the ``meta`` device (a stand-in for a GPU): any tensor
+    the step, the saliency or the masking creates on the CPU is recorded (and would be a
+    device mismatch or a host copy on a GPU)."""
+    watch = _DeviceWatch()
+    out = _meta_step(model, channels, size, method, options, watch)
+    assert out.loss.device.type == "meta"
+    assert watch.wrong == []
+
+
+def test_device_watch_catches_a_cpu_tensor(monkeypatch):
+    """The check above can fail: a masking fill that forgets ``device=`` is caught."""
+    import saliency_lib.masking as masking
+
+    def careless_fill(x, fill, value, generator):
+        return torch.zeros(x.shape).to(x.device)  # created on the CPU, then copied
+
+    monkeypatch.setattr(masking, "fill_values", careless_fill)
+    watch = _DeviceWatch()
+    _meta_step("cnn2", 1, 28, "sgt", {}, watch)
+    assert any("zeros" in w and "cpu" in w for w in watch.wrong)
