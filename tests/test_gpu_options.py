@@ -319,3 +319,88 @@ def test_device_watch_catches_a_cpu_tensor(monkeypatch):
     watch = _DeviceWatch()
     _meta_step("cnn2", 1, 28, "sgt", {}, watch)
     assert any("zeros" in w and "cpu" in w for w in watch.wrong)
+
+
+# --------------------------------------------------------------------------- runs sharing a GPU
+
+
+def _planned(model, seed=0, device="auto", method="traditional"):
+    from saliency_lib.pipeline.cluster import PlannedRun
+
+    config = RunConfig(
+        method=method, dataset="synthetic", model=model, seed=seed, epochs=2, batch_size=32,
+        dataset_params={"n": 64, "num_classes": 4, "image_size": 8}, progress=False,
+        device=device,
+    )  # fmt: skip
+    return PlannedRun(config.run_id, config, ["nb"], None, False)
+
+
+def test_pack_runs_groups_small_cnn_runs_in_order():
+    from saliency_lib.pipeline.cluster import pack_runs
+    from saliency_lib.pipeline.params import ParameterError
+
+    runs = [_planned("cnn2", 0), _planned("resnet18", 0), _planned("cnn2", 1),
+            _planned("cnn2", 2), _planned("cnn2", 3, device="cpu"), _planned("cnn2", 4),
+            _planned("deit_tiny", 1)]  # fmt: skip
+    ids = [[r.config.seed, r.config.model] for r in runs]
+    packed = pack_runs(runs, 3)
+    got = [[[r.config.seed, r.config.model] for r in job] for job in packed]
+    assert got == [
+        [ids[0], ids[2], ids[3]],  # the first three cnn2 runs of one device, in plan order
+        [ids[1]],  # ResNet-18: alone
+        [ids[4]],  # another device: its own job
+        [ids[5]],
+        [ids[6]],
+    ]
+    assert sorted(r.run_id for job in packed for r in job) == sorted(r.run_id for r in runs)
+    assert pack_runs(runs, 1) == [[r] for r in runs]
+    with pytest.raises(ParameterError, match="runs_per_job"):
+        pack_runs(runs, 0)
+
+
+def test_cluster_options_check_packing():
+    from saliency_lib.pipeline.cluster import ClusterOptions
+    from saliency_lib.pipeline.params import ParameterError
+
+    assert ClusterOptions("debug", runs_per_job=3, pack="sequential").runs_per_job == 3
+    with pytest.raises(ParameterError, match="runs_per_job"):
+        ClusterOptions(runs_per_job=0)
+    with pytest.raises(ParameterError, match="pack must be one of"):
+        ClusterOptions(pack="threads")
+
+
+def test_packed_job_results_equal_the_runs_trained_alone(tmp_path):
+    """Two small runs in one job, at once in two processes and one after the other: every run
+    completes with the numbers of the run trained alone (each process has its own generators);
+    the packed result is read back per run; a requeue repeats the same call."""
+    from saliency_lib.pipeline.cluster import PackedTrainJob, TrainJob, _collect
+    from saliency_lib.runs import load_run
+
+    runs = [_planned("cnn2", 0, method="sgt"), _planned("cnn2", 1, method="smoot")]
+    dicts = [r.config.to_dict() for r in runs]
+    alone = tmp_path / "alone"
+    for d in dicts:
+        TrainJob()(d, str(alone))
+    for mode in ("processes", "sequential"):
+        store = tmp_path / mode
+        out = PackedTrainJob(mode)(dicts, str(store))
+        assert [o["status"] for o in out] == ["complete", "complete"]
+        assert [o["run_id"] for o in out] == [r.run_id for r in runs]
+        for r in runs:
+            a, b = load_run(r.config, alone), load_run(r.config, store)
+            assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
+            for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(),
+                            strict=True):  # fmt: skip
+                assert torch.equal(x, y)
+
+        class Done:  # what _collect needs of a finished submitit job
+            job_id, paths = "7", None
+
+            def result(self):
+                return out
+
+        res = [_collect(Done(), r, store) for r in runs]
+        assert all(x.ok and x.info["run_id"] == r.run_id for x, r in zip(res, runs, strict=True))
+    job = PackedTrainJob("sequential")
+    delayed = job.checkpoint(dicts, "s")
+    assert delayed.function is job and delayed.args == (dicts, "s")
