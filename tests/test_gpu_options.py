@@ -369,6 +369,18 @@ def test_cluster_options_check_packing():
         ClusterOptions(pack="threads")
 
 
+class _Done:
+    """What ``_collect`` needs of a finished submitit job."""
+
+    job_id, paths = "7", None
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
 def test_packed_job_results_equal_the_runs_trained_alone(tmp_path):
     """Two small runs in one job, at once in two processes and one after the other: every run
     completes with the numbers of the run trained alone (each process has its own generators);
@@ -393,14 +405,63 @@ def test_packed_job_results_equal_the_runs_trained_alone(tmp_path):
                             strict=True):  # fmt: skip
                 assert torch.equal(x, y)
 
-        class Done:  # what _collect needs of a finished submitit job
-            job_id, paths = "7", None
-
-            def result(self):
-                return out
-
-        res = [_collect(Done(), r, store) for r in runs]
+        res = [_collect(_Done(out), r, store) for r in runs]
         assert all(x.ok and x.info["run_id"] == r.run_id for x, r in zip(res, runs, strict=True))
     job = PackedTrainJob("sequential")
     delayed = job.checkpoint(dicts, "s")
     assert delayed.function is job and delayed.args == (dicts, "s")
+
+
+class _FakeJob:
+    def __init__(self, fn, args):
+        self.fn, self.args, self.job_id, self.paths = fn, args, "1", None
+
+    def done(self):
+        return True
+
+    def result(self):  # what the job would return, without training
+        dicts = self.args[0] if isinstance(self.args[0], list) else [self.args[0]]
+        out = [{"run_id": RunConfig.from_dict(dict(d)).run_id, "status": "complete"}
+               for d in dicts]  # fmt: skip
+        return out if isinstance(self.args[0], list) else out[0]
+
+
+class _FakeExecutor:
+    def __init__(self):
+        self.calls = []
+
+    def map_array(self, fn, *arrays):
+        self.calls.append((fn, arrays[0]))
+        return [_FakeJob(fn, args) for args in zip(*arrays, strict=True)]
+
+    def submit(self, fn, *args):
+        self.calls.append((fn, args[0]))
+        return _FakeJob(fn, args)
+
+
+@pytest.mark.parametrize("executor", ["debug", "local"])
+def test_waves_submit_packed_jobs_and_report_each_run(monkeypatch, executor):
+    """A wave with packing: one submission per pack (PackedTrainJob with the pack mode), one
+    result per run; without packing, one TrainJob per run as before."""
+    from saliency_lib.pipeline import cluster
+
+    monkeypatch.setattr(cluster, "is_complete", lambda config, store: True)
+    runs = [_planned("cnn2", 0), _planned("cnn2", 1), _planned("resnet18", 0), _planned("cnn2", 2)]
+    for per, pack in ((2, "sequential"), (1, "processes")):
+        ex, said = _FakeExecutor(), []
+        options = cluster.ClusterOptions(executor, runs_per_job=per, pack=pack, poll_seconds=0)
+        waves = cluster._Waves(ex, options, [], "store", None, said.append)
+        results = waves.run(runs)
+        assert sorted(r.run_id for r in results) == sorted(r.run_id for r in runs)
+        assert all(r.ok for r in results)
+        submitted = [fn for fn, _ in ex.calls] if executor == "local" else [ex.calls[0][0]]
+        if per == 2:
+            assert all(isinstance(fn, cluster.PackedTrainJob) for fn in submitted)
+            assert all(fn.mode == "sequential" for fn in submitted)
+            sizes = [len(a) for _, a in ex.calls] if executor == "local" else [
+                len(a) for a in ex.calls[0][1]]  # fmt: skip
+            assert sizes == [2, 1, 1]  # cnn2 s0+s1, resnet18, cnn2 s2
+        else:
+            assert all(type(fn) is cluster.TrainJob for fn in submitted)
+            n = len(ex.calls) if executor == "local" else len(ex.calls[0][1])
+            assert n == 4
