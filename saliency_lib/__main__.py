@@ -296,6 +296,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     ),
     arg("--cpus-per-job", type=int, metavar="N", help="slurm: CPUs per job"),
     arg(
+        "--runs-per-job",
+        type=int,
+        default=1,
+        metavar="N",
+        help="pack up to N small-CNN (cnn2) runs into one job, sharing its GPU (default: 1)",
+    ),
+    arg(
+        "--pack",
+        choices=["processes", "sequential"],
+        default="processes",
+        help="packed runs: each in its own process at once (default), or one after the other",
+    ),
+    arg(
         "--slurm",
         action="append",
         metavar="KEY=VALUE",
@@ -323,6 +336,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         timeout_min=args.timeout_min,
         cpus_per_job=args.cpus_per_job,
         slurm_params=args.slurm or (),
+        runs_per_job=args.runs_per_job,
+        pack=args.pack,
     )
     results = train(
         args.profile,

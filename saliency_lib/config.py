@@ -13,11 +13,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._validation import check_types, from_dict
+from ._validation import check_choice, check_types, from_dict
 from .methods import method_config
 
 # Fields that do not change the numbers a run produces.
-NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size")
+NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size", "data_on_device")
+# Fields added after runs were stored: part of the identity only when they differ from these
+# defaults, so every configuration that existed before them keeps its run id.
+DEFAULT_ONLY_FIELDS = {"precision": "fp32"}
+#: Training precisions: float32, or mixed precision (autocast) in bfloat16 / float16.
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 @dataclass
@@ -45,9 +50,15 @@ class RunConfig:
     weight_decay: float = 0.0
     seed: int = 0
     continue_from: str | None = None  # run id whose phase-1 checkpoint this run continues (HLGM)
+    # training step under torch.autocast in this dtype (fp16: with a GradScaler); evaluation
+    # stays float32. Changes the numbers: part of the run id unless "fp32" (trainer.Precision)
+    precision: str = "fp32"
     device: str = "auto"
     eval_batch_size: int = 1024
     progress: bool = True
+    # materialise a lazy dataset (Caltech-101, Pet, resized CIFAR) on the device once and batch
+    # by index (in-memory datasets always are): the same batches, so not part of the run id
+    data_on_device: bool = False
 
     def __post_init__(self):
         check_types(self)
@@ -58,6 +69,7 @@ class RunConfig:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        check_choice("precision", self.precision, PRECISIONS)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RunConfig:
@@ -73,6 +85,9 @@ class RunConfig:
         d = self.to_dict()
         for name in NON_IDENTITY_FIELDS:
             d.pop(name)
+        for name, default in DEFAULT_ONLY_FIELDS.items():
+            if d[name] == default:
+                d.pop(name)
         return d
 
     def config_hash(self) -> str:

@@ -99,6 +99,55 @@ def _not_run_records(claim_ids: list[str], reason: str) -> list[dict]:
     return [not_run(cid, reason=reason) for cid in claim_ids]
 
 
+def _plateau_records(node: Any, path: tuple = ()):
+    """``(path, record)`` for every HLGM phase-1 record (:func:`~saliency_lib.studies.hlgm.
+    hlgm_plateau_info`: a dict with ``reached`` and ``plateau_epoch``) stored under ``node``."""
+    if isinstance(node, dict):
+        if "reached" in node and "plateau_epoch" in node:
+            yield path, node
+            return
+        for key, value in node.items():
+            yield from _plateau_records(value, (*path, str(key)))
+
+
+def hlgm_phase1_flags(metrics: dict) -> list[str]:
+    """One line per HLGM setting with a run whose phase 1 never ended (no phase-2 epoch: HLGM
+    trained traditionally throughout and equals its baseline), read from the phase-1 records
+    the notebook stored in ``results`` (keyed ``... setting ... seed``)."""
+    never: dict[str, list[str]] = {}
+    at_end: dict[str, list[str]] = {}
+    epochs: dict[str, set] = {}
+    for path, rec in _plateau_records(metrics.get("results") or {}):
+        seed = path[-1] if path else "?"
+        names = [k for k in path[:-1] if k not in ("results", "plateau", "plateaus")]
+        setting = names[-1] if names else "?"
+        if not rec.get("reached"):
+            never.setdefault(setting, []).append(seed)
+        elif rec.get("phase2_epochs") == 0:
+            at_end.setdefault(setting, []).append(seed)
+        else:
+            continue
+        if rec.get("epochs") is not None:
+            epochs.setdefault(setting, set()).add(int(rec["epochs"]))
+    lines = []
+    for setting in sorted(set(never) | set(at_end)):
+        n = "/".join(str(e) for e in sorted(epochs.get(setting, ()))) or "?"
+        if setting in never:
+            seeds = ", ".join(sorted(set(never[setting])))
+            lines.append(
+                f"HLGM phase 1 never ended: setting `{setting}`, seed(s) {seeds}: no phase-1 "
+                f"plateau within {n} epochs, so phase 2 never started and HLGM equals its "
+                "baseline there"
+            )
+        if setting in at_end:
+            seeds = ", ".join(sorted(set(at_end[setting])))
+            lines.append(
+                f"HLGM phase 1 ended only at the last epoch: setting `{setting}`, seed(s) "
+                f"{seeds}: no phase-2 epoch was run, HLGM equals its baseline there"
+            )
+    return lines
+
+
 def _settings_line(metrics: dict) -> str:
     s = metrics.get("settings", {})
     parts = []
@@ -150,6 +199,7 @@ def collect(profile: str, root: Path | None = None) -> list[dict]:
                 "seconds": timings.get(name, {}).get("seconds"),
                 "settings": _settings_line(metrics),
                 "claims": claims,
+                "flags": hlgm_phase1_flags(metrics) if status == "complete" else [],
                 "items": report_items(folder, metrics) if status == "complete" else [],
                 "html": folder / f"{name}.html",
             }
@@ -238,6 +288,8 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
         "",
         f"Verdicts: {verdict_counts(claims)}." if len(claims) else "No claims recorded.",
         "",
+        *[f"> **Flag** (`{e['name']}`): {flag}." for e in entries for flag in e["flags"]],
+        *([""] if any(e["flags"] for e in entries) else []),
         markdown_table(claims),
         "",
         "## Notebooks",
@@ -259,6 +311,8 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
         lines += ["", f"## {e['title']} (`{e['name']}`)", ""]
         if e["settings"]:
             lines += [f"Settings: {e['settings']}", ""]
+        for flag in e["flags"]:
+            lines += [f"> **Flag**: {flag}.", ""]
         if e["html"].is_file():
             link = e["html"].relative_to(profile_dir).as_posix()
             lines += [f"The executed notebook, with its narrative: [{e['html'].name}]({link}).", ""]

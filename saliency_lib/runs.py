@@ -54,7 +54,7 @@ from .methods import get_method
 from .methods.hlgm import hlgm_continuation
 from .models import create_model
 from .seeding import get_device, get_rng_state, seed_everything, set_rng_state
-from .trainer import Trainer, make_optimizer
+from .trainer import Precision, Trainer, make_optimizer
 
 __all__ = [
     "Run",
@@ -291,10 +291,15 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
     optimizer = make_optimizer(
         config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay
     )
+    on_device = config.data_on_device
     train_loader = make_loader(
-        train_ds, config.batch_size, shuffle=True, seed=config.seed, device=device
+        train_ds, config.batch_size, shuffle=True, seed=config.seed, device=device,
+        on_device=on_device,
+    )  # fmt: skip
+    test_loader = make_loader(
+        test_ds, config.eval_batch_size, shuffle=False, device=device, on_device=on_device
     )
-    test_loader = make_loader(test_ds, config.eval_batch_size, shuffle=False, device=device)
+    precision = Precision(config.precision, device)
 
     history: list[dict] = []
     k_history: list[torch.Tensor] = []
@@ -310,6 +315,7 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
         method.load_state_dict(state["method"])
         k_history = list(state["k_history"])
         set_rng_state(state["rng"])
+        precision.load_state_dict(state.get("precision", {}))
         history = list(state["history"])
         start = int(state["epoch"]) + 1
         best_kept = state.get("best_epoch", _best_epoch(history) if history else None)
@@ -320,6 +326,7 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
             _load_weights(model, state, source, f"delete the folder {source.parent} to retrain it")
             optimizer.load_state_dict(state["optimizer"])
             set_rng_state(state["rng"])
+            precision.load_state_dict(state.get("precision", {}))
             history = list(state["history"])
             start = int(state["epoch"]) + 1
             best_kept = _inherit_best(source, history, model, path)
@@ -351,6 +358,8 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
             "k_history": k_history,
             "best_epoch": best_kept,
         }
+        if precision.state_dict():  # fp16: the GradScaler's scale, for an identical resume
+            state["precision"] = precision.state_dict()
         buf = io.BytesIO()
         torch.save(state, buf)
         for name, at in _snapshots(method).items():
@@ -360,7 +369,9 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
         if stop_after is not None and epoch >= stop_after:
             raise _Stop
 
-    trainer = Trainer(model, method, optimizer, train_loader, test_loader, progress=progress)
+    trainer = Trainer(
+        model, method, optimizer, train_loader, test_loader, progress=progress, precision=precision
+    )
     try:
         trainer.fit(config.epochs, start_epoch=start, on_epoch_end=checkpoint)
     except _Stop:

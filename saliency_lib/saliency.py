@@ -17,6 +17,10 @@ from .registry import Registry
 
 SALIENCY_METHODS = Registry("saliency method")
 OUTPUTS = ("log_prob", "logit")
+#: Under float16 autocast the training saliency differentiates ``FP16_SALIENCY_SCALE`` times the
+#: objective and divides the gradient back: small input gradients (the bottom of the ranking
+#: SGT masks) would underflow in float16 otherwise. A positive factor changes no ranking.
+FP16_SALIENCY_SCALE = 2.0**10
 
 
 class LogSoftmaxHead(nn.Module):
@@ -45,13 +49,26 @@ def gradient_from_logits(
     """d output[y] / d x for a forward pass that already happened (``x`` requires grad).
 
     Used by the ``fused`` saliency mode (docs/methods.md §3.1), reusing the loss's own forward pass.
-    Returns the raw gradient (B, C, H, W).
+    Returns the raw gradient (B, C, H, W), in ``x``'s dtype. Under autocast the output is
+    taken in float32 (a no-op for float32 logits); under float16 autocast the objective is
+    scaled by :data:`FP16_SALIENCY_SCALE` against underflow and the gradient scaled back.
     """
     _check_output(output)
+    logits = logits.float()
     out = F.log_softmax(logits, dim=1) if output == "log_prob" else logits
     selected = out.gather(1, y[:, None]).sum()
-    (grad,) = torch.autograd.grad(selected, x, retain_graph=retain_graph)
-    return grad
+    device_type = x.device.type
+    fp16 = (
+        torch.amp.is_autocast_available(device_type)  # not for e.g. the meta device
+        and torch.is_autocast_enabled(device_type)
+        and torch.get_autocast_dtype(device_type) == torch.float16
+    )
+    scale = FP16_SALIENCY_SCALE if fp16 else None
+    if scale is None:
+        (grad,) = torch.autograd.grad(selected, x, retain_graph=retain_graph)
+        return grad
+    (grad,) = torch.autograd.grad(selected * scale, x, retain_graph=retain_graph)
+    return grad / scale
 
 
 def training_saliency(

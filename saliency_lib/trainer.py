@@ -3,6 +3,7 @@ bottom"). The method supplies the per-batch loss and its epoch hooks; the traine
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -42,19 +43,71 @@ def evaluate_accuracy(model: nn.Module, batches: Iterable) -> float:
     return 100.0 * correct / max(total, 1)
 
 
+_AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class Precision:
+    """How a training step computes: ``"fp32"`` (plain float32, the default), ``"bf16"`` or
+    ``"fp16"`` (the method's forward passes, saliency gradients included, under
+    ``torch.autocast(device_type, dtype)``; parameters, optimiser state and the data stay
+    float32). ``fp16`` scales the loss with a ``torch.amp.GradScaler`` (its state is part of a
+    checkpoint: :meth:`state_dict`)."""
+
+    def __init__(self, precision: str = "fp32", device: str | torch.device = "cpu"):
+        if precision not in _AUTOCAST_DTYPES:
+            raise ValueError(
+                f"precision must be one of {tuple(_AUTOCAST_DTYPES)}, got {precision!r}"
+            )
+        self.name = precision
+        self.device_type = torch.device(device).type
+        self.dtype = _AUTOCAST_DTYPES[precision]
+        self.scaler = torch.amp.GradScaler(self.device_type) if precision == "fp16" else None
+
+    def autocast(self):
+        """The context the forward passes run in (nothing at all for fp32)."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device_type, dtype=self.dtype)
+
+    def state_dict(self) -> dict:
+        return {} if self.scaler is None else {"scaler": self.scaler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+
+    def __repr__(self) -> str:
+        return f"Precision({self.name!r}, device_type={self.device_type!r})"
+
+
 def train_step(
-    model: nn.Module, method: TrainingMethod, optimizer: torch.optim.Optimizer, x, y, idx
+    model: nn.Module,
+    method: TrainingMethod,
+    optimizer: torch.optim.Optimizer,
+    x,
+    y,
+    idx,
+    precision: Precision | None = None,
 ) -> BatchLoss:
     """One optimiser step of ``method`` on a batch; returns the method's :class:`BatchLoss`.
 
     The backward pass asks only for the parameters' gradients: the saliency methods' input
     ``x`` requires grad (input gradient, docs/methods.md §3.1); a plain ``loss.backward()`` would
-    also compute the loss's gradient with respect to it, which nothing uses (same numbers)."""
+    also compute the loss's gradient with respect to it, which nothing uses (same numbers).
+    ``precision`` (default float32): the method's loss runs under its autocast; the backward
+    pass outside it, scaled by its GradScaler for fp16."""
     optimizer.zero_grad(set_to_none=True)
-    out = method.loss(model, x, y, idx)
+    scaler = None if precision is None else precision.scaler
+    with contextlib.nullcontext() if precision is None else precision.autocast():
+        out = method.loss(model, x, y, idx)
     params = [p for p in model.parameters() if p.requires_grad]
-    torch.autograd.backward(out.loss, inputs=params)
-    optimizer.step()
+    if scaler is None:
+        torch.autograd.backward(out.loss, inputs=params)
+        optimizer.step()
+    else:
+        torch.autograd.backward(scaler.scale(out.loss), inputs=params)
+        scaler.step(optimizer)  # skipped when a gradient is inf/nan; the scale then shrinks
+        scaler.update()
     return out
 
 
@@ -69,6 +122,7 @@ class Trainer:
         train_loader,
         test_loader,
         progress: bool = True,
+        precision: Precision | None = None,
     ):
         self.model = model
         self.method = method
@@ -76,6 +130,7 @@ class Trainer:
         self.train_loader = train_loader
         self.test_loader = test_loader
         self.progress = progress
+        self.precision = precision  # None: float32 (training steps only; evaluation is fp32)
 
     def train_epoch(
         self,
@@ -95,7 +150,7 @@ class Trainer:
         correct = seen = 0
         n_batches = len(self.train_loader)
         for b, (x, y, idx) in enumerate(self.train_loader.batches(epoch), 1):
-            out = train_step(self.model, self.method, self.optimizer, x, y, idx)
+            out = train_step(self.model, self.method, self.optimizer, x, y, idx, self.precision)
             loss_sum += out.loss.detach().double().cpu() * len(y)
             correct += (out.logits.detach().argmax(1) == y).sum().item()
             seen += len(y)

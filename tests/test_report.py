@@ -273,3 +273,42 @@ def test_report_shows_the_declared_figures_and_tables_in_order_with_the_html_lin
     assert section.index("fig1_curve.png") < section.index("**SMOOT Fig. 1: share of class II")
     for _, _, header, cells in _tables(text):
         assert all(len(c) == len(header) for c in cells)
+
+
+def _plateau(reached, epochs=100, phase2=0):
+    return {"plateau_epoch": epochs - phase2 if reached else None, "reached": reached,
+            "epochs": epochs, "phase2_epochs": phase2, "phase_epochs": {}}  # fmt: skip
+
+
+def test_hlgm_phase1_flags_from_constructed_records(tmp_path):
+    """A flag line per HLGM setting whose phase 1 never ended (or ended at the last epoch), from
+    the plateau records in both layouts the HLGM notebooks store; none when every run left it."""
+    from saliency_lib.report import hlgm_phase1_flags
+
+    root, profile = tmp_path / "outputs", "paper"
+    fig2 = {"status": "complete", "claims": {}, "results": {
+        "cnn2_cifar10": {"plateau": {"0": _plateau(True, phase2=40), "1": _plateau(False),
+                                     "2": _plateau(False)}},
+        "deit_tiny_cifar100": {"plateau": {"0": _plateau(True, phase2=0)}},
+        "resnet18_cifar100": {"plateau": {"0": _plateau(True, phase2=30)}},
+    }}  # fmt: skip
+    fig7 = {"status": "complete", "claims": {}, "results": {
+        "plateau": {"cnn2_cluttered": {"0": _plateau(False, epochs=50)}}}}  # fmt: skip
+    fine = {"status": "complete", "claims": {}, "results": {
+        "plateau": {"cnn2_cluttered": {"0": _plateau(True, phase2=10)}}}}  # fmt: skip
+    _write(root / profile / "hlgm_fig2_5_tab2_accuracy", fig2)
+    _write(root / profile / "hlgm_fig7_8_tab3_sib", fig7)
+    flags = hlgm_phase1_flags(fig2)
+    assert len(flags) == 2
+    assert "never ended" in flags[0] and "`cnn2_cifar10`, seed(s) 1, 2" in flags[0]
+    assert "within 100 epochs" in flags[0]
+    assert "last epoch" in flags[1] and "`deit_tiny_cifar100`, seed(s) 0" in flags[1]
+    assert not any("resnet18" in f for f in flags)
+    assert hlgm_phase1_flags(fine) == [] and hlgm_phase1_flags({}) == []
+    text = build_report(profile, root).read_text()
+    flag_lines = [ln for ln in text.splitlines() if "**Flag**" in ln]
+    # once near the top (with the notebook's name), once in each notebook's section
+    assert sum("cnn2_cifar10" in ln for ln in flag_lines) == 2
+    assert any("`hlgm_fig7_8_tab3_sib`" in ln and "`cnn2_cluttered`, seed(s) 0" in ln
+               and "within 50 epochs" in ln for ln in flag_lines)  # fmt: skip
+    assert text.index("**Flag**") < text.index("## Notebooks")

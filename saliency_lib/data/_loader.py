@@ -10,7 +10,10 @@ sees exactly the batches the uninterrupted run would have seen.
 
 Fast path (in-memory datasets): the whole split is moved to ``device`` once; each batch is one
 ``index_select`` of the permuted positions, with no per-item Python. Lazy datasets use a torch
-``DataLoader`` over the same per-epoch order (a fixed-order sampler).
+``DataLoader`` over the same per-epoch order (a fixed-order sampler), unless ``on_device``: then
+every item is read once, in order, and the stacked split takes the fast path: the same batches,
+bit for bit, when items are read deterministically (as the package's lazy datasets are), and the
+same draw from torch's global generator per epoch that the DataLoader makes (its base seed).
 """
 
 from __future__ import annotations
@@ -100,6 +103,7 @@ class EpochLoader:
         device: str | torch.device = "cpu",
         drop_last: bool = False,
         num_workers: int = 0,
+        on_device: bool = False,
     ):
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -112,11 +116,14 @@ class EpochLoader:
         self.num_workers = int(num_workers)
         self.epoch = 0
         self.n = len(dataset)
-        x = getattr(dataset, "x", None)
+        x, y = getattr(dataset, "x", None), getattr(dataset, "y", None)
+        self.materialised = not isinstance(x, torch.Tensor) and on_device and self.n > 0
+        if self.materialised:
+            x, y = _materialise(dataset, self.device)
         self.fast = isinstance(x, torch.Tensor)
         if self.fast:
             self._x = x.to(self.device)
-            self._y = torch.as_tensor(dataset.y, dtype=torch.int64).to(self.device)
+            self._y = torch.as_tensor(y, dtype=torch.int64).to(self.device)
 
     def set_epoch(self, epoch: int) -> None:
         """The epoch used by ``iter(loader)``."""
@@ -141,6 +148,10 @@ class EpochLoader:
         order = self.order(epoch)
         stop = len(self) * self.batch_size if self.drop_last else self.n
         if self.fast:
+            if self.materialised:
+                # a DataLoader draws its base seed from torch's global generator at every
+                # iteration: draw it too, so every later random number (mask fills) is the same
+                torch.empty((), dtype=torch.int64).random_()
             order = order.to(self.device)
             for start in range(0, stop, self.batch_size):
                 idx = order[start : start + self.batch_size]
@@ -169,6 +180,32 @@ class EpochLoader:
         )
 
 
+#: ``on_device`` refuses a split whose float32 tensor would take more than this share of the
+#: device's free memory (CUDA), before reading any item.
+MAX_DEVICE_SHARE = 0.5
+
+
+def _materialise(dataset: Dataset, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every item of a lazy ``dataset`` read once (in order) into one float32 tensor on
+    ``device``, and the labels; a clear error first when it would not fit."""
+    first = dataset[0][0]
+    need = len(dataset) * first.numel() * 4
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        if need > MAX_DEVICE_SHARE * free:
+            raise MemoryError(
+                f"data_on_device: the {len(dataset)} items of {getattr(dataset, 'name', 'the')} "
+                f"split need {need / 2**30:.1f} GiB, more than {MAX_DEVICE_SHARE:.0%} of the "
+                f"{free / 2**30:.1f} GiB free on {device}; set data_on_device=False (DataLoader)"
+            )
+    x = torch.empty((len(dataset), *first.shape), dtype=torch.float32, device=device)
+    y = torch.empty(len(dataset), dtype=torch.int64)
+    for i in range(len(dataset)):
+        item = dataset[i]
+        x[i], y[i] = item[0], int(item[1])
+    return x, y
+
+
 def make_loader(
     dataset: Dataset,
     batch_size: int,
@@ -177,10 +214,14 @@ def make_loader(
     device: str | torch.device = "cpu",
     drop_last: bool = False,
     num_workers: int = 0,
+    on_device: bool = False,
 ) -> EpochLoader:
     """A deterministic per-epoch loader over ``dataset`` (items ``(x, y, i)``); see module doc.
 
     ``device`` may be ``"auto"`` (CUDA when present). ``num_workers`` only matters for lazy
-    datasets (torch DataLoader workers).
+    datasets (torch DataLoader workers). ``on_device``: a lazy dataset is read once onto
+    ``device`` and batched by index like an in-memory one (``RunConfig.data_on_device``).
     """
-    return EpochLoader(dataset, batch_size, shuffle, seed, device, drop_last, num_workers)
+    return EpochLoader(
+        dataset, batch_size, shuffle, seed, device, drop_last, num_workers, on_device
+    )

@@ -49,10 +49,11 @@ class SaliencyGuidedConfig:
 def kl_clean_to_masked(clean_logits: torch.Tensor, masked_logits: torch.Tensor) -> torch.Tensor:
     """KL(softmax clean || softmax masked), batch-mean (SGT Alg. 1; docs/methods.md §6):
     ``KLDivLoss(log_target=True, reduction="batchmean")(log_softmax(masked), log_softmax(clean))``.
-    Neither side is detached."""
+    Neither side is detached; taken in float32 (a no-op for float32 logits, e.g. under autocast
+    the logits are bfloat16)."""
     return F.kl_div(
-        F.log_softmax(masked_logits, dim=1),
-        F.log_softmax(clean_logits, dim=1),
+        F.log_softmax(masked_logits.float(), dim=1),
+        F.log_softmax(clean_logits.float(), dim=1),
         reduction="batchmean",
         log_target=True,
     )
@@ -108,8 +109,9 @@ def masked_forward(
 
 
 def saliency_guided_loss(pair: MaskedPair, y: torch.Tensor, lambda_kl: float) -> torch.Tensor:
-    """SGT Alg. 1 line 6, docs/methods.md §3.4: ``CE(f(x), y) + lambda * KL(f(x) || f(x̃))``."""
-    return F.cross_entropy(pair.clean_logits, y) + lambda_kl * kl_clean_to_masked(
+    """SGT Alg. 1 line 6, docs/methods.md §3.4: ``CE(f(x), y) + lambda * KL(f(x) || f(x̃))``,
+    in float32."""
+    return F.cross_entropy(pair.clean_logits.float(), y) + lambda_kl * kl_clean_to_masked(
         pair.clean_logits, pair.masked_logits
     )
 

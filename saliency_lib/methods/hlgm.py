@@ -119,7 +119,7 @@ class HLGM(TrainingMethod):
     def loss(self, model, x, y, idx) -> BatchLoss:
         if self.phase == TRADITIONAL:
             logits = model(x)
-            return BatchLoss(F.cross_entropy(logits, y), logits)
+            return BatchLoss(F.cross_entropy(logits.float(), y), logits)
         which = "top" if self.phase == REGULARIZE else "bottom"
         pair = masked_forward(model, x, y, self.k, which, self.cfg)
         return BatchLoss(saliency_guided_loss(pair, y, self.cfg.lambda_kl), pair.clean_logits)

@@ -12,4 +12,4 @@ class Traditional(TrainingMethod):
 
     def loss(self, model, x, y, idx) -> BatchLoss:
         logits = model(x)
-        return BatchLoss(F.cross_entropy(logits, y), logits)
+        return BatchLoss(F.cross_entropy(logits.float(), y), logits)

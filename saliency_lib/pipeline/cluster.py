@@ -49,6 +49,11 @@ EXECUTORS = ("local", "slurm", "debug")
 DEFAULT_TIMEOUT_MIN = {"slurm": 4 * 60, "local": 7 * 24 * 60, "debug": 7 * 24 * 60}
 #: How many times a job may time out (and be requeued) before submitit gives up on it.
 DEFAULT_MAX_REQUEUES = 30
+#: How the runs packed into one job (``ClusterOptions.runs_per_job``) are trained: one after the
+#: other, or each in its own process at the same time on the job's GPU(s).
+PACK_MODES = ("processes", "sequential")
+#: Models small enough to share one GPU with other runs: only runs of these are packed.
+SHAREABLE_MODELS = ("cnn2",)
 
 
 # --------------------------------------------------------------------------- plan
@@ -348,6 +353,84 @@ class TrainJob(submitit.helpers.Checkpointable):
         return submitit.helpers.DelayedSubmission(self, config_dict, store)
 
 
+def _train_one(job: TrainJob, config_dict: dict[str, Any], store: str) -> dict[str, Any]:
+    """A child process's work in a packed job (module level: picklable for ``spawn``)."""
+    return job(config_dict, store)
+
+
+class PackedTrainJob(submitit.helpers.Checkpointable):
+    """Several runs in one job: ``PackedTrainJob(...)(config_dicts, store)`` trains each
+    through :class:`TrainJob` and returns their summaries in order (a run that fails gives
+    ``{"status": "failed", ...}`` without stopping the others).
+
+    ``mode="processes"``: every run in its own process (``spawn``), all at once on the job's
+    GPU(s): small CNN runs leave most of a GPU idle, so several at a time raise throughput. Each
+    process has its own random generators, so a run's numbers are those it has alone (threads
+    in one process would share torch's global generator and mix their draws). ``"sequential"``:
+    one after the other in the job's process (fewer, longer jobs; no concurrency). On
+    preemption or timeout the same call is requeued: finished runs are loaded, unfinished ones
+    resume from their ``last.pt``.
+    """
+
+    def __init__(self, mode: str = "processes", **job_options):
+        if mode not in PACK_MODES:
+            raise ParameterError(f"pack mode must be one of {', '.join(PACK_MODES)}, got {mode!r}")
+        self.mode = mode
+        self.job_options = job_options
+
+    def __call__(self, config_dicts: list[dict[str, Any]], store: str) -> list[dict[str, Any]]:
+        job = TrainJob(**{**self.job_options, "catch_errors": True})
+        if self.mode == "sequential" or len(config_dicts) == 1:
+            return [job(c, store) for c in config_dicts]
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")  # no CUDA state inherited from the parent
+        with ProcessPoolExecutor(len(config_dicts), mp_context=ctx) as pool:
+            futures = [pool.submit(_train_one, job, c, store) for c in config_dicts]
+            return [_future_result(f, c) for f, c in zip(futures, config_dicts, strict=True)]
+
+    def checkpoint(
+        self, config_dicts: list[dict[str, Any]], store: str
+    ) -> submitit.helpers.DelayedSubmission:
+        """Preempted or timed out: requeue the same call; every run resumes or is loaded."""
+        return submitit.helpers.DelayedSubmission(self, config_dicts, store)
+
+
+def _future_result(future: Any, config_dict: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return future.result()
+    except Exception as e:  # noqa: BLE001  (the child process died: report, keep the others)
+        return {
+            "run_id": RunConfig.from_dict(dict(config_dict)).run_id,
+            "status": "failed",
+            "error": f"{type(e).__name__}: {e}",
+        }
+
+
+def pack_runs(
+    runs: Sequence[PlannedRun], runs_per_job: int, shareable: Sequence[str] = SHAREABLE_MODELS
+) -> list[list[PlannedRun]]:
+    """The jobs of a wave: runs of a ``shareable`` model in groups of up to ``runs_per_job``
+    (in plan order), every other run alone in its job. Groups never mix devices
+    (``RunConfig.device``), so a packed job's runs all go where the job goes."""
+    if isinstance(runs_per_job, bool) or not isinstance(runs_per_job, int) or runs_per_job < 1:
+        raise ParameterError(f"runs_per_job must be an int >= 1, got {runs_per_job!r}")
+    jobs: list[list[PlannedRun]] = []
+    open_packs: dict[str, list[PlannedRun]] = {}
+    for run in runs:
+        if runs_per_job == 1 or run.config.model not in shareable:
+            jobs.append([run])
+            continue
+        key = run.config.device
+        pack = open_packs.get(key)
+        if pack is None or len(pack) == runs_per_job:
+            pack = open_packs[key] = []
+            jobs.append(pack)
+        pack.append(run)
+    return jobs
+
+
 # --------------------------------------------------------------------------- train
 
 
@@ -379,6 +462,10 @@ class ClusterOptions:
     ``["account=proj"]``) or ``"debug"`` (in this process, one after the other). A job that times
     out or is preempted is requeued (at most ``max_requeues`` timeouts) and resumes from its
     last epoch. ``poll_seconds``: how often finished jobs are looked for.
+
+    ``runs_per_job`` > 1 packs up to that many runs of a small model (:data:`SHAREABLE_MODELS`)
+    into one job, sharing its GPU (:func:`pack_runs`, :class:`PackedTrainJob`); ``pack``:
+    ``"processes"`` (at the same time, default) or ``"sequential"``.
     """
 
     executor: str = "local"
@@ -391,6 +478,8 @@ class ClusterOptions:
     slurm_params: tuple[str, ...] | dict[str, Any] = ()
     max_requeues: int = DEFAULT_MAX_REQUEUES
     poll_seconds: float = 2.0
+    runs_per_job: int = 1
+    pack: str = "processes"
 
     def __post_init__(self):
         if self.executor not in EXECUTORS:
@@ -403,6 +492,9 @@ class ClusterOptions:
         _check_int("timeout_min", self.timeout_min, 1, optional=True)
         _check_int("cpus_per_job", self.cpus_per_job, 1, optional=True)
         _check_int("max_requeues", self.max_requeues, 0)
+        _check_int("runs_per_job", self.runs_per_job, 1)
+        if self.pack not in PACK_MODES:
+            raise ParameterError(f"pack must be one of {', '.join(PACK_MODES)}, got {self.pack!r}")
         if self.slurm_params is None:
             object.__setattr__(self, "slurm_params", ())
         elif not isinstance(self.slurm_params, dict):
@@ -524,6 +616,9 @@ def _collect(job: Any, run: PlannedRun, store: Path) -> TrainResult:
         info = job.result()
     except Exception:  # noqa: BLE001  (the job failed; its log has the traceback)
         return TrainResult(run.run_id, "failed", job.job_id, _job_error(job), log)
+    if isinstance(info, list):  # a packed job: its summary of this run
+        info = next((i for i in info if isinstance(i, dict) and i.get("run_id") == run.run_id),
+                    None)  # fmt: skip
     if isinstance(info, dict) and info.get("status") == "failed":
         return TrainResult(run.run_id, "failed", job.job_id, info.get("error"), log, info)
     if not is_complete(run.config, store):
@@ -631,6 +726,10 @@ def train(
             "slurm": f"job array, logs in {_rel(log_path)}",
             "debug": "in this process",
         }[o.executor]
+        if o.runs_per_job > 1:
+            where += (
+                f"; up to {o.runs_per_job} {'/'.join(SHAREABLE_MODELS)} runs per job ({o.pack})"
+            )
         what = "runs" if number == 1 else "HLGM continuation runs"
         say(f"wave {number}: {len(ready)} {what} on executor {o.executor!r} ({where})")
         for res in waves.run(ready):
@@ -657,30 +756,34 @@ class _Waves:
     def run(self, runs: list[PlannedRun]) -> list[TrainResult]:
         o = self.options
         if o.executor != "local":
-            fn = TrainJob(
-                require_gpu=o.gpus_per_job > 0,
-                threads=o.cpus_per_job,
-                catch_errors=o.executor == "debug",
-            )
-            dicts = [r.config.to_dict() for r in runs]
+            options = dict(require_gpu=o.gpus_per_job > 0, threads=o.cpus_per_job)
+            packs = pack_runs(runs, o.runs_per_job)
+            store = [self.store] * len(packs)
             with submitit.helpers.clean_env():
-                submitted = self.ex.map_array(fn, dicts, [self.store] * len(runs))
+                if o.runs_per_job == 1:
+                    fn = TrainJob(**options, catch_errors=o.executor == "debug")
+                    submitted = self.ex.map_array(fn, [p[0].config.to_dict() for p in packs], store)
+                else:
+                    fn = PackedTrainJob(o.pack, **options)
+                    dicts = [[r.config.to_dict() for r in p] for p in packs]
+                    submitted = self.ex.map_array(fn, dicts, store)
             if o.executor == "slurm" and submitted:
                 array = submitted[0].job_id.split("_")[0]
-                self.say(f"  submitted job array {array} ({len(runs)} jobs)")
-            for job, run in zip(submitted, runs, strict=True):
+                self.say(f"  submitted job array {array} ({len(packs)} jobs, {len(runs)} runs)")
+            items = [(job, run) for job, p in zip(submitted, packs, strict=True) for run in p]
+            for job, run in items:
                 if self.on_submit:
                     self.on_submit(job, run)
-            return self._wait(list(zip(submitted, runs, strict=True)))
+            return self._wait(items)
         return self._local(runs)
 
     def _local(self, runs: list[PlannedRun]) -> list[TrainResult]:
         """A sliding window of at most ``jobs`` processes; slot i takes GPUs in turn."""
         o = self.options
-        pending = list(runs)
-        active: list[tuple[Any, PlannedRun, int]] = []
+        pending = pack_runs(runs, o.runs_per_job)
+        active: list[tuple[Any, list[PlannedRun], int]] = []
         out: list[TrainResult] = []
-        threads = max(1, (os.cpu_count() or 1) // o.jobs)
+        threads = max(1, (os.cpu_count() or 1) // (o.jobs * o.runs_per_job))
         gpus, per = self.gpus, o.gpus_per_job
         try:
             while pending or active:
@@ -688,24 +791,31 @@ class _Waves:
                 while pending and len(active) < o.jobs:
                     slot = min(set(range(o.jobs)) - used)
                     used.add(slot)
-                    run = pending.pop(0)
+                    pack = pending.pop(0)
                     devices = None
                     if per:
                         start = (slot * per) % len(gpus)
                         devices = ",".join(gpus[(start + k) % len(gpus)] for k in range(per))
-                    fn = TrainJob(require_gpu=bool(per), visible_devices=devices, threads=threads)
-                    job = self.ex.submit(fn, run.config.to_dict(), self.store)
-                    active.append((job, run, slot))
+                    options = dict(require_gpu=bool(per), visible_devices=devices, threads=threads)
+                    if o.runs_per_job == 1:
+                        fn = TrainJob(**options)
+                        job = self.ex.submit(fn, pack[0].config.to_dict(), self.store)
+                    else:
+                        fn = PackedTrainJob(o.pack, **options)
+                        job = self.ex.submit(fn, [r.config.to_dict() for r in pack], self.store)
+                    active.append((job, pack, slot))
                     if self.on_submit:
-                        self.on_submit(job, run)
+                        for run in pack:
+                            self.on_submit(job, run)
                 time.sleep(o.poll_seconds)
                 for item in list(active):
-                    job, run, _ = item
+                    job, pack, _ = item
                     if job.done():
                         active.remove(item)
-                        res = _collect(job, run, Path(self.store))
-                        self.say(_result_line(res))
-                        out.append(res)
+                        for run in pack:
+                            res = _collect(job, run, Path(self.store))
+                            self.say(_result_line(res))
+                            out.append(res)
         except KeyboardInterrupt:
             for job, _, _ in active:
                 job.cancel()
@@ -741,13 +851,17 @@ class _Waves:
 
 __all__ = [
     "EXECUTORS",
+    "PACK_MODES",
+    "SHAREABLE_MODELS",
     "ClusterOptions",
+    "PackedTrainJob",
     "Plan",
     "PlannedRun",
     "TrainJob",
     "TrainResult",
     "format_plan",
     "make_executor",
+    "pack_runs",
     "plan",
     "train",
 ]
