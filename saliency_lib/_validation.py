@@ -100,9 +100,7 @@ def _matches(value, hint) -> bool:
                 return False
             if len(args) == 2 and args[1] is Ellipsis:
                 return all(_matches(v, args[0]) for v in value)
-            return not args or (
-                len(args) == len(value) and all(map(_matches, value, args))
-            )
+            return not args or (len(args) == len(value) and all(map(_matches, value, args)))
         if not isinstance(value, origin):
             return False
         if origin is list and args:

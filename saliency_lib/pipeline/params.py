@@ -18,6 +18,7 @@ import ast
 import copy
 import inspect
 import json
+import re
 import typing
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -417,6 +418,8 @@ RANGE_RULES: dict[str, Range] = {
     "saliency_options.*.stdevs": Range(0),
     "saliency_options.*.stdev_fraction": Range(0),
 }
+#: ``1e-3``: a float in Python, a string in YAML 1.1 (PyYAML wants ``1.0e-3``).
+_SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 #: Parameters naming one saliency method, or a list of them.
 SALIENCY_KEYS = ("saliency", "bias_saliency", "saliency_methods")
 #: Keys of a ``datasets`` entry besides RunConfig fields (saliency_lib.grid).
@@ -446,9 +449,10 @@ class _Checker:
 
     def type(self, key: str, value: Any, hint: Any) -> None:
         if not matches(value, hint):
-            raise self.fail(
-                key, f"must be {type_name(hint)}, got {value!r} ({type(value).__name__})"
-            )
+            msg = f"must be {type_name(hint)}, got {value!r} ({type(value).__name__})"
+            if isinstance(value, str) and _SCIENTIFIC.fullmatch(value):
+                msg += f"; YAML reads {value} as a string, write {float(value)!r}"
+            raise self.fail(key, msg)
 
     def choice(self, key: str, value: Any, kind: str, choices: list[str]) -> None:
         if value not in choices:
@@ -524,6 +528,11 @@ class _Checker:
     def check(self, key: str, value: Any, hint: Any) -> None:
         """One top-level parameter: its type, then what its nested values mean, then ranges."""
         self.type(key, value, hint)
+        if is_dataset_key(key):
+            from ..data import list_datasets
+
+            for ds, _ in dataset_names(value) or ():
+                self.choice(key, ds, "dataset", list_datasets())
         if key == "training":
             self.run_fields(key, value)
         elif key == "datasets" and isinstance(value, dict):
@@ -563,9 +572,12 @@ def parse_sets(items: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
                 "(e.g. --set seeds=2 --set training.epochs=2)"
             )
         try:
-            sets[key] = yaml.safe_load(text) if text.strip() else ""
+            value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError as e:
             raise ParameterError(f"--set {item!r}: the value is not valid YAML: {e}") from None
+        sets[key] = (
+            float(value) if isinstance(value, str) and _SCIENTIFIC.fullmatch(value) else value
+        )
     return sets
 
 
@@ -647,7 +659,7 @@ def validate_params(
         values[k] = v
         sources[k] = "command-line override"
     valid = ", ".join(sorted(defaults))
-    for key in (sets or {}):
+    for key in sets or {}:
         top = key.split(".")[0]
         if top not in defaults:
             raise ParameterError(
