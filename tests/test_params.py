@@ -219,7 +219,7 @@ def test_missing_dataset_names_notebook_and_profile(nbdir, tmp_path):
 
 def test_dataset_names_and_dataset_params_are_checked(nbdir):
     write_params(nbdir, "dataset: imagenet\n")
-    with pytest.raises(ParameterError, match="dataset: unknown dataset 'imagenet'; choose one of: .*cifar10"):
+    with pytest.raises(ParameterError, match="dataset: unknown dataset 'imagenet'; .*cifar10"):
         validate(nbdir)
     write_params(nbdir, "dataset_params: {canvas: 3}\n")
     with pytest.raises(ParameterError, match="dataset parameter.* canvas"):
