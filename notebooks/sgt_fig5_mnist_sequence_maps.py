@@ -23,12 +23,14 @@
 # with SGT, across networks and saliency methods. No number is judged here; compare the rows.
 
 # %% tags=["parameters"]
-from typing import Optional
+from typing import Optional, Union
 
 # the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
 profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
 output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
-datasets: list[str] = ["mnist_sequence"]  # datasets trained, each with every architecture
+datasets: Union[list[str], dict[str, dict]] = [
+    "mnist_sequence",
+]  # datasets trained with every model
 dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
 architectures: dict[str, dict] = {
     "lstm_mnist": {},

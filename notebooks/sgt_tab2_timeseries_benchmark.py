@@ -29,14 +29,14 @@
 # Diff(AUP) and Diff(AUR) for most pairs.
 
 # %% tags=["parameters"]
-from typing import Optional
+from typing import Optional, Union
 
 # the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
 profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
 output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
-datasets: list[str] = [
+datasets: Union[list[str], dict[str, dict]] = [
     "ts_middle", "ts_rare_feature",
-]  # datasets trained, each with every architecture
+]  # datasets trained with every model
 dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
 architectures: dict[str, dict] = {
     "lstm": {"epochs": 20},

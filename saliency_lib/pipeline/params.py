@@ -422,6 +422,16 @@ RANGE_RULES: dict[str, Range] = {
 _SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 #: Parameters naming one saliency method, or a list of them.
 SALIENCY_KEYS = ("saliency", "bias_saliency", "saliency_methods")
+#: The shapes of the structured parameters, checked besides (or without) an annotation.
+SHAPES: dict[str, Any] = {
+    "training": dict[str, Any],
+    "methods": dict[str, dict[str, Any] | None],
+    "architectures": list[str] | dict[str, dict[str, Any] | None],
+    "saliency_options": dict[str, dict[str, Any] | None],
+    "saliency_methods": list[str],
+    "saliency": str,
+    "bias_saliency": str,
+}
 #: Keys of a ``datasets`` entry besides RunConfig fields (saliency_lib.grid).
 _ENTRY_KEYS = ("dataset", "dataset_params", "seeds")
 
@@ -528,6 +538,8 @@ class _Checker:
     def check(self, key: str, value: Any, hint: Any) -> None:
         """One top-level parameter: its type, then what its nested values mean, then ranges."""
         self.type(key, value, hint)
+        if key in SHAPES and value is not None:
+            self.type(key, value, SHAPES[key])
         if is_dataset_key(key):
             from ..data import list_datasets
 
