@@ -26,30 +26,45 @@
 # no such background and `object_fractions` is empty: the figure only.
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-# label -> {"dataset", "model", other training overrides}; the label keys the paper's numbers
-datasets = {
+from typing import Optional
+
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: dict[str, dict] = {
     "cnn2_fashion_mnist": {
-        "dataset": "fashion_mnist", "model": "cnn2", "train_subset": 2000, "test_subset": 2000
-    }
-}
-dataset_params = {}
-training = {"model": "cnn2", "epochs": 15, "batch_size": 256, "optimizer": "adadelta", "lr": 1.0}
-# baseline = traditional continuation of each HLGM run from its phase-1 checkpoint (added below)
-methods = {
+        "dataset": "fashion_mnist",
+        "model": "cnn2",
+        "train_subset": 2000,
+        "test_subset": 5000,
+    },
+}  # label -> dataset and training overrides (model, subsets, epochs)
+dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
+training: dict = {
+    "model": "cnn2",
+    "epochs": 40,
+    "batch_size": 256,
+    "optimizer": "adadelta",
+    "lr": 1.0,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+# every HLGM run also trains its baseline: traditional training continued from
+# the HLGM run's phase-1 checkpoint (label 'baseline', added by the grid)
+methods: dict[str, dict] = {
     "sgt": {"k_fraction": 0.5},
     "hlgm": {
-        "patience": 2, "monitor": "test_acc", "episode_size": 2,
-        "k_top_start": 0.2, "k_top_step": 0.02, "k_bottom": 0.5,
+        "patience": 3,
+        "monitor": "test_acc",
+        "min_delta": 0.1,
+        "episode_size": 5,
+        "k_top_start": 0.2,
+        "k_top_step": 0.02,
+        "k_bottom": 0.5,
     },
-}
-seeds = 1
-n_images = 8  # images in the grid
-# test images for the on-object share (None: all of them)
-object_images = 1000
-# top shares of positions checked (an empty list: no check)
-object_fractions = [0.05, 0.1]
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+n_images: int = 8  # images in the saliency-map grid
+object_images: Optional[int] = 1000  # test images for the on-object share (None: all)
+object_fractions: list[float] = [0.05, 0.1]  # top shares of positions checked on the object (0-1)
 
 # %%
 import pandas as pd

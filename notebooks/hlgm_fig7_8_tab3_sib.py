@@ -32,33 +32,57 @@
 # **The paper's claim:** HLGM has the highest median SIB at every x (Table III).
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-# label -> {"dataset", "model", other training overrides}
-datasets = {
+from typing import Optional
+
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: dict[str, dict] = {
     "cnn2_cluttered_fashion_mnist": {
-        "dataset": "cluttered_fashion_mnist", "model": "cnn2", "test_subset": 500
-    }
-}
-dataset_params = {"canvas_size": 40, "num_distractors": 6, "distractor_size": 6, "n": 1000}
-training = {"model": "cnn2", "epochs": 14, "batch_size": 64, "optimizer": "adadelta", "lr": 1.0}
-# baseline = traditional continuation of each HLGM run from its phase-1 checkpoint (added below)
-methods = {
+        "dataset": "cluttered_fashion_mnist",
+        "model": "cnn2",
+        "test_subset": 500,
+    },
+}  # label -> dataset and training overrides (model, subsets, epochs)
+dataset_params: dict = {
+    "canvas_size": 40,
+    "num_distractors": 6,
+    "distractor_size": 6,
+    "n": 1000,
+}  # loader options shared by every dataset (root, source, canvas_size, n)
+training: dict = {
+    "model": "cnn2",
+    "epochs": 30,
+    "batch_size": 128,
+    "optimizer": "adadelta",
+    "lr": 1.0,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+# every HLGM run also trains its baseline: traditional training continued from
+# the HLGM run's phase-1 checkpoint (label 'baseline', added by the grid)
+methods: dict[str, dict] = {
     "sgt": {"k_fraction": 0.5},
     "hlgm": {
-        "patience": 2, "monitor": "test_acc", "episode_size": 2,
-        "k_top_start": 0.2, "k_top_step": 0.02, "k_bottom": 0.5,
+        "patience": 3,
+        "monitor": "test_acc",
+        "min_delta": 0.1,
+        "episode_size": 5,
+        "k_top_start": 0.2,
+        "k_top_step": 0.02,
+        "k_bottom": 0.5,
     },
-}
-seeds = 1
-fractions = [0.005, 0.01, 0.02, 0.05, 0.1]  # SIB(0.5), SIB(1), SIB(2), SIB(5), SIB(10)
-sib_split = "test"  # split whose boxed images are scored (test | train)
-# images of that split used (None: all with a box)
-sib_images = None
-box_columns = ["SIB(1)", "SIB(5)"]  # Fig. 7 box plots
-scatter_columns = ["SIB(1)", "SIB(5)"]  # Fig. 8 scatter, one figure each
-scatter_images = 120
-n_images = 6  # saliency-map grid
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+fractions: list[float] = [
+    0.005, 0.01, 0.02, 0.05, 0.1,
+]  # top shares (0-1) scored: SIB(0.5), SIB(1), SIB(2), SIB(5), SIB(10)
+sib_split: str = "test"  # split whose boxed images are scored (test or train)
+sib_images: Optional[int] = None  # images of that split used (None: all with a box)
+box_columns: list[str] = ["SIB(1)", "SIB(5)"]  # SIB columns of the Fig. 7 box plots
+scatter_columns: list[str] = [
+    "SIB(1)", "SIB(5)",
+]  # SIB columns of the Fig. 8 scatter plots, one figure each
+scatter_images: int = 120  # images in each scatter plot
+n_images: int = 6  # images in the saliency-map grid
 
 # %%
 import pandas as pd

@@ -27,21 +27,40 @@
 # ranking gives the same curve for both.
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-datasets = {"mnist": {}}  # name -> training overrides (SGT Figs. 3-4: MNIST, black background)
-dataset_params = {}
-training = {"model": "cnn2", "epochs": 100, "batch_size": 512, "optimizer": "adadelta", "lr": 1.0}
-methods = {"traditional": {}, "sgt": {"k_fraction": 0.5}}
-seeds = 1
+from typing import Optional
 
-eval_images = None  # test images used for the curves (None: all)
-levels = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
-saliency_methods = ["grad", "ig", "deeplift", "smoothgrad", "gradshap", "random"]
-saliency_options = {
-    "ig": {"n_steps": 50}, "smoothgrad": {"nt_samples": 10}, "gradshap": {"n_samples": 5}
-}
-random_tolerance = 3.0  # |AUC(sgt) - AUC(traditional)| that still counts as "the same" for random
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: dict[str, dict] = {
+    "mnist": {},
+}  # label -> dataset and training overrides (model, subsets, epochs)
+dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
+training: dict = {
+    "model": "cnn2",
+    "epochs": 8,
+    "batch_size": 256,
+    "optimizer": "adadelta",
+    "lr": 1.0,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
+    "traditional": {},
+    "sgt": {"k_fraction": 0.5},
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+eval_images: Optional[int] = 300  # test images used for the curves (None: all)
+levels: list[int] = [
+    0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
+]  # masking levels: % of the features removed (0-100)
+saliency_methods: list[str] = [
+    "grad", "ig", "deeplift", "smoothgrad", "gradshap", "random",
+]  # saliency methods compared (saliency_lib.saliency registry)
+saliency_options: dict[str, dict] = {
+    "ig": {"n_steps": 16},
+    "smoothgrad": {"nt_samples": 5},
+    "gradshap": {"n_samples": 5, "n_baselines": 10},
+}  # saliency method -> its options (n_steps, nt_samples, ...)
+random_tolerance: float = 3.0  # AUC gap (points) that still counts as the same for 'random'
 
 # %%
 from saliency_lib import plots, studies

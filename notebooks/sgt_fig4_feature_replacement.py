@@ -26,21 +26,38 @@
 # SGT model and record whether its curves drop faster (lower AUC) under each replacement.
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-datasets = {"mnist": {}}  # name -> training overrides (SGT Figs. 3-4: MNIST, black background)
-dataset_params = {}
-training = {"model": "cnn2", "epochs": 100, "batch_size": 512, "optimizer": "adadelta", "lr": 1.0}
-methods = {"traditional": {}, "sgt": {"k_fraction": 0.5}}
-seeds = 1
+from typing import Optional
 
-eval_images = None  # test images for every curve, ROAR's test set included (None: all)
-levels = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]  # background and mean curves
-saliency = "grad"
-roar_levels = [0, 20, 40, 60, 80, 100]  # one retraining per level and evaluated model
-roar_epochs = 100  # epochs of every ROAR retraining (other settings: the run's own)
-roar_train_images = None  # training images for ROAR (None: the whole training split)
-similar_tolerance = 5.0  # mean |accuracy gap| (points) up to which two curves count as similar
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: dict[str, dict] = {
+    "mnist": {},
+}  # label -> dataset and training overrides (model, subsets, epochs)
+dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
+training: dict = {
+    "model": "cnn2",
+    "epochs": 8,
+    "batch_size": 256,
+    "optimizer": "adadelta",
+    "lr": 1.0,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
+    "traditional": {},
+    "sgt": {"k_fraction": 0.5},
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+eval_images: Optional[int] = None  # test images used for the curves (None: all)
+levels: list[int] = [
+    0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
+]  # masking levels: % of the features removed (0-100)
+saliency: str = "grad"  # saliency method that ranks the features removed
+roar_levels: list[int] = [
+    0, 25, 50, 75, 100,
+]  # ROAR masking levels (%): one retraining per level and model
+roar_epochs: int = 1  # epochs of every ROAR retraining (other settings: the run's own)
+roar_train_images: Optional[int] = None  # training images for ROAR (None: the whole split)
+similar_tolerance: float = 5.0  # mean accuracy gap (points) up to which two curves are similar
 
 # %%
 import pandas as pd

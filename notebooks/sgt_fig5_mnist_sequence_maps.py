@@ -23,22 +23,40 @@
 # with SGT, across networks and saliency methods. No number is judged here; compare the rows.
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-datasets = ["mnist_sequence"]
-dataset_params = {}
-architectures = {"lstm_mnist": {}, "lstm_cell_attention_mnist": {}, "tcn_mnist": {},
-                 "transformer_mnist": {}}
-training = {"epochs": 20, "batch_size": 64, "optimizer": "adam", "lr": 0.002}
-methods = {
+from typing import Optional, Union
+
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: Union[list[str], dict[str, dict]] = [
+    "mnist_sequence",
+]  # datasets trained with every model
+dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
+architectures: dict[str, dict] = {
+    "lstm_mnist": {},
+    "tcn_mnist": {},
+}  # model -> training overrides; every dataset trains each model
+training: dict = {
+    "epochs": 4,
+    "batch_size": 64,
+    "optimizer": "adam",
+    "lr": 0.002,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
     "traditional": {},
     "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"},
-}
-seeds = 1
-saliency_methods = ["grad", "ig", "deeplift", "gradshap", "deepshap", "smoothgrad"]
-saliency_options = {"ig": {"n_steps": 50}, "gradshap": {"n_baselines": 5, "stdevs": 0.09},
-                    "deepshap": {"n_baselines": 5}, "smoothgrad": {"nt_samples": 10}}
-examples = 3  # test images shown (the first of each of these digits' classes)
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 1  # number of training seeds (0, 1, ..., seeds - 1)
+saliency_methods: list[str] = [
+    "grad", "ig", "deeplift", "gradshap", "deepshap", "smoothgrad",
+]  # saliency methods compared (saliency_lib.saliency registry)
+saliency_options: dict[str, dict] = {
+    "ig": {"n_steps": 20},
+    "gradshap": {"n_baselines": 5, "stdevs": 0.09},
+    "deepshap": {"n_baselines": 5},
+    "smoothgrad": {"nt_samples": 5},
+}  # saliency method -> its options (n_steps, nt_samples, ...)
+examples: int = 3  # test images shown (the first of each of these digits' classes)
 
 # %%
 import pandas as pd

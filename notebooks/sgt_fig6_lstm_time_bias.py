@@ -25,22 +25,38 @@
 # SGT there is no time bias (here: the bias shrinks, paired by seed).
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-datasets = ["ts_time_early", "ts_time_middle", "ts_time_late"]  # in time order
-dataset_params = {}
-architectures = {"lstm": {}}
-training = {"epochs": 500, "batch_size": 50, "optimizer": "adam", "lr": 0.001}
-methods = {
+from typing import Optional, Union
+
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: Union[list[str], dict[str, dict]] = [
+    "ts_time_early", "ts_time_middle", "ts_time_late",
+]  # datasets trained with every model
+dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
+architectures: dict[str, dict] = {
+    "lstm": {},
+}  # model -> training overrides; every dataset trains each model
+training: dict = {
+    "epochs": 15,
+    "batch_size": 50,
+    "optimizer": "adam",
+    "lr": 0.001,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
     "traditional": {},
     "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"},
-}
-seeds = 5
-saliency_methods = ["grad", "ig"]
-saliency_options = {"ig": {"n_steps": 50}}
-bias_saliency = "grad"  # the saliency method the claims are judged on
-eval_samples = None
-min_accuracy = 90.0  # claims count a seed only if all its models reach this test accuracy
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+saliency_methods: list[str] = [
+    "grad", "ig",
+]  # saliency methods compared (saliency_lib.saliency registry)
+saliency_options: dict[str, dict] = {
+    "ig": {"n_steps": 20},
+}  # saliency method -> its options (n_steps, nt_samples, ...)
+bias_saliency: str = "grad"  # the saliency method the claims are judged on
+eval_samples: Optional[int] = None  # test samples evaluated (None: all)
+min_accuracy: float = 90.0  # models under this test accuracy (%) are not interpreted
 
 # %%
 import pandas as pd

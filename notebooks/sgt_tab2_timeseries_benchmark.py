@@ -29,33 +29,42 @@
 # Diff(AUP) and Diff(AUR) for most pairs.
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-datasets = [
-    "ts_middle",
-    "ts_small_middle",
-    "ts_moving_middle",
-    "ts_moving_small_middle",
-    "ts_rare_time",
-    "ts_moving_rare_time",
-    "ts_rare_feature",
-    "ts_moving_rare_feature",
-    "ts_positional_time",
-    "ts_positional_feature",
-]
-dataset_params = {}
-architectures = {"lstm": {}, "lstm_cell_attention": {}, "tcn": {}, "transformer": {}}
-training = {"epochs": 500, "batch_size": 50, "optimizer": "adam", "lr": 0.001}
-methods = {
+from typing import Optional, Union
+
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: Union[list[str], dict[str, dict]] = [
+    "ts_middle", "ts_rare_feature",
+]  # datasets trained with every model
+dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
+architectures: dict[str, dict] = {
+    "lstm": {"epochs": 20},
+    "lstm_cell_attention": {"epochs": 10},
+    "tcn": {"epochs": 8},
+}  # model -> training overrides; every dataset trains each model
+training: dict = {
+    "epochs": 20,
+    "batch_size": 50,
+    "optimizer": "adam",
+    "lr": 0.001,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
     "traditional": {},
     "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"},
-}
-seeds = 5
-saliency_methods = ["grad", "ig", "deeplift", "gradshap", "deepshap", "smoothgrad"]
-saliency_options = {"ig": {"n_steps": 50}, "gradshap": {"n_baselines": 5, "stdevs": 0.09},
-                    "deepshap": {"n_baselines": 5}, "smoothgrad": {"nt_samples": 10}}
-eval_samples = None  # test samples evaluated (None: all 100)
-min_accuracy = 90.0  # the benchmark interprets only models with test accuracy >= 90 %
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+saliency_methods: list[str] = [
+    "grad", "ig", "deeplift", "gradshap", "deepshap", "smoothgrad",
+]  # saliency methods compared (saliency_lib.saliency registry)
+saliency_options: dict[str, dict] = {
+    "ig": {"n_steps": 20},
+    "gradshap": {"n_baselines": 5, "stdevs": 0.09},
+    "deepshap": {"n_baselines": 5},
+    "smoothgrad": {"nt_samples": 5},
+}  # saliency method -> its options (n_steps, nt_samples, ...)
+eval_samples: Optional[int] = None  # test samples evaluated (None: all)
+min_accuracy: float = 90.0  # models under this test accuracy (%) are not interpreted
 
 # %%
 import pandas as pd

@@ -23,16 +23,31 @@
 # peak comes before or after 50 % masking.
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-datasets = {"fashion_mnist": {}}
-dataset_params = {}
-training = {"model": "cnn2", "epochs": 100, "batch_size": 256, "optimizer": "adadelta", "lr": 1.0}
-methods = {"traditional": {}}
-seeds = 1
-eval_images = None  # test images used (None = all)
-levels = [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100]
-epsilon = 0.01
+from typing import Optional
+
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: dict[str, dict] = {
+    "fashion_mnist": {"train_subset": 20000, "epochs": 4},
+}  # label -> dataset and training overrides (model, subsets, epochs)
+dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
+training: dict = {
+    "model": "cnn2",
+    "epochs": 4,
+    "batch_size": 256,
+    "optimizer": "adadelta",
+    "lr": 1.0,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
+    "traditional": {},
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+eval_images: Optional[int] = 1000  # test images used for the curves (None: all)
+levels: list[int] = [
+    0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100,
+]  # masking levels: % of the features removed (0-100)
+epsilon: float = 0.01  # Class I: the probability never rises more than this above its start
 
 # %%
 from saliency_lib import claims, metrics, plots, studies

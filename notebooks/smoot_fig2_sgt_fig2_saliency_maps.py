@@ -24,16 +24,32 @@
 # with Traditional by the Gini index, paired by seed (`saliency_lib.claims`).
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-datasets = {"fashion_mnist": {}, "mnist": {}}
-dataset_params = {}
-training = {"model": "cnn2", "epochs": 100, "batch_size": 256, "optimizer": "adadelta", "lr": 1.0}
-methods = {"traditional": {}, "sgt": {"k_fraction": 0.5}, "smoot": {"alpha": 0.95, "mu": 10.0}}
-seeds = 1
-n_images = 8  # images in the saliency-map grid
-gradient_images = 200  # images in the gradient box plots
-sparsity_images = 500  # test images for the per-seed sparsity numbers
+from typing import Optional
+
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: dict[str, dict] = {
+    "fashion_mnist": {"train_subset": 20000, "epochs": 4},
+}  # label -> dataset and training overrides (model, subsets, epochs)
+dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
+training: dict = {
+    "model": "cnn2",
+    "epochs": 4,
+    "batch_size": 256,
+    "optimizer": "adadelta",
+    "lr": 1.0,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
+    "traditional": {},
+    "sgt": {"k_fraction": 0.5},
+    "smoot": {"alpha": 0.95, "mu": 10.0},
+    "smoot_scaled_mu": {"method": "smoot", "alpha": 0.95, "mu": 250.0},
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+n_images: int = 8  # images in the saliency-map grid
+gradient_images: int = 200  # images in the gradient box plots
+sparsity_images: int = 500  # test images for the per-seed sparsity numbers
 
 # %%
 from saliency_lib import studies

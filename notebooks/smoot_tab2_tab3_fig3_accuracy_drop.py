@@ -30,18 +30,39 @@
 # such a variant is tested on its own. Numbers in brackets are 95 % t-intervals over 3+ seeds.
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
-datasets = {"fashion_mnist": {}, "mnist": {}}  # name -> training overrides
-dataset_params = {}
-training = {"model": "cnn2", "epochs": 100, "batch_size": 256, "optimizer": "adadelta", "lr": 1.0}
-methods = {"traditional": {}, "sgt": {"k_fraction": 0.5}, "smoot": {"alpha": 0.95, "mu": 10.0}}
-seeds = 3
-eval_images = None  # test images used for the accuracy-drop curves (None = all)
-levels = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
-saliency = "grad"
-min_accuracy = {}  # dataset -> Traditional test accuracy (%) the claims need (precondition)
-k_null_images = 2000  # training images for SMOOT's K step under the null (0 = skip)
+from typing import Optional
+
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: dict[str, dict] = {
+    "fashion_mnist": {"train_subset": 20000, "epochs": 4},
+}  # label -> dataset and training overrides (model, subsets, epochs)
+dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
+training: dict = {
+    "model": "cnn2",
+    "epochs": 4,
+    "batch_size": 256,
+    "optimizer": "adadelta",
+    "lr": 1.0,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
+    "traditional": {},
+    "sgt": {"k_fraction": 0.5},
+    "smoot": {"alpha": 0.95, "mu": 10.0},
+    "smoot_scaled_mu": {"method": "smoot", "alpha": 0.95, "mu": 250.0},
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+eval_images: Optional[int] = 2000  # test images used for the curves (None: all)
+levels: list[int] = [
+    0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
+]  # masking levels: % of the features removed (0-100)
+saliency: str = "grad"  # saliency method that ranks the features removed
+min_accuracy: dict[str, float] = {
+    "fashion_mnist": 86.0,
+    "mnist": 95.0,
+}  # dataset -> Traditional test accuracy (%) the claims need
+k_null_images: int = 2000  # training images for SMOOT's K step under the null (0: skip)
 
 # %%
 from saliency_lib import plots, studies

@@ -19,19 +19,37 @@
 # SMOOT median K (236,885) exceeds the number of pixels; it is shown as printed.
 
 # %% tags=["parameters"]
-profile = "paper"
-output_dir = None
-datasets = {"caltech101": {}}
-dataset_params = {}
-training = {
-    "model": "resnet18", "pretrained": True, "epochs": 100, "batch_size": 128,
-    "optimizer": "adadelta", "lr": 0.001,
-}
-methods = {"traditional": {}, "sgt": {"k_fraction": 0.5}, "smoot": {"alpha": 0.8, "mu": 10.0}}
-seeds = 1
-paper_table = {"caltech101": "smoot_table4"}
-n_images = 6
-gradient_images = 100
+from typing import Optional
+
+# the paper profile's values: the cpu profile does not run this notebook
+profile: str = "paper"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: dict[str, dict] = {
+    "caltech101": {},
+}  # label -> dataset and training overrides (model, subsets, epochs)
+dataset_params: dict = {
+    "source": "torchvision",
+    "image_size": 224,
+}  # loader options shared by every dataset (root, source, canvas_size, n)
+training: dict = {
+    "model": "resnet18",
+    "pretrained": True,
+    "epochs": 100,
+    "batch_size": 128,
+    "optimizer": "adadelta",
+    "lr": 0.001,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
+    "traditional": {},
+    "sgt": {"k_fraction": 0.5},
+    "smoot": {"alpha": 0.8, "mu": 10.0, "mu_unit": "per_784"},
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 1  # number of training seeds (0, 1, ..., seeds - 1)
+paper_table: dict[str, str] = {
+    "caltech101": "smoot_table4",
+}  # dataset label -> the paper's table its numbers are compared with
+n_images: int = 6  # images in the saliency-map grid
+gradient_images: int = 100  # images in the gradient box plots
 
 # %%
 from saliency_lib import claims, studies

@@ -16,19 +16,38 @@
 # profile does not run it; the `smoke` profile runs the code on a tiny synthetic set.
 
 # %% tags=["parameters"]
-profile = "paper"
-output_dir = None
-datasets = {"cifar10": {}, "cifar100": {}}
-dataset_params = {}
-training = {
-    "model": "deit_tiny", "pretrained": True, "epochs": 100, "batch_size": 256,
-    "optimizer": "adadelta", "lr": 0.001,
-}
-methods = {"traditional": {}, "sgt": {"k_fraction": 0.5}, "smoot": {"alpha": 0.8, "mu": 10.0}}
-seeds = 1
-paper_table = {"cifar10": "smoot_table5", "cifar100": "smoot_table6"}
-n_images = 6
-gradient_images = 100
+from typing import Optional
+
+# the paper profile's values: the cpu profile does not run this notebook
+profile: str = "paper"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
+datasets: dict[str, dict] = {
+    "cifar10": {},
+    "cifar100": {},
+}  # label -> dataset and training overrides (model, subsets, epochs)
+dataset_params: dict = {
+    "source": "torchvision",
+}  # loader options shared by every dataset (root, source, canvas_size, n)
+training: dict = {
+    "model": "deit_tiny",
+    "pretrained": True,
+    "epochs": 100,
+    "batch_size": 256,
+    "optimizer": "adadelta",
+    "lr": 0.001,
+}  # RunConfig fields of every run: model, epochs, batch_size, optimizer, lr
+methods: dict[str, dict] = {
+    "traditional": {},
+    "sgt": {"k_fraction": 0.5},
+    "smoot": {"alpha": 0.8, "mu": 10.0, "mu_unit": "per_784"},
+}  # label -> training method options (key 'method' if not the label)
+seeds: int = 1  # number of training seeds (0, 1, ..., seeds - 1)
+paper_table: dict[str, str] = {
+    "cifar10": "smoot_table5",
+    "cifar100": "smoot_table6",
+}  # dataset label -> the paper's table its numbers are compared with
+n_images: int = 6  # images in the saliency-map grid
+gradient_images: int = 100  # images in the gradient box plots
 
 # %%
 from saliency_lib import claims, studies

@@ -16,8 +16,11 @@
 # Nothing here is computed anew: it only reads the notebooks' `metrics.json` and tables.
 
 # %% tags=["parameters"]
-profile = "cpu"
-output_dir = None
+from typing import Optional
+
+# the cpu profile's values (params/cpu/<notebook>.yaml): Run All equals it
+profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
+output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
 
 # %%
 from IPython.display import Markdown, display

@@ -47,7 +47,16 @@ def command(name: str, help: str, *args: tuple[tuple[str, ...], dict[str, Any]])
 
 
 # Arguments shared by several commands.
-PROFILE = arg("--profile", "-p", default="cpu", help="params/<profile>/ to use (default: cpu)")
+# no short -p: papermill's -p means "parameter", and people pass both tools' options around
+PROFILE = arg("--profile", default="cpu", help="params/<profile>/ to use (default: cpu)")
+SET = arg(
+    "--set",
+    action="append",
+    metavar="KEY=VALUE",
+    help="override a parameter without editing files, checked like the files' values: KEY a "
+    "parameter or a dotted path into one (training.epochs), VALUE read as YAML; applies to the "
+    "selected notebooks that have KEY (repeatable)",
+)
 ONLY = arg(
     "--only",
     action="append",
@@ -98,12 +107,14 @@ def _fill_defaults(args: argparse.Namespace) -> None:
     PROFILE,
     ONLY,
     SEEDS,
+    SET,
     arg("--fail-fast", action="store_true", help="stop at the first failed notebook"),
     OUTPUT_ROOT,
     arg("--no-progress", action="store_true", help="no progress bar, no notebook progress lines"),
     *DIRS,
 )
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .pipeline.params import parse_sets
     from .pipeline.runner import reproduce
 
     results = reproduce(
@@ -113,6 +124,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         output_root=args.output_root,
         progress=not args.no_progress,
         fail_fast=args.fail_fast,
+        sets=parse_sets(args.set),
         **_dirs(args),
     )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
@@ -124,10 +136,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     PROFILE,
     ONLY,
     SEEDS,
+    SET,
     arg("--no-data-check", action="store_true", help="skip the dataset availability check"),
     *DIRS,
 )
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .pipeline.params import parse_sets
     from .pipeline.runner import prepare_jobs
 
     jobs = prepare_jobs(
@@ -135,6 +149,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         args.only,
         args.seeds,
         check_data=not args.no_data_check,
+        sets=parse_sets(args.set),
         **_dirs(args),
     )
     for job in jobs:

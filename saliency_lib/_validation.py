@@ -1,5 +1,6 @@
-"""Checks shared by the typed configs (``RunConfig``, the training methods' option dataclasses):
-build a dataclass from a mapping naming unknown keys, check field types, check a choice.
+"""Checks shared by the typed configs (``RunConfig``, the training methods' option dataclasses)
+and the notebook parameters: build a dataclass from a mapping naming unknown keys, check field
+types (containers element by element), check a choice, check a numeric range.
 
 At the bottom of the package (imports nothing from it), so every config can use it.
 """
@@ -43,16 +44,70 @@ def check_choice(name: str, value: Any, choices) -> None:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
 
 
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """A numeric range: ``lo <= value <= hi`` (``lo < value`` with ``lo_open``); ``None`` is
+    unbounded. A list is checked element by element; ``None`` values and non-numbers pass (the
+    type check names those)."""
+
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+
+    def __str__(self) -> str:
+        if self.hi is None:
+            return f"{'>' if self.lo_open else '>='} {self.lo}"
+        return f"in {'(' if self.lo_open else '['}{self.lo}, {self.hi}]"
+
+    def ok(self, value: Any) -> bool:
+        if isinstance(value, list | tuple):
+            return all(self.ok(v) for v in value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return True
+        if self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo):
+            return False
+        return self.hi is None or value <= self.hi
+
+    def check(self, name: str, value: Any) -> None:
+        """``ValueError`` naming ``name`` and the range unless ``value`` is in it."""
+        if not self.ok(value):
+            raise ValueError(f"{name} must be {self}, got {value!r}")
+
+
+def matches(value: Any, hint: Any) -> bool:
+    """Does ``value`` fit type ``hint``? int is accepted for float, a bool is never a number,
+    ``list[X]`` / ``dict[K, V]`` / ``tuple[X, ...]`` check their elements, ``Any`` takes all."""
+    return _matches(value, hint)
+
+
+def type_name(hint: Any) -> str:
+    """Readable name of a type hint: ``int``, ``list[float]``, ``int or None``."""
+    return _type_name(hint)
+
+
 def _matches(value, hint) -> bool:
     origin = typing.get_origin(hint)
     if hint is Any:
         return True
     if origin in (typing.Union, types.UnionType):
         return any(_matches(value, h) for h in typing.get_args(hint))
-    if hint is type(None):
+    if hint is type(None) or hint is None:
         return value is None
     if origin is not None:
-        return isinstance(value, origin)
+        args = typing.get_args(hint)
+        if origin is tuple:  # a list from YAML is accepted for a tuple
+            if not isinstance(value, tuple | list):
+                return False
+            if len(args) == 2 and args[1] is Ellipsis:
+                return all(_matches(v, args[0]) for v in value)
+            return not args or (len(args) == len(value) and all(map(_matches, value, args)))
+        if not isinstance(value, origin):
+            return False
+        if origin is list and args:
+            return all(_matches(v, args[0]) for v in value)
+        if origin is dict and len(args) == 2:
+            return all(_matches(k, args[0]) and _matches(v, args[1]) for k, v in value.items())
+        return True
     if hint is float:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if hint is int:
@@ -61,4 +116,19 @@ def _matches(value, hint) -> bool:
 
 
 def _type_name(hint) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(h) for h in typing.get_args(hint))
+    if hint is type(None) or hint is None:
+        return "None"
+    if hint is float:
+        return "float (an int is accepted)"
+    if hint is bool:
+        return "bool (true/false)"
+    if origin is not None:
+        args = typing.get_args(hint)
+        inner = ", ".join("..." if a is Ellipsis else _type_name(a).split(" ")[0] for a in args)
+        return f"{origin.__name__}[{inner}]" if args else origin.__name__
+    if hint is dict:
+        return "dict (mapping)"
     return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

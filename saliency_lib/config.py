@@ -13,8 +13,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._validation import check_choice, check_types, from_dict
+from ._validation import Range, check_choice, check_types, from_dict
 from .methods import method_config
+from .models import list_models
 
 # Fields that do not change the numbers a run produces.
 NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size", "data_on_device")
@@ -63,13 +64,12 @@ class RunConfig:
     def __post_init__(self):
         check_types(self)
         self.method_params = method_config(self.method, self.method_params)
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        for name, rng in FIELD_RANGES.items():
+            rng.check(name, getattr(self, name))
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         check_choice("precision", self.precision, PRECISIONS)
+        check_choice("model", self.model, list_models())
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RunConfig:
@@ -103,3 +103,16 @@ class RunConfig:
 
 
 OPTIMIZERS = ("adadelta", "sgd", "adam")
+#: Valid ranges of the numeric fields (``None`` subsets pass: all images).
+FIELD_RANGES = {
+    "epochs": Range(1),
+    "batch_size": Range(1),
+    "eval_batch_size": Range(1),
+    "lr": Range(0, lo_open=True),
+    "momentum": Range(0, 1),
+    "weight_decay": Range(0),
+    "seed": Range(0),
+    "data_seed": Range(0),
+    "train_subset": Range(1),
+    "test_subset": Range(1),
+}

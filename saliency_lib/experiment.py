@@ -56,13 +56,34 @@ def _display(obj) -> None:
         display(obj)
 
 
+def _profile_folder(profile: str, name: str, output_dir: str | Path | None) -> Path:
+    """``<output root>/<profile>/<name>``, or ``output_dir``; an ``output_dir`` inside the output
+    root must lie in ``<profile>/`` (no run writes into another profile's folder)."""
+    if not isinstance(profile, str) or profile in ("", ".", "..") or Path(profile).name != profile:
+        raise ValueError(f"profile must be a folder name (cpu, paper, smoke, ...), got {profile!r}")
+    root = output_root()
+    if not output_dir:
+        return root / profile / name
+    folder = Path(output_dir)
+    try:
+        inside = folder.resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        return folder  # outside the outputs tree (e.g. a test's temporary folder)
+    if not inside or inside[0] != profile:
+        raise ValueError(
+            f"output_dir {folder} is in {root} but not in {root / profile}: profile {profile!r} "
+            f"writes only there; leave output_dir None, or set the profile of that folder"
+        )
+    return folder
+
+
 class Experiment:
     """Collects one notebook's outputs and writes them under its output folder."""
 
     def __init__(self, name: str, profile: str, output_dir: str | Path | None = None):
         self.name = name
         self.profile = profile
-        self.dir = Path(output_dir) if output_dir else output_root() / profile / name
+        self.dir = _profile_folder(profile, name, output_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.metrics: dict[str, Any] = {
             "notebook": name,

@@ -123,7 +123,7 @@ def test_plan_lists_runs_once_with_dependencies_and_disabled(project):
 def test_plan_and_train_cli(project, capsys):
     dirs = project["dirs"]
     flags = ["--notebooks-dir", str(dirs["notebooks_dir"]), "--params-dir", str(dirs["params_dir"])]
-    assert main(["plan", "-p", PROFILE, "--only", "grid_b", *flags]) == 0
+    assert main(["plan", "--profile", PROFILE, "--only", "grid_b", *flags]) == 0
     out = capsys.readouterr().out
     assert "2 runs: 0 complete, 2 missing; 10 epochs to train" in out
     assert all(i in out for i in expected_ids("grid_b", dirs))
@@ -135,7 +135,7 @@ def test_plan_and_train_cli(project, capsys):
         ["--executor", "debug", "--only", "nope"],
     ]
     for extra in bad:
-        assert main(["train", "-p", PROFILE, *extra, *flags]) == 2, extra
+        assert main(["train", "--profile", PROFILE, *extra, *flags]) == 2, extra
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1, err
     assert not project["store"].exists()

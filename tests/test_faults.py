@@ -276,7 +276,7 @@ def test_two_reproduce_on_one_folder_and_ctrl_c(tmp_path, capsys):
 
     dirs = make_project(tmp_path, {"smoke": {"alpha": "seeds: 2\n"}})
     out = tmp_path / "out"
-    args = ["reproduce", "-p", "smoke", "--output-root", str(out), "--no-progress"]
+    args = ["reproduce", "--profile", "smoke", "--output-root", str(out), "--no-progress"]
     args += ["--notebooks-dir", str(dirs["notebooks_dir"]), "--params-dir", str(dirs["params_dir"])]
     cmd = [sys.executable, "-m", "saliency_lib", *args]
     staging = out / "smoke" / ".alpha.partial"

@@ -121,7 +121,8 @@ def test_fail_fast_stops_after_the_first_failure(tmp_path, monkeypatch):
 
     monkeypatch.setattr(runner, "run_notebook", fake_run)
     out = tmp_path / "out"
-    assert cli(dirs, "reproduce", "-p", "smoke", "--output-root", str(out), "--no-progress") == 1
+    args = ("reproduce", "--profile", "smoke", "--output-root", str(out), "--no-progress")
+    assert cli(dirs, *args) == 1
     assert ran == ["a", "b", "c"]  # continues by default
     ran.clear()
     results = reproduce("smoke", output_root=out, progress=False, fail_fast=True, **dirs)
@@ -197,7 +198,7 @@ def test_failure_goes_to_FAILED_and_keeps_earlier_outputs(smoke_run, tmp_path, c
     )
     out = tmp_path / "out"
     shutil.copytree(smoke_run["out"] / "smoke" / "alpha", out / "smoke" / "alpha")
-    code = cli(dirs, "reproduce", "-p", "smoke", "--output-root", str(out), "--no-progress")
+    code = cli(dirs, "reproduce", "--profile", "smoke", "--output-root", str(out), "--no-progress")
     assert code == 1
     text = capsys.readouterr().out
     assert "RuntimeError: fixture failure requested" in text

@@ -15,12 +15,18 @@ that every dataset the notebook will load is available (``saliency_lib.data.chec
 from __future__ import annotations
 
 import ast
+import copy
+import inspect
 import json
+import re
+import typing
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from .._project import display_path as _rel
 from .._project import project_layout
+from .._validation import Range, matches, type_name
 from ..grid import Grid, dataset_entries, notebook_grid
 
 PROFILES = ("smoke", "cpu", "paper")
@@ -73,14 +79,20 @@ def parameters_cell(nb: dict[str, Any], path: str | Path = "<notebook>") -> dict
     return cells[0]
 
 
-def parse_assignments(source: str, where: str = "<parameters cell>") -> dict[str, Any]:
-    """``name = <literal>`` statements -> ``{name: value}`` (comments allowed, nothing else)."""
+def _cell_tree(source: str, where: str) -> ast.Module:
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except SyntaxError as e:
         raise ParameterError(f"{where}: syntax error on line {e.lineno}: {e.msg}") from None
+
+
+def parse_assignments(source: str, where: str = "<parameters cell>") -> dict[str, Any]:
+    """``name = <literal>`` or ``name: type = <literal>`` statements -> ``{name: value}``
+    (comments and ``from typing import ...`` allowed, nothing else)."""
     values: dict[str, Any] = {}
-    for stmt in tree.body:
+    for stmt in _cell_tree(source, where).body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "typing":
+            continue  # names for the annotations (Optional)
         if isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
             targets, value = [stmt.target], stmt.value
         elif isinstance(stmt, ast.Assign):
@@ -113,6 +125,40 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
     return parse_assignments(cell_source(cell), f"parameters cell of {_rel(path)}")
 
 
+#: Names an annotation of the parameters cell may use (papermill's ``--help-notebook`` reads
+#: ``Optional[int]``, not ``int | None``).
+_ANNOTATION_NAMES = {
+    "int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict,
+    "tuple": tuple, "None": None, "Any": Any, "Optional": typing.Optional, "Union": typing.Union,
+}  # fmt: skip
+
+
+def parse_annotations(source: str, where: str = "<parameters cell>") -> dict[str, Any]:
+    """``{name: type hint}`` of the annotated assignments (``name: list[int] = [...]``); the
+    hint is evaluated with builtin types and ``Optional``/``Union``/``Any`` only."""
+    hints: dict[str, Any] = {}
+    for stmt in _cell_tree(source, where).body:
+        if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+            continue
+        node = stmt.annotation
+        text = node.value if isinstance(node, ast.Constant) else ast.unparse(node)
+        try:
+            hints[stmt.target.id] = eval(text, {"__builtins__": {}}, _ANNOTATION_NAMES)
+        except Exception:
+            raise ParameterError(
+                f"{where}, line {stmt.lineno}: cannot read the annotation {text!r} of "
+                f"{stmt.target.id!r}; use {', '.join(_ANNOTATION_NAMES)}"
+            ) from None
+    return hints
+
+
+def notebook_annotations(path: str | Path) -> dict[str, Any]:
+    """``{name: type hint}`` from the notebook's parameters cell (annotated parameters only)."""
+    path = Path(path)
+    cell = parameters_cell(read_notebook(path), path)
+    return parse_annotations(cell_source(cell), f"parameters cell of {_rel(path)}")
+
+
 # --------------------------------------------------------------------------- YAML side
 
 
@@ -133,7 +179,13 @@ def load_params(name: str, profile: str, params_dir: str | Path | None = None) -
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
-        raise ParameterError(f"{_rel(path)} is not valid YAML: {e}") from None
+        mark = getattr(e, "problem_mark", None)
+        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(e, "problem", None) or str(e)
+        raise ParameterError(
+            f"{_rel(path)}{at}: not valid YAML: {what} (a space after every ':' and ',', "
+            "matching brackets, strings with ':' or '#' quoted)"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -313,36 +365,298 @@ def _check_datasets(
             raise ParameterError(f"{where}: dataset {ds!r} (key {key!r}): {e}") from None
 
 
+# --------------------------------------------------------------------------- nested values
+
+#: Valid ranges by dotted key (``*``: any label; ``[]``: each element of a list when it differs
+#: from the rule for the whole value). RunConfig fields get theirs (``config.FIELD_RANGES``) under
+#: ``training``, ``datasets.<label>`` and ``architectures.<model>``.
+RANGE_RULES: dict[str, Range] = {
+    "seeds": Range(1),  # a number of seeds ...
+    "seeds[]": Range(0),  # ... or a list of seeds
+    "datasets.*.seeds": Range(1),
+    "datasets.*.seeds[]": Range(0),
+    "levels": Range(0, 100),  # % of the features removed
+    "roar_levels": Range(0, 100),
+    "fractions": Range(0, 1),
+    "object_fractions": Range(0, 1),
+    "min_accuracy": Range(0, 100),
+    "min_accuracy.*": Range(0, 100),
+    "eval_images": Range(1),
+    "eval_samples": Range(1),
+    "n_images": Range(1),
+    "gradient_images": Range(1),
+    "sparsity_images": Range(1),
+    "object_images": Range(1),
+    "sib_images": Range(1),
+    "scatter_images": Range(1),
+    "roar_train_images": Range(1),
+    "roar_epochs": Range(1),
+    "examples": Range(1),
+    "k_null_images": Range(0),  # 0: skip
+    "random_tolerance": Range(0),
+    "similar_tolerance": Range(0),
+    "epsilon": Range(0),
+    "methods.*.k_fraction": Range(0, 1),
+    "methods.*.k_init_fraction": Range(0, 1),
+    "methods.*.k_min_fraction": Range(0, 1),
+    "methods.*.k_max_fraction": Range(0, 1),
+    "methods.*.k_top_start": Range(0, 1),
+    "methods.*.k_top_step": Range(0, 1),
+    "methods.*.k_bottom": Range(0, 1),
+    "methods.*.alpha": Range(0, 1),
+    "methods.*.mu": Range(0),
+    "methods.*.lambda_kl": Range(0),
+    "methods.*.min_delta": Range(0),
+    "methods.*.n_top": Range(1),
+    "methods.*.patience": Range(1),
+    "methods.*.episode_size": Range(1),
+    "saliency_options.*.n_steps": Range(1),
+    "saliency_options.*.nt_samples": Range(1),
+    "saliency_options.*.n_samples": Range(1),
+    "saliency_options.*.n_baselines": Range(1),
+    "saliency_options.*.stdevs": Range(0),
+    "saliency_options.*.stdev_fraction": Range(0),
+}
+#: ``1e-3``: a float in Python, a string in YAML 1.1 (PyYAML wants ``1.0e-3``).
+_SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+#: Parameters naming one saliency method, or a list of them.
+SALIENCY_KEYS = ("saliency", "bias_saliency", "saliency_methods")
+#: The shapes of the structured parameters, checked besides (or without) an annotation.
+SHAPES: dict[str, Any] = {
+    "training": dict[str, Any],
+    "methods": dict[str, dict[str, Any] | None],
+    "architectures": list[str] | dict[str, dict[str, Any] | None],
+    "saliency_options": dict[str, dict[str, Any] | None],
+    "saliency_methods": list[str],
+    "saliency": str,
+    "bias_saliency": str,
+}
+#: Keys of a ``datasets`` entry besides RunConfig fields (saliency_lib.grid).
+_ENTRY_KEYS = ("dataset", "dataset_params", "seeds")
+
+
+def _range_rules() -> dict[str, Range]:
+    from ..config import FIELD_RANGES
+
+    rules = dict(RANGE_RULES)
+    for field, rng in FIELD_RANGES.items():
+        for prefix in ("training", "datasets.*", "architectures.*"):
+            rules[f"{prefix}.{field}"] = rng
+    return rules
+
+
+class _Checker:
+    """Walks one file's (or ``--set``'s) values of one notebook, naming the dotted key of each
+    problem: ``params/cpu/x.yaml: training.epochs: must be int, got '2' (str)``."""
+
+    def __init__(self, where: str):
+        self.where = where
+        self.rules = _range_rules()
+
+    def fail(self, key: str, msg: str) -> ParameterError:
+        return ParameterError(f"{self.where}: {key}: {msg}")
+
+    def type(self, key: str, value: Any, hint: Any) -> None:
+        if not matches(value, hint):
+            msg = f"must be {type_name(hint)}, got {value!r} ({type(value).__name__})"
+            if isinstance(value, str) and _SCIENTIFIC.fullmatch(value):
+                msg += f"; YAML reads {value} as a string, write {float(value)!r}"
+            raise self.fail(key, msg)
+
+    def choice(self, key: str, value: Any, kind: str, choices: list[str]) -> None:
+        if value not in choices:
+            raise self.fail(key, f"unknown {kind} {value!r}; choose one of: {', '.join(choices)}")
+
+    def keys(self, key: str, mapping: dict[str, Any], valid: list[str], kind: str) -> None:
+        unknown = [k for k in mapping if k not in valid]
+        if unknown:
+            raise self.fail(
+                f"{key}.{unknown[0]}", f"unknown {kind}; valid keys: {', '.join(sorted(valid))}"
+            )
+
+    def ranges(self, key: str, value: Any) -> None:
+        """Every range rule matching ``key`` (and its sub-keys, for mappings)."""
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self.ranges(f"{key}.{k}", v)
+        rule = None
+        if isinstance(value, list | tuple):
+            rule = next((r for p, r in self.rules.items() if fnmatchcase(f"{key}[]", p)), None)
+        rule = rule or next((r for p, r in self.rules.items() if fnmatchcase(key, p)), None)
+        if rule is not None and not rule.ok(value):
+            raise self.fail(key, f"must be {rule}, got {value!r}")
+
+    def run_fields(self, key: str, mapping: Any, extra: tuple[str, ...] = ()) -> None:
+        """RunConfig fields (``training``, a ``datasets`` entry, an ``architectures`` entry)."""
+        from ..config import RunConfig
+        from ..models import list_models
+
+        if mapping is None:
+            return
+        self.type(key, mapping, dict[str, Any])
+        hints = typing.get_type_hints(RunConfig)
+        self.keys(key, mapping, [*hints, *extra], "RunConfig field")
+        for k, v in mapping.items():
+            if k in hints:
+                self.type(f"{key}.{k}", v, hints[k])
+        if "model" in mapping:
+            self.choice(f"{key}.model", mapping["model"], "model", list_models())
+        if "optimizer" in mapping:
+            from ..config import OPTIMIZERS
+
+            self.choice(f"{key}.optimizer", mapping["optimizer"], "optimizer", list(OPTIMIZERS))
+
+    def methods(self, key: str, value: Any) -> None:
+        from ..methods import TRAINING_METHODS, list_methods
+
+        for label, options in value.items():
+            options = dict(options or {})
+            name = options.pop("method", label)
+            self.choice(f"{key}.{label}", name, "training method", list_methods())
+            config = TRAINING_METHODS.get(name).Config
+            hints = typing.get_type_hints(config)
+            self.keys(f"{key}.{label}", options, list(hints), f"option of method {name!r}")
+            for k, v in options.items():
+                self.type(f"{key}.{label}.{k}", v, hints[k])
+
+    def saliency(self, key: str, value: Any) -> None:
+        from ..saliency import SALIENCY_METHODS, list_saliency_methods
+
+        valid = list_saliency_methods()
+        if key == "saliency_options":
+            general = ("abs", "batch_size", "output")
+            for name, options in value.items():
+                self.choice(f"{key}.{name}", name, "saliency method", valid)
+                params = inspect.signature(SALIENCY_METHODS.get(name)).parameters
+                allowed = [p for p in params if p not in ("f", "x", "y", "generator")]
+                self.keys(f"{key}.{name}", options or {}, [*allowed, *general], "option")
+            return
+        for name in [value] if isinstance(value, str) else value:
+            self.choice(key, name, "saliency method", valid)
+
+    def check(self, key: str, value: Any, hint: Any) -> None:
+        """One top-level parameter: its type, then what its nested values mean, then ranges."""
+        self.type(key, value, hint)
+        if key in SHAPES and value is not None:
+            self.type(key, value, SHAPES[key])
+        if is_dataset_key(key):
+            from ..data import list_datasets
+
+            for ds, _ in dataset_names(value) or ():
+                self.choice(key, ds, "dataset", list_datasets())
+        if key == "training":
+            self.run_fields(key, value)
+        elif key == "datasets" and isinstance(value, dict):
+            for label, entry in value.items():
+                self.run_fields(f"{key}.{label}", entry, _ENTRY_KEYS)
+        elif key == "architectures" and isinstance(value, dict):
+            from ..models import list_models
+
+            for model, entry in value.items():
+                self.choice(f"{key}.{model}", model, "model", list_models())
+                self.run_fields(f"{key}.{model}", entry)
+        elif key == "architectures" and isinstance(value, list | tuple):
+            from ..models import list_models
+
+            for model in value:
+                self.choice(key, model, "model", list_models())
+        elif key == "methods" and isinstance(value, dict):
+            self.methods(key, value)
+        elif (key in SALIENCY_KEYS or key == "saliency_options") and value is not None:
+            self.saliency(key, value)
+        self.ranges(key, value)
+
+
+def parse_sets(items: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
+    """``["training.epochs=2", "levels=[0, 50]"]`` -> ``{"training.epochs": 2, ...}``: the
+    ``--set KEY=VALUE`` options, each value read as YAML (``2`` an int, ``2.0`` a float,
+    ``none``/``null`` None, ``[0, 50]`` a list); a later ``--set`` of a key wins."""
+    import yaml
+
+    sets: dict[str, Any] = {}
+    for item in items or ():
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key or any(not part for part in key.split(".")):
+            raise ParameterError(
+                f"--set {item!r}: write KEY=VALUE, KEY a parameter or a dotted path into one "
+                "(e.g. --set seeds=2 --set training.epochs=2)"
+            )
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as e:
+            raise ParameterError(f"--set {item!r}: the value is not valid YAML: {e}") from None
+        sets[key] = (
+            float(value) if isinstance(value, str) and _SCIENTIFIC.fullmatch(value) else value
+        )
+    return sets
+
+
+def apply_sets(
+    values: dict[str, Any], defaults: dict[str, Any], sets: dict[str, Any]
+) -> dict[str, Any]:
+    """``values`` (a file's parameters) with the dotted ``sets`` applied: ``training.epochs``
+    sets ``epochs`` inside the file's ``training`` mapping (else a copy of the default's)."""
+    out = dict(values)
+    for key, value in sets.items():
+        top, *path = key.split(".")
+        if not path:
+            out[top] = value
+            continue
+        node = out[top] = copy.deepcopy(out.get(top, defaults.get(top)))
+        walked = top
+        for part in path[:-1]:
+            if not isinstance(node, dict):
+                break
+            if node.get(part) is None:
+                node[part] = {}
+            node, walked = node[part], f"{walked}.{part}"
+        if not isinstance(node, dict):
+            raise ParameterError(f"--set {key}: {walked} is not a mapping, it holds {node!r}")
+        node[path[-1]] = value
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+
+
 def validate_params(
     name: str,
     profile: str,
     params: dict[str, Any] | None = None,
     *,
     overrides: dict[str, Any] | None = None,
+    sets: dict[str, Any] | None = None,
     notebooks_dir: str | Path | None = None,
     params_dir: str | Path | None = None,
     check_data: bool = True,
     check_network: bool = True,
 ) -> dict[str, Any]:
     """Check notebook ``name``'s parameters for ``profile`` before any work; return the values
-    to inject (the YAML mapping without reserved keys, plus ``overrides``).
+    to inject (the YAML mapping without reserved keys, plus ``overrides`` and ``sets``).
 
-    ``params`` defaults to :func:`load_params`; ``overrides`` (e.g. ``{"seeds": 3}`` from the
-    command line) are checked the same way. Raises :class:`ParameterError` for an unknown key
-    (naming the key, the file and the valid keys), a wrong type (naming the key, the expected
-    type and the file), a run grid that cannot be built (:func:`parameters_grid`: unknown
-    method option, ...) or a notebook without ``profile``/``output_dir``; re-raises
-    ``DatasetNotFoundError`` naming the notebook and profile when ``check_data`` and a dataset
-    named in the effective parameters (defaults + file + overrides) is not available. A notebook
-    disabled in the profile (``enabled: false``) has its keys and types checked, not its data.
+    ``params`` defaults to :func:`load_params`; ``overrides`` (e.g. ``{"seeds": 3}`` from
+    ``--seeds``) replace whole parameters, ``sets`` (``--set``, :func:`parse_sets`) may name
+    dotted keys into a parameter's mapping (``{"training.epochs": 2}``). Every value is checked
+    the same way, each error a :class:`ParameterError` naming the file (or ``--set``), the dotted
+    key and what is valid: unknown keys at any depth (parameters, RunConfig fields, method
+    options, saliency options), types (the parameters cell's annotation, else the default's
+    type; RunConfig fields and method options by their dataclass annotations), ranges
+    (:data:`RANGE_RULES`, ``config.FIELD_RANGES``), unknown models, training methods, saliency
+    methods and datasets, a ``profile`` other than the file's folder, a run grid that cannot be
+    built (:func:`parameters_grid`). Re-raises ``DatasetNotFoundError`` naming the notebook and
+    profile when ``check_data`` and a dataset named in the effective parameters (defaults +
+    file + overrides) is not available. A notebook disabled in the profile (``enabled: false``)
+    has its values checked, not its data.
     """
     nb_path = Path(notebooks_dir or project_layout().notebooks) / f"{name}.ipynb"
     defaults = notebook_parameters(nb_path)
+    hints = notebook_annotations(nb_path)
     missing = [p for p in REQUIRED_PARAMETERS if p not in defaults]
     if missing:
         raise ParameterError(
             f"notebook {_rel(nb_path)} has no parameter(s) {', '.join(missing)} in its parameters "
-            f'cell; every notebook needs `profile = "cpu"` and `output_dir = None`'
+            f'cell; every notebook needs `profile: str = "cpu"` and `output_dir = None`'
         )
     file = params_path(name, profile, params_dir)
     where = _rel(file)
@@ -356,27 +670,41 @@ def validate_params(
         values[k] = v
         sources[k] = "command-line override"
     valid = ", ".join(sorted(defaults))
+    for key in sets or {}:
+        top = key.split(".")[0]
+        if top not in defaults:
+            raise ParameterError(
+                f"--set {key}: {top}: unknown parameter of notebook {name!r}; valid keys: {valid}"
+            )
+        sources[top] = f"{sources[top]} with --set {key}" if top in sources else f"--set {key}"
+    values = apply_sets(values, defaults, sets or {})
     for key, value in values.items():
         if key not in defaults:
             raise ParameterError(
-                f"{sources[key]}: unknown parameter {key!r} for notebook {name!r}; "
+                f"{sources[key]}: {key}: unknown parameter of notebook {name!r}; "
                 f"valid keys: {valid} (and the reserved keys {', '.join(RESERVED_KEYS)})"
             )
         if key == "profile" and value != profile:
             raise ParameterError(
-                f"{sources[key]}: 'profile' is set by the runner ({profile!r}); remove it"
+                f"{sources[key]}: profile: {value!r} is not the profile of this file's folder "
+                f"params/{profile}/; write `profile: {profile}` (outputs go to "
+                f"outputs/{profile}/; a file for another profile belongs in params/<profile>/)"
             )
         if key == "output_dir" and value is not None:
             raise ParameterError(
-                f"{sources[key]}: 'output_dir' is set by the runner "
+                f"{sources[key]}: output_dir: set by the runner "
                 "(outputs/<profile>/<notebook>/); remove it"
             )
-        if not type_matches(value, defaults[key]):
+        if key in hints:
+            _Checker(sources[key]).check(key, value, hints[key])
+        elif not type_matches(value, defaults[key]):
             raise ParameterError(
-                f"{sources[key]}: parameter {key!r} of notebook {name!r} must be "
+                f"{sources[key]}: {key}: parameter of notebook {name!r} must be "
                 f"{expected_type(defaults[key])} like its default {defaults[key]!r}, "
                 f"got {value!r} ({type(value).__name__})"
             )
+        else:
+            _Checker(sources[key]).check(key, value, Any)
     effective = {**defaults, **values}
     parameters_grid(name, effective, where)
     if enabled and check_data:

@@ -179,11 +179,14 @@ def prepare_jobs(
     notebooks_dir: str | Path | None = None,
     params_dir: str | Path | None = None,
     check_data: bool = True,
+    sets: dict[str, Any] | None = None,
 ) -> list[NotebookJob]:
     """Validate every selected notebook's parameters (all of them, before any work).
 
-    ``seeds`` overrides the ``seeds`` parameter of the notebooks that have one. Raises the
-    single error, or :class:`ValidationFailed` listing all of them when several notebooks fail.
+    ``seeds`` overrides the ``seeds`` parameter of the notebooks that have one; ``sets``
+    (``--set``, :func:`.params.parse_sets`) the (dotted) keys of the notebooks whose parameters
+    hold their first part; a key no selected notebook has is an error. Raises the single error,
+    or :class:`ValidationFailed` listing all of them when several notebooks fail.
     """
     from ..data import DatasetNotFoundError
 
@@ -193,9 +196,14 @@ def prepare_jobs(
     nb_dir = Path(notebooks_dir or project_layout().notebooks)
     jobs: list[NotebookJob] = []
     errors: list[tuple[str, Exception]] = []
-    for name in select_notebooks(only, nb_dir):
+    names = select_notebooks(only, nb_dir)
+    sets = sets or {}
+    used: set[str] = set()
+    for name in names:
         path = nb_dir / f"{name}.ipynb"
         try:
+            own = {k: v for k, v in sets.items() if k.split(".")[0] in notebook_parameters(path)}
+            used.update(own)
             raw = load_params(name, profile, params_dir)
             enabled, reason = profile_status(raw, _rel(params_path(name, profile, params_dir)))
             overrides = {}
@@ -209,6 +217,7 @@ def prepare_jobs(
                 notebooks_dir=nb_dir,
                 params_dir=params_dir,
                 check_data=check_data,
+                sets=own,
             )
         except (ParameterError, DatasetNotFoundError) as e:
             errors.append((name, e))
@@ -217,6 +226,12 @@ def prepare_jobs(
         effective = {**notebook_parameters(path), **values}
         grid = parameters_grid(name, effective, _rel(file))  # checked by validate_params
         jobs.append(NotebookJob(name, path, file, values, enabled, reason, grid))
+    unused = [k for k in sets if k not in used]
+    if unused and not errors:
+        raise ParameterError(
+            f"--set {unused[0]}: no selected notebook ({', '.join(names)}) has a parameter "
+            f"{unused[0].split('.')[0]!r}"
+        )
     if len(errors) == 1:
         raise errors[0][1]
     if errors:
@@ -537,13 +552,15 @@ def reproduce(
     notebooks_dir: str | Path | None = None,
     params_dir: str | Path | None = None,
     check_data: bool = True,
+    sets: dict[str, Any] | None = None,
 ) -> list[NotebookResult]:
     """Run the notebooks of ``profile`` with papermill; return one result per notebook run.
 
     ``only``: glob or substring pattern(s) selecting notebooks; ``seeds``: overrides the
     ``seeds`` parameter where a notebook has one; ``output_root``: instead of
     ``$SALIENCY_OUTPUT_ROOT`` or outputs/ (also passed to the kernels, so ``summary`` reads the
-    same tree); ``fail_fast``: stop after the first failure instead of continuing.
+    same tree); ``fail_fast``: stop after the first failure instead of continuing; ``sets``:
+    ``--set`` values (:func:`prepare_jobs`).
     All parameters are validated before anything runs (:func:`prepare_jobs`). Per-notebook
     timings are printed and kept in ``<output_root>/<profile>/timings.json``.
     """
@@ -556,6 +573,7 @@ def reproduce(
         notebooks_dir=notebooks_dir,
         params_dir=params_dir,
         check_data=check_data,
+        sets=sets,
     )
     if seeds is not None and not any("seeds" in j.parameters for j in jobs):
         _say(f"note: --seeds {seeds} ignored: no selected notebook has a 'seeds' parameter")
