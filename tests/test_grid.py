@@ -75,6 +75,13 @@ def _source(name: str) -> ast.Module:
     return ast.parse(Path(NOTEBOOKS_DIR / f"{name}.py").read_text(encoding="utf-8"))
 
 
+def _targets(stmt: ast.stmt) -> list[ast.expr]:
+    """What a top-level statement assigns: ``x = ...`` and the parameters cell's ``x: T = ...``."""
+    if isinstance(stmt, ast.Assign):
+        return stmt.targets
+    return [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+
+
 def _call_name(node: ast.Call) -> str | None:
     f = node.func
     return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
@@ -117,8 +124,7 @@ def test_notebook_trains_its_grid_and_nothing_else(name):
                 if isinstance(sub, ast.Name) and sub.id in grid_params:
                     assert (
                         sum(
-                            isinstance(s, ast.Assign)
-                            and any(isinstance(x, ast.Name) and x.id == sub.id for x in s.targets)
+                            any(isinstance(x, ast.Name) and x.id == sub.id for x in _targets(s))
                             for s in tree.body
                         )
                         == 1
@@ -163,7 +169,7 @@ def test_notebook_trains_its_grid_and_nothing_else(name):
 
 
 def test_validate_builds_the_grid_and_names_a_bad_method_option():
-    with pytest.raises(ParameterError, match=r"k_frac.*valid options"):
+    with pytest.raises(ParameterError, match=r"methods.sgt.k_frac: unknown option.*valid keys"):
         validate_params(
             "smoot_fig2_sgt_fig2_saliency_maps",
             "smoke",
