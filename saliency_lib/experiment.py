@@ -59,7 +59,7 @@ def _display(obj) -> None:
 def _profile_folder(profile: str, name: str, output_dir: str | Path | None) -> Path:
     """``<output root>/<profile>/<name>``, or ``output_dir``; an ``output_dir`` inside the output
     root must lie in ``<profile>/`` (no run writes into another profile's folder)."""
-    if not isinstance(profile, str) or profile in ("", ".", "..") or Path(profile).name != profile:
+    if not isinstance(profile, str) or not profile.strip(".") or Path(profile).name != profile:
         raise ValueError(f"profile must be a folder name (cpu, paper, smoke, ...), got {profile!r}")
     root = output_root()
     if not output_dir:
