@@ -29,6 +29,7 @@ import torch
 
 from ..grid import HLGM_BASELINE
 from ..metrics import DEFAULT_FRACTIONS, positions_for_fraction, saliency_scores, sib
+from ..plots import plot_hlgm_accuracy
 from ..progress import track
 from .common import format_mean_ci, paper_numbers, summary_table
 
@@ -85,8 +86,6 @@ def hlgm_accuracy_figures(runs: Mapping, setting: str):
     """HLGM Figs. 2-5: for each HLGM run among ``{(label, seed): run}``, ``(seed, figure)`` of
     its test accuracy per epoch with the phases shaded, its baseline's continuation from the
     phase-1 checkpoint dashed, and the plateau caption in the title."""
-    from ..plots import plot_hlgm_accuracy
-
     for (label, seed), run in runs.items():
         if label != "hlgm":
             continue

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
+from ..data import dataset_info
 from ..metrics import gradient_distribution, saliency_concentration
 from ..plots import plot_gradient_distribution, plot_saliency_grid
 from ..progress import track
@@ -59,25 +60,26 @@ def gradient_summary(
     return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)
 
 
+def _info(name: str):
+    """The registry's metadata of dataset ``name``, or None for a label that is not a dataset
+    name (a grid label such as ``cnn2_fashion_mnist``)."""
+    try:
+        return dataset_info(name)
+    except KeyError:
+        return None
+
+
 def dataset_title(name: str) -> str:
     """The dataset's name as people write it (``"fashion_mnist"`` -> ``"Fashion-MNIST"``), for
-    figure titles and captions; the registry name if the dataset has no title."""
-    from ..data import dataset_info
-
-    try:
-        return dataset_info(name).title or name
-    except (KeyError, ValueError, TypeError, AttributeError):
-        return name
+    figure titles and captions; ``name`` itself if it is not a dataset or has no title."""
+    info = _info(name)
+    return info.title if info is not None and info.title else name
 
 
 def class_titles(name: str, y) -> list[str]:
-    """Class names of labels ``y`` of dataset ``name`` (indices where it has no names)."""
-    from ..data import dataset_info
-
-    try:
-        classes = dataset_info(name).classes
-    except (KeyError, ValueError, TypeError, AttributeError):
-        classes = ()
+    """Class names of labels ``y`` of dataset ``name`` (the label itself where none is known)."""
+    info = _info(name)
+    classes = info.classes if info is not None else ()
     labels = [int(v) for v in (y.tolist() if hasattr(y, "tolist") else y)]
     return [classes[v] if v < len(classes) else str(v) for v in labels]
 

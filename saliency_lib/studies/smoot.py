@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..progress import track
-from .common import paper_numbers
+from .common import eval_subset, paper_comparison, paper_numbers, per_seed_table, summary_table
 
 PAPER_TABLE = {"mnist": "smoot_table2", "fashion_mnist": "smoot_table3"}
 K_SPREAD_SHARE = 0.5  # SMOOT's K must spread at least half as far as the paper's
@@ -111,7 +111,6 @@ def k_null_table(
     from ..methods.smoot import mu_in_positions
     from ..metrics import k_null_drift, k_statistics
     from ..runs import load_splits
-    from .common import eval_subset
 
     rows = []
     smoot = [(key, run) for key, run in runs.items() if run.config.method == "smoot"]
@@ -192,8 +191,6 @@ def sparsity_claims(per_seed: pd.DataFrame, setting: str) -> list[dict]:
 def accuracy_k_tables(runs, paper_key: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """SMOOT Tables IV-VI: per-seed accuracy and K of each method's runs, their summary
     (mean [95 % interval] over seeds) and that summary beside the paper's table ``paper_key``."""
-    from .common import paper_comparison, per_seed_table, summary_table
-
     per_seed = per_seed_table(runs)
     summary = summary_table(per_seed, ["accuracy", "k_min", "k_median", "k_max"])
     return per_seed, summary, paper_comparison(summary, paper_key)
