@@ -51,7 +51,7 @@ datasets: dict[str, dict] = {
 dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
 training: dict = {
     "model": "cnn2",
-    "epochs": 36,
+    "epochs": 40,
     "batch_size": 256,
     "optimizer": "adadelta",
     "lr": 1.0,

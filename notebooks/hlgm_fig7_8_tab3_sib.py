@@ -52,7 +52,7 @@ dataset_params: dict = {
 }  # loader options shared by every dataset (root, source, canvas_size, n)
 training: dict = {
     "model": "cnn2",
-    "epochs": 30,
+    "epochs": 40,
     "batch_size": 128,
     "optimizer": "adadelta",
     "lr": 1.0,

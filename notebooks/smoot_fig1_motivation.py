@@ -29,7 +29,7 @@ from typing import Optional
 profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
 output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
 datasets: dict[str, dict] = {
-    "fashion_mnist": {"train_subset": 20000, "epochs": 4},
+    "fashion_mnist": {"train_subset": 25000, "epochs": 4},
 }  # label -> dataset and training overrides (model, subsets, epochs)
 dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
 training: dict = {
