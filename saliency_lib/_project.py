@@ -77,6 +77,13 @@ def output_root() -> Path:
     return Path(env) if env else project_layout().outputs
 
 
+def run_store_root() -> Path:
+    """The run store: ``$SALIENCY_RUN_STORE`` if set, else ``runs/`` in the project's outputs
+    folder (found from the working directory)."""
+    env = os.environ.get("SALIENCY_RUN_STORE")
+    return Path(env) if env else project_layout().outputs / "runs"
+
+
 def display_path(path: str | Path) -> str:
     """``path`` relative to the project's root when inside it (shorter messages)."""
     path = Path(path)

@@ -259,6 +259,30 @@ def verdict_counts(table: pd.DataFrame) -> str:
     return ", ".join(f"{int(counts[v])} {v}" for v in VERDICTS if v in counts)
 
 
+def end_to_end_line(profile_dir: Path) -> str:
+    """The profile's end-to-end time from ``end_to_end.json`` (written by one ``reproduce`` of
+    every notebook with the profile's own parameters), and which notebooks ran again since."""
+    record = _read_json(profile_dir / "end_to_end.json")
+    if not isinstance(record, dict) or "seconds" not in record:
+        return ("End to end: not measured (no single `reproduce` of the whole profile has "
+                "written `end_to_end.json`; `make reproduce` does).")  # fmt: skip
+    failed = [n for n, st in record.get("statuses", {}).items() if st == "failed"]
+    timings = _read_json(profile_dir / "timings.json") or []
+    since = [t["name"] for t in timings if t.get("finished", "") > record.get("finished", "")]
+    text = (
+        f"End to end: one `reproduce` of all {record.get('notebooks')} notebooks took "
+        f"{record['seconds'] / 60:.1f} minutes (finished {record.get('finished', '?')[:16]} UTC, "
+        f"{record.get('cpus')} CPUs, run store "
+        f"{'empty' if record.get('run_store_empty_at_start') else 'not empty'} at the start"
+        f"{'' if record.get('allocator_tuning', True) else ', allocator tuning off'})"
+    )
+    if failed:
+        text += f"; failed in that run: {', '.join(failed)}"
+    if since:
+        text += f"; run again since (their outputs are newer): {', '.join(since)}"
+    return text + "."
+
+
 def build_report(profile: str, root: str | Path | None = None) -> Path:
     """Write ``<root>/<profile>/REPORT.md`` from the notebooks' outputs; returns its path."""
     root = Path(root or output_root())
@@ -305,6 +329,7 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
         lines += ["", f"Sum of the notebooks' recorded times: {total / 60:.1f} minutes (each "
                   "timed when it last ran, on whatever else the machine was doing: "
                   "`timings.json`)."]  # fmt: skip
+    lines += ["", end_to_end_line(profile_dir)]
     for e in entries:
         if e["status"] != "complete":
             continue

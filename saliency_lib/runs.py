@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ from ._fileio import (
     os_error,
     remove_stale_temporaries,
 )
-from ._project import project_layout
+from ._project import run_store_root
 from .config import RunConfig
 from .methods import get_method
 from .methods.hlgm import hlgm_continuation
@@ -73,9 +72,8 @@ RunStoreError = StoreError  # a run-store file cannot be read or written; the me
 
 def default_store() -> Path:
     """``$SALIENCY_RUN_STORE`` if set, else ``runs/`` in the project's outputs folder (found from
-    the working directory: :func:`saliency_lib._project.project_layout`)."""
-    env = os.environ.get("SALIENCY_RUN_STORE")
-    return Path(env) if env else project_layout().outputs / "runs"
+    the working directory: :func:`saliency_lib._project.run_store_root`)."""
+    return run_store_root()
 
 
 @dataclass

@@ -319,3 +319,38 @@ def test_record_claims_keys_claims_by_id_in_metrics(tmp_path):
     exp.record_claims(claims)
     metrics = json.loads(exp.write_metrics().read_text())
     assert metrics["claims"] == {"a_beats_b": claims[0], "c_beats_d": claims[1]}
+
+
+def test_whole_profile_run_records_its_end_to_end_time(tmp_path, monkeypatch):
+    from saliency_lib.report import end_to_end_line
+
+    dirs = make_project(tmp_path, {"smoke": {"a": "{}", "b": "{}"}})
+    store = tmp_path / "store"
+    monkeypatch.setenv("SALIENCY_RUN_STORE", str(store))
+
+    def fake_run(job, profile, profile_dir, on_line=None):
+        (store / f"run-{job.name}").mkdir(parents=True, exist_ok=True)  # a notebook trains a run
+        return NotebookResult(job.name, "complete", 0.1, profile_dir / job.name)
+
+    monkeypatch.setattr(runner, "run_notebook", fake_run)
+    clock = iter(range(10, 60))  # later runs finish later (real ones take more than a second)
+    monkeypatch.setattr(runner, "_now", lambda: f"2026-12-01T00:00:{next(clock)}+00:00")
+    out = tmp_path / "out"
+    record_path = out / "smoke" / runner.END_TO_END
+    reproduce("smoke", only="a", output_root=out, progress=False, **dirs)
+    assert not record_path.exists()  # a selection is not the profile's time
+    assert end_to_end_line(out / "smoke").startswith("End to end: not measured")
+    shutil.rmtree(store)
+    reproduce("smoke", output_root=out, progress=False, **dirs)
+    record = json.loads(record_path.read_text())
+    assert record["notebooks"] == 2 and record["statuses"] == {"a": "complete", "b": "complete"}
+    assert record["run_store_empty_at_start"] is True and record["seconds"] >= 0
+    line = end_to_end_line(out / "smoke")
+    assert "all 2 notebooks took" in line and "run store empty at the start" in line
+    assert "run again since" not in line
+    reproduce("smoke", seeds=1, output_root=out, progress=False, **dirs)  # not the files' values
+    assert json.loads(record_path.read_text()) == record
+    assert "run again since (their outputs are newer): a, b" in end_to_end_line(out / "smoke")
+    shutil.rmtree(store / "run-a")
+    reproduce("smoke", output_root=out, progress=False, **dirs)  # the store has run-b
+    assert json.loads(record_path.read_text())["run_store_empty_at_start"] is False
