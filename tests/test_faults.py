@@ -292,7 +292,7 @@ def test_two_reproduce_on_one_folder_and_ctrl_c(tmp_path, capsys):
     stdout, stderr = first.communicate(timeout=240)
     assert first.returncode == 0, stderr.decode()[-3000:]
     smoke = out / "smoke"
-    assert sorted(os.listdir(smoke)) == ["alpha", "notebook.css", "timings.json"]
+    assert sorted(os.listdir(smoke)) == ["alpha", "end_to_end.json", "notebook.css", "timings.json"]
     assert json.loads((smoke / "alpha" / "metrics.json").read_text())["status"] == "complete"
 
     second = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -597,5 +597,5 @@ def test_kill_between_the_two_renames_of_an_output_folder(tmp_path, monkeypatch)
 
     monkeypatch.setattr(runner, "run_notebook", failing)
     reproduce("smoke", output_root=tmp_path / "out", progress=False, **dirs)
-    assert sorted(os.listdir(smoke)) == ["alpha", "timings.json"]
+    assert sorted(os.listdir(smoke)) == ["alpha", "end_to_end.json", "timings.json"]
     assert json.loads((smoke / "alpha" / "metrics.json").read_text())["status"] == "complete"

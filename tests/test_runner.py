@@ -144,7 +144,7 @@ def test_disabled_notebook_is_recorded_as_not_run(tmp_path, capsys):
     assert (result.status, result.error, result.ok) == ("not run", "needs a GPU", True)
     metrics = json.loads((out / "paper" / "alpha" / "metrics.json").read_text())
     assert metrics["status"] == "not run" and metrics["reason"] == "needs a GPU"
-    assert sorted(os.listdir(out / "paper")) == ["alpha", "timings.json"]
+    assert sorted(os.listdir(out / "paper")) == ["alpha", "end_to_end.json", "timings.json"]
     assert os.listdir(out / "paper" / "alpha") == ["metrics.json"]
     assert "not run" in capsys.readouterr().out
 
@@ -205,8 +205,8 @@ def test_failure_goes_to_FAILED_and_keeps_earlier_outputs(smoke_run, tmp_path, c
     assert "RuntimeError: fixture failure requested" in text
     assert "are from a previous run" in text
     smoke = out / "smoke"
-    assert sorted(os.listdir(smoke)) == ["alpha", "alpha.FAILED", "beta", "notebook.css",
-                                         "timings.json"]  # fmt: skip
+    assert sorted(os.listdir(smoke)) == ["alpha", "alpha.FAILED", "beta", "end_to_end.json",
+                                         "notebook.css", "timings.json"]  # fmt: skip
     failed = json.loads((smoke / "alpha.FAILED" / "metrics.json").read_text())
     assert failed["status"] == "failed" and "fixture failure requested" in failed["error"]
     nb = nbformat.read(smoke / "alpha.FAILED" / "alpha.ipynb", as_version=4)
