@@ -268,13 +268,16 @@ STORE = arg(
     PROFILE,
     ONLY,
     SEEDS,
+    SET,
     STORE,
     *DIRS,
 )
 def cmd_plan(args: argparse.Namespace) -> int:
     from .pipeline.cluster import format_plan, plan
+    from .pipeline.params import parse_sets
 
-    runs = plan(args.profile, args.only, args.seeds, store=args.store, **_dirs(args))
+    runs = plan(args.profile, args.only, args.seeds, store=args.store, sets=parse_sets(args.set),
+                **_dirs(args))  # fmt: skip
     print(format_plan(runs))
     return EXIT_OK
 
@@ -286,6 +289,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     PROFILE,
     ONLY,
     SEEDS,
+    SET,
     arg(
         "--executor",
         choices=["local", "slurm", "debug"],
@@ -341,6 +345,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 )
 def cmd_train(args: argparse.Namespace) -> int:
     from .pipeline.cluster import ClusterOptions, train
+    from .pipeline.params import parse_sets
 
     options = ClusterOptions(
         executor=args.executor,
@@ -362,6 +367,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         store=args.store,
         log_dir=args.log_dir,
         check_data=not args.no_data_check,
+        sets=parse_sets(args.set),
         **_dirs(args),
     )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED

@@ -127,6 +127,14 @@ def test_plan_and_train_cli(project, capsys):
     out = capsys.readouterr().out
     assert "2 runs: 0 complete, 2 missing; 10 epochs to train" in out
     assert all(i in out for i in expected_ids("grid_b", dirs))
+    # --set as in reproduce: other run ids, checked like the files' values
+    assert main(["plan", "--profile", PROFILE, "--only", "grid_b", *flags,
+                 "--set", "training.epochs=2"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "4 epochs to train" in out and not any(i in out for i in expected_ids("grid_b", dirs))
+    assert main(["train", "--profile", PROFILE, "--only", "grid_b", *flags,
+                 "--set", "training.epochs=-2"]) == 2  # fmt: skip
+    assert "training.epochs: must be >= 1, got -2" in capsys.readouterr().err
     # validation errors: one line, exit 2, before anything is submitted
     bad = [
         ["--executor", "local", "--partition", "gpu"],

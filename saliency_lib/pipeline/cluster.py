@@ -127,14 +127,16 @@ def plan(
     params_dir: str | Path | None = None,
     store: str | Path | None = None,
     check_data: bool = False,
+    sets: dict[str, Any] | None = None,
 ) -> Plan:
     """The training runs the selected notebooks of ``profile`` need, from their params files.
 
-    ``only`` and ``seeds`` select notebooks and override ``seeds`` as ``reproduce`` does; the
-    parameters are validated the same way (:func:`.runner.prepare_jobs`, which builds each
-    notebook's grid; the data only when ``check_data``). Runs are deduplicated by run id; each
-    lists the notebooks that use it and whether ``store`` (default ``$SALIENCY_RUN_STORE`` or the
-    project's ``outputs/runs``) holds it complete. Disabled notebooks (``enabled: false``)
+    ``only``, ``seeds`` and ``sets`` (``--set`` values) select notebooks and override parameters
+    as ``reproduce`` does; the parameters are validated the same way
+    (:func:`.runner.prepare_jobs`, which builds each notebook's grid; the data only when
+    ``check_data``). Runs are deduplicated by run id; each lists the notebooks that use it and
+    whether ``store`` (default ``$SALIENCY_RUN_STORE`` or the project's ``outputs/runs``) holds
+    it complete. Disabled notebooks (``enabled: false``)
     contribute no runs and are listed in ``Plan.disabled``.
     """
     from .runner import prepare_jobs
@@ -147,6 +149,7 @@ def plan(
         notebooks_dir=notebooks_dir,
         params_dir=params_dir,
         check_data=check_data,
+        sets=sets,
     )
     runs: dict[str, PlannedRun] = {}
     enabled, disabled = [], []
@@ -653,6 +656,7 @@ def train(
     prefetch_data: bool = True,
     on_submit: Callable[[Any, PlannedRun], None] | None = None,
     say: Callable[[str], None] | None = None,
+    sets: dict[str, Any] | None = None,
 ) -> list[TrainResult]:
     """Train every missing run of :func:`plan` as a submitit job and wait for them.
 
@@ -664,8 +668,9 @@ def train(
     Wave 1 holds the runs that need no other run; wave 2 the HLGM continuation baselines whose
     HLGM run is complete by then (the others are ``"skipped"``). Before submitting, datasets
     that would be downloaded are downloaded once on this host (``prefetch_data``).
-    ``on_submit(job, planned_run)`` is called after each submission (monitoring, tests).
-    Returns one :class:`TrainResult` per missing run.
+    ``on_submit(job, planned_run)`` is called after each submission (monitoring, tests);
+    ``sets``: ``--set`` values, as in :func:`plan`. Returns one :class:`TrainResult` per missing
+    run.
     """
     say = say or (lambda msg: print(msg, flush=True))
     o = options or ClusterOptions()
@@ -691,6 +696,7 @@ def train(
         params_dir=params_dir,
         store=store_path,
         check_data=check_data,
+        sets=sets,
     )
     missing = planned.missing
     say(
