@@ -34,13 +34,13 @@ def evaluate_accuracy(model: nn.Module, batches: Iterable) -> float:
     """Top-1 accuracy in % over ``(x, y, ...)`` batches, model in eval mode (state restored)."""
     was_training = model.training
     model.eval()
-    correct = total = 0
+    correct, total = torch.zeros((), dtype=torch.int64), 0
     for batch in batches:
         x, y = batch[0], batch[1]
-        correct += (model(x).argmax(1) == y).sum().item()
+        correct = correct.to(y.device) + (model(x).argmax(1) == y).sum()  # read once, at the end
         total += len(y)
     model.train(was_training)
-    return 100.0 * correct / max(total, 1)
+    return 100.0 * int(correct) / max(total, 1)
 
 
 _AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -146,13 +146,14 @@ class Trainer:
         if bar is not None:
             bar.set_description(f"{self.method.name} epoch {epoch} [{phase}]")
         self.model.train()
-        loss_sum = torch.zeros((), dtype=torch.float64)
-        correct = seen = 0
+        # summed on the device and read once per epoch: no wait for the GPU at every step
+        loss_sum, correct = torch.zeros((), dtype=torch.float64), torch.zeros((), dtype=torch.int64)
+        seen = 0
         n_batches = len(self.train_loader)
         for b, (x, y, idx) in enumerate(self.train_loader.batches(epoch), 1):
             out = train_step(self.model, self.method, self.optimizer, x, y, idx, self.precision)
-            loss_sum += out.loss.detach().double().cpu() * len(y)
-            correct += (out.logits.detach().argmax(1) == y).sum().item()
+            loss_sum = loss_sum.to(out.loss.device) + out.loss.detach().double() * len(y)
+            correct = correct.to(y.device) + (out.logits.detach().argmax(1) == y).sum()
             seen += len(y)
             if bar is not None:
                 bar.update(1)
@@ -162,7 +163,7 @@ class Trainer:
             "epoch": epoch,
             "phase": phase,
             "train_loss": float(loss_sum) / seen,
-            "train_acc": 100.0 * correct / seen,
+            "train_acc": 100.0 * int(correct) / seen,
             "test_acc": evaluate_accuracy(self.model, self.test_loader.batches(0)),
         }
         self.method.end_epoch(epoch, metrics)
