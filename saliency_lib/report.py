@@ -224,8 +224,8 @@ def report_items(folder: Path, metrics: dict) -> list[dict]:
     return items
 
 
-CLAIM_COLUMNS = ["paper item", "setting", "claim (paper's words)", "compared", "verdict",
-                 "reason", "resolvable difference"]  # fmt: skip
+CLAIM_COLUMNS = ["paper item", "setting (the paper's)", "claim (paper's words)", "compared",
+                 "verdict", "reason", "resolvable difference"]  # fmt: skip
 
 
 def _resolvable(c: dict) -> str:
@@ -233,6 +233,13 @@ def _resolvable(c: dict) -> str:
     if r is None or (isinstance(r, float) and r != r):
         return ""
     return f"{r:.3g}"
+
+
+def _setting(c: dict) -> str:
+    """Where we measured, with the paper's model and data beside it: a claim tested on other
+    data than the paper's says so in its row."""
+    ours, paper = c.get("setting", ""), c.get("paper_setting", "")
+    return f"{ours} (paper: {paper})" if paper else ours
 
 
 def claims_table(entries: list[dict]) -> pd.DataFrame:
@@ -244,7 +251,7 @@ def claims_table(entries: list[dict]) -> pd.DataFrame:
             verdict = c.get("verdict", "not run") if e["status"] == "complete" else "not run"
             rows.append({
                 "paper item": c.get("paper_item") or e["title"],
-                "setting": c.get("setting", ""),
+                "setting (the paper's)": _setting(c),
                 "claim (paper's words)": c.get("claim", ""),
                 "compared": c.get("compared", ""),
                 "verdict": verdict,

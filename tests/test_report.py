@@ -123,8 +123,10 @@ def test_report_tables_keep_their_columns_and_counts(outputs):
     col = {c: i for i, c in enumerate(CLAIM_COLUMNS)}
     assert all(r[col["verdict"]] in VERDICTS for r in rows)
     # the text with pipes comes back whole, unescaped
-    holds = [r for r in rows if r[col["setting"]] == PIPE_SETTING and r[col["verdict"]] == "holds"]
+    where = col["setting (the paper's)"]
+    holds = [r for r in rows if r[where].startswith(PIPE_SETTING) and r[col["verdict"]] == "holds"]
     assert len(holds) == 1 and holds[0][col["reason"]].endswith(PIPE_REASON_TAIL)
+    assert holds[0][where].endswith(")") and " (paper: " in holds[0][where]  # the paper's data
     assert float(holds[0][col["resolvable difference"]]) > 0
     legacy = [r for r in rows if r[col["paper item"]] == "SGT Fig. 3"]
     # records of the earlier two-valued rule are never shown as verdicts
