@@ -43,7 +43,7 @@ def test_fewer_than_three_seeds_never_decides():
 
 def test_non_inferiority_margin():
     # a is 0.5 below b on average, tightly: within a 1-point margin -> holds
-    a, b = [90.0, 90.1, 89.9, 90.0], [90.5, 90.6, 90.4, 90.5]
+    a, b = [90.0, 90.1, 89.9, 90.0], [90.5, 90.7, 90.4, 90.5]
     assert decide(a, b, "greater").verdict is Verdict.DOES_NOT_HOLD
     assert decide(a, b, "at_least", margin=1.0).verdict is Verdict.HOLDS
     # 2 points below, tightly: outside the margin -> does not hold
@@ -123,3 +123,13 @@ def test_paired_aligns_seeds():
     t = pd.DataFrame({"method": ["a", "a", "b", "b", "b"], "seed": [1, 0, 0, 1, 2],
                       "v": [11.0, 10.0, 20.0, 21.0, 22.0]})  # fmt: skip
     assert claims.paired(t, "v", "a", "b") == ([10.0, 11.0], [20.0, 21.0])
+
+
+def test_the_same_nonzero_difference_in_every_seed_is_inconclusive():
+    """A discrete measure can give the same paired difference in all seeds: the t interval then
+    has no width and decides nothing (it would say "holds" with a resolvable difference of 0)."""
+    d = decide([0.625, 0.75, 0.5], [0.5, 0.625, 0.375], "greater")
+    assert d.verdict == Verdict.INCONCLUSIVE and d.resolvable is None
+    assert "the same difference in every seed" in d.reason and "+0.125" in d.reason
+    d = decide([0.625, 0.75, 0.5], [0.5, 0.625, 0.37], "greater")  # a little spread: decided
+    assert d.verdict == Verdict.HOLDS and d.resolvable > 0

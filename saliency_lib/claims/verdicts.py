@@ -164,6 +164,12 @@ def decide(
     if hi == lo == 0:
         base.reason = f"identical in every seed ({interval}): the measure does not separate them"
         return base
+    if hi == lo:  # the same difference in every seed (a discrete measure): a t interval needs
+        # spread, and 3 equal signs alone are no evidence (a sign test needs 6 for p < 0.05)
+        base.resolvable = None
+        base.reason = (f"the same difference in every seed ({interval}): no spread to judge it "
+                       "by; more seeds or a finer measure would decide")  # fmt: skip
+        return base
     if direction == "equivalent":
         inside, outside = lo > -margin and hi < margin, lo > margin or hi < -margin
         base.verdict = (Verdict.HOLDS if inside else Verdict.DOES_NOT_HOLD if outside
