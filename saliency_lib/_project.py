@@ -77,6 +77,9 @@ def output_root() -> Path:
     return Path(env) if env else project_layout().outputs
 
 
+END_TO_END = "end_to_end.json"  # in outputs/<profile>/: one whole-profile reproduce's wall time
+
+
 def run_store_root() -> Path:
     """The run store: ``$SALIENCY_RUN_STORE`` if set, else ``runs/`` in the project's outputs
     folder (found from the working directory)."""

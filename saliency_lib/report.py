@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._project import END_TO_END
 from .experiment import output_root
 from .mdtable import markdown_table, md_cell
 
@@ -269,7 +270,7 @@ def verdict_counts(table: pd.DataFrame) -> str:
 def end_to_end_line(profile_dir: Path) -> str:
     """The profile's end-to-end time from ``end_to_end.json`` (written by one ``reproduce`` of
     every notebook with the profile's own parameters), and which notebooks ran again since."""
-    record = _read_json(profile_dir / "end_to_end.json")
+    record = _read_json(profile_dir / END_TO_END)
     if not isinstance(record, dict) or "seconds" not in record:
         return ("End to end: not measured (no single `reproduce` of the whole profile has "
                 "written `end_to_end.json`; `make reproduce` does).")  # fmt: skip

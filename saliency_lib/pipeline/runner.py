@@ -50,9 +50,9 @@ from .._fileio import (
     os_error,
     remove_stale_temporaries,
 )
+from .._project import END_TO_END, project_layout, run_store_root
 from .._project import display_path as _rel
 from .._project import output_root as default_output_root
-from .._project import project_layout, run_store_root
 from ..allocator import tuning_enabled
 from ..grid import Grid
 from ..progress import TAG
@@ -615,9 +615,6 @@ def reproduce(
         lock.release()
     _say(_summary(results, jobs, profile_dir))
     return results
-
-
-END_TO_END = "end_to_end.json"
 
 
 def _store_is_empty() -> bool:
