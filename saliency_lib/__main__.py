@@ -111,6 +111,12 @@ def _fill_defaults(args: argparse.Namespace) -> None:
     arg("--fail-fast", action="store_true", help="stop at the first failed notebook"),
     OUTPUT_ROOT,
     arg("--no-progress", action="store_true", help="no progress bar, no notebook progress lines"),
+    arg(
+        "--no-side-by-side",
+        action="store_true",
+        help="do not train runs with a thread count in parallel processes before the notebooks "
+        "(the notebooks train them, one at a time; same numbers)",
+    ),
     *DIRS,
 )
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -125,6 +131,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         fail_fast=args.fail_fast,
         sets=parse_sets(args.set),
+        side_by_side=not args.no_side_by_side,
         **_dirs(args),
     )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
@@ -368,6 +375,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         log_dir=args.log_dir,
         check_data=not args.no_data_check,
         sets=parse_sets(args.set),
+        side_by_side=not args.no_side_by_side,
         **_dirs(args),
     )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED

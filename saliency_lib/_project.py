@@ -78,6 +78,8 @@ def output_root() -> Path:
 
 
 END_TO_END = "end_to_end.json"  # in outputs/<profile>/: one whole-profile reproduce's wall time
+#: timings.json entry of the runs `reproduce` trained side by side before the notebooks
+SIDE_BY_SIDE = "(training side by side)"
 
 
 def run_store_root() -> Path:

@@ -21,7 +21,7 @@ from .models import list_models
 NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size", "data_on_device")
 # Fields added after runs were stored: part of the identity only when they differ from these
 # defaults, so every configuration that existed before them keeps its run id.
-DEFAULT_ONLY_FIELDS = {"precision": "fp32"}
+DEFAULT_ONLY_FIELDS = {"precision": "fp32", "threads": None}
 #: Training precisions: float32, or mixed precision (autocast) in bfloat16 / float16.
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -54,6 +54,11 @@ class RunConfig:
     # training step under torch.autocast in this dtype (fp16: with a GradScaler); evaluation
     # stays float32. Changes the numbers: part of the run id unless "fp32" (trainer.Precision)
     precision: str = "fp32"
+    # torch CPU threads while this run trains. None: torch's default (the machine's cores), so
+    # the float rounding, and the numbers, depend on the machine. A number fixes them on any
+    # machine and lets `reproduce` train runs side by side (cores // threads processes,
+    # docs/performance.md); part of the run id when set
+    threads: int | None = None
     device: str = "auto"
     eval_batch_size: int = 1024
     progress: bool = True
@@ -115,4 +120,5 @@ FIELD_RANGES = {
     "data_seed": Range(0),
     "train_subset": Range(1),
     "test_subset": Range(1),
+    "threads": Range(1),
 }

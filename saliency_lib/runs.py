@@ -30,6 +30,8 @@ import io
 import json
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -274,7 +276,24 @@ def train_or_load(
         remove_stale_temporaries(path)  # left by a killed writer
         if _complete_record(path, warn=True) is not None:  # finished by the one we waited for
             return load_run(config, store, shape_info)
-        return _train(config, path, store, shape_info, progress, stop_after)
+        with torch_threads(config.threads):
+            return _train(config, path, store, shape_info, progress, stop_after)
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's CPU thread count set to ``threads`` inside the block (``None``: unchanged).
+    The count changes float rounding, so a run with ``RunConfig.threads`` trains with exactly
+    that many threads in a notebook, a ``reproduce`` worker or a cluster job alike."""
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:

@@ -707,13 +707,32 @@ def train(
         return []
     if prefetch_data and check_data and o.executor != "debug":
         _prefetch_data(missing, say)
+    return train_runs(missing, o, store_path, log_path, profile, gpus, on_submit, say)
+
+
+def train_runs(
+    missing: Sequence[PlannedRun],
+    options: ClusterOptions,
+    store: Path,
+    log_dir: Path,
+    profile: str = "run",
+    gpus: Sequence[str] = (),
+    on_submit: Callable[[Any, PlannedRun], None] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> list[TrainResult]:
+    """Train ``missing`` runs as jobs of ``options.executor`` in two waves (the runs that need
+    no other run, then the HLGM continuations whose HLGM run completed) and wait for them;
+    one :class:`TrainResult` per run. :func:`train` after its checks, and ``reproduce``'s
+    side-by-side training of runs with a fixed thread count."""
+    say = say or (lambda msg: print(msg, flush=True))
+    o, store_path, log_path = options, Path(store), Path(log_dir)
     ex = make_executor(o, log_path, profile)
     ids = {r.run_id for r in missing}
     wave1 = [r for r in missing if r.depends_on is None or r.depends_on not in ids]
     wave2 = [r for r in missing if r not in wave1]
     results: dict[str, TrainResult] = {}
     # Jobs run elsewhere (other processes, other hosts): the store is passed as an absolute path.
-    waves = _Waves(ex, o, gpus, str(store_path), on_submit, say)
+    waves = _Waves(ex, o, list(gpus), str(store_path), on_submit, say)
     for number, wave in ((1, wave1), (2, wave2)):
         ready = []
         for r in wave:
@@ -870,4 +889,5 @@ __all__ = [
     "pack_runs",
     "plan",
     "train",
+    "train_runs",
 ]

@@ -50,7 +50,7 @@ from .._fileio import (
     os_error,
     remove_stale_temporaries,
 )
-from .._project import END_TO_END, project_layout, run_store_root
+from .._project import END_TO_END, SIDE_BY_SIDE, project_layout, run_store_root
 from .._project import display_path as _rel
 from .._project import output_root as default_output_root
 from ..allocator import tuning_enabled
@@ -554,6 +554,7 @@ def reproduce(
     params_dir: str | Path | None = None,
     check_data: bool = True,
     sets: dict[str, Any] | None = None,
+    side_by_side: bool = True,
 ) -> list[NotebookResult]:
     """Run the notebooks of ``profile`` with papermill; return one result per notebook run.
 
@@ -561,7 +562,9 @@ def reproduce(
     ``seeds`` parameter where a notebook has one; ``output_root``: instead of
     ``$SALIENCY_OUTPUT_ROOT`` or outputs/ (also passed to the kernels, so ``summary`` reads the
     same tree); ``fail_fast``: stop after the first failure instead of continuing; ``sets``:
-    ``--set`` values (:func:`prepare_jobs`).
+    ``--set`` values (:func:`prepare_jobs`); ``side_by_side``: first train the selected
+    notebooks' missing runs that have a thread count in parallel processes
+    (:mod:`.side_by_side`; the same numbers as trained in the notebooks).
     All parameters are validated before anything runs (:func:`prepare_jobs`). Per-notebook
     timings are printed and kept in ``<output_root>/<profile>/timings.json``.
     """
@@ -595,8 +598,11 @@ def reproduce(
     start = {"wall": time.perf_counter(), "at": _now(), "store_empty": _store_is_empty()}
     bar = tqdm(jobs, desc=f"reproduce[{profile}]", unit="nb", disable=not progress, file=sys.stderr)
     job = None
+    stage: dict[str, Any] | None = None
     try:
         with _env(**env):
+            if side_by_side:
+                stage = _train_side_by_side(jobs, root, profile, profile_dir)
             for job in bar:
                 bar.set_postfix_str(job.name)
                 on_line = _say if progress else None
@@ -607,8 +613,14 @@ def reproduce(
                 if fail_fast and result.status == "failed":
                     break
         if whole and len(results) == len(jobs):
-            _write_end_to_end(profile_dir, profile, results, start)
+            _write_end_to_end(profile_dir, profile, results, start, stage)
     except KeyboardInterrupt:
+        if job is None and side_by_side:
+            raise Interrupted(
+                "interrupted while training runs side by side before the notebooks: finished "
+                "runs are kept in the run store, unfinished ones resume from their last epoch; "
+                f"no notebook output in {_rel(profile_dir)} was touched"
+            ) from None
         raise Interrupted(_interrupted_line(results, job, profile_dir)) from None
     finally:
         bar.close()
@@ -623,7 +635,29 @@ def _store_is_empty() -> bool:
     return not store.is_dir() or not any(p.is_dir() for p in store.iterdir())
 
 
-def _write_end_to_end(profile_dir: Path, profile: str, results: list, start: dict) -> None:
+def _train_side_by_side(
+    jobs: list[NotebookJob], root: Path, profile: str, profile_dir: Path
+) -> dict[str, Any] | None:
+    """The side-by-side training stage (:mod:`.side_by_side`), timed in ``timings.json`` under
+    :data:`SIDE_BY_SIDE`."""
+    from .side_by_side import train_side_by_side
+
+    stage = train_side_by_side(
+        jobs, run_store_root().resolve(), root.resolve() / "submitit", _say, profile=profile
+    )
+    if stage is not None:
+        path = profile_dir / "timings.json"
+        entries = [e for e in (_read_json(path) or []) if e.get("name") != SIDE_BY_SIDE]
+        status = "complete" if not stage["failed"] else f"{len(stage['failed'])} failed"
+        entry = {"name": SIDE_BY_SIDE, "seconds": stage["seconds"], "status": status,
+                 "finished": _now(), **{k: stage[k] for k in ("runs", "processes")}}  # fmt: skip
+        _write_json([entry, *entries], path)
+    return stage
+
+
+def _write_end_to_end(
+    profile_dir: Path, profile: str, results: list, start: dict, stage: dict | None = None
+) -> None:
     """Record the wall time of one ``reproduce`` of every notebook of the profile (its own
     parameters), what the README and REPORT quote as the profile's time."""
     record = {
@@ -636,6 +670,7 @@ def _write_end_to_end(profile_dir: Path, profile: str, results: list, start: dic
         "run_store_empty_at_start": start["store_empty"],
         "cpus": os.cpu_count(),
         "allocator_tuning": tuning_enabled(),
+        "side_by_side": stage,  # runs trained in parallel before the notebooks (or None)
     }
     _write_json(record, profile_dir / END_TO_END)
 
