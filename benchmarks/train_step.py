@@ -13,6 +13,13 @@ child process per setting, in turn, and each child times Traditional, SGT, SMOOT
 reports its peak and current resident memory; ratios are taken within a round.
 
     python benchmarks/train_step.py --allocators [--rounds 3] [--steps 4]
+
+``--side-by-side`` compares one process using every core (``--threads``, default 2) with
+``--threads`` processes of 1 thread each at the same time (what ``reproduce`` does with runs of
+``RunConfig.threads=1``, saliency_lib/pipeline/side_by_side.py): the throughput ratio per method,
+steps per second of all the processes together over the single process's, within each round.
+
+    python benchmarks/train_step.py --side-by-side [--rounds 3] [--steps 4]
 """
 
 from __future__ import annotations
@@ -120,6 +127,36 @@ def compare_allocators(args) -> None:
                   + f"{sgt:9.2f}{peak:9.0f}{end:8.0f}")  # fmt: skip
 
 
+def compare_side_by_side(args) -> None:
+    """Parent of ``--side-by-side``: per round, one child of ``--threads`` threads alone, then
+    ``--threads`` children of 1 thread at once; ratios within a round."""
+    procs = args.threads
+    cmd = [sys.executable, __file__, "--child", "--steps", str(args.steps), "--batch-size",
+           str(args.batch_size), "--threads"]  # fmt: skip
+    ratios = {case: [] for case in ALLOCATOR_CASES}
+    alone_ms = {case: [] for case in ALLOCATOR_CASES}
+    side_ms = {case: [] for case in ALLOCATOR_CASES}
+    for _ in range(args.rounds):
+        out = subprocess.run([*cmd, str(procs)], capture_output=True, text=True, check=True)
+        alone = json.loads(out.stdout.strip().splitlines()[-1])["ms"]
+        children = [subprocess.Popen([*cmd, "1"], stdout=subprocess.PIPE, text=True)
+                    for _ in range(procs)]  # fmt: skip
+        each = [json.loads(c.communicate()[0].strip().splitlines()[-1])["ms"] for c in children]
+        for case in ALLOCATOR_CASES:
+            side = statistics.mean(e[case] for e in each)
+            alone_ms[case].append(alone[case])
+            side_ms[case].append(side)
+            ratios[case].append(procs * alone[case] / side)  # steps/s together over alone
+    print(f"cnn2, Fashion-MNIST, batch {args.batch_size}, CPU ({os.cpu_count()} cores): one "
+          f"process of {procs} threads vs {procs} processes of 1 thread at once; {args.rounds} "
+          f"rounds x {args.steps} steps; medians over rounds")  # fmt: skip
+    print(f"{'method':18s}{'alone ms/step':>15s}{'side by side ms/step':>22s}{'throughput':>12s}")
+    for case in ALLOCATOR_CASES:
+        print(f"{case:18s}{statistics.median(alone_ms[case]):15.0f}"
+              f"{statistics.median(side_ms[case]):22.0f}"
+              f"{statistics.median(ratios[case]):11.2f}x")  # fmt: skip
+
+
 def child(args) -> None:
     """One child of ``--allocators``: time each case and print one JSON line."""
     torch.set_num_threads(args.threads)
@@ -158,12 +195,19 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--allocators", action="store_true", help="compare malloc settings")
+    ap.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="one process of --threads threads vs --threads 1-thread processes",
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         return child(args)
     if args.allocators:
         return compare_allocators(args)
+    if args.side_by_side:
+        return compare_side_by_side(args)
     torch.set_num_threads(args.threads)
 
     data = get_dataset("fashion_mnist", "train")

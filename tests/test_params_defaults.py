@@ -110,8 +110,9 @@ def test_experiment_writes_only_into_its_profile(tmp_path, monkeypatch):
 #: sha256 (first 16 hex) of ``{notebook: run ids}`` over each profile's enabled notebooks,
 #: computed before the parameters cells changed: neither the cells nor validation move a run id.
 #: cpu updated on purpose (2026-12-01): its SMOOT notebooks dropped MNIST (the time budget); then
-#: SMOOT on 25,000 training images and the HLGM notebooks on 40 epochs (claims decidable, issue 11).
-RUN_IDS = {"smoke": "951194d240bced05", "cpu": "4ac65983e21a3e31", "paper": "03e20dc76574d7f7"}
+#: SMOOT on 25,000 training images and the HLGM notebooks on 40 epochs (claims decidable, issue 11);
+#: then every cpu run trains on 1 thread (`threads: 1`, side by side: issue 16).
+RUN_IDS = {"smoke": "951194d240bced05", "cpu": "d4b3c767bf829aa7", "paper": "03e20dc76574d7f7"}
 
 
 @pytest.mark.parametrize("profile", sorted(RUN_IDS))

@@ -1,0 +1,123 @@
+"""Runs with a fixed thread count (``RunConfig.threads``) and ``reproduce``'s side-by-side stage
+(issue 16): the thread count is part of the run id only when set, a run trains with exactly its
+threads wherever it trains, and runs trained side by side before the notebooks give the numbers
+the notebooks would have computed themselves. Uses the cluster fixture project
+(``tests/fixtures/cluster/``: traditional + HLGM + its continuation baseline on a tiny set)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from saliency_lib import runs as runs_module
+from saliency_lib._project import SIDE_BY_SIDE
+from saliency_lib.config import RunConfig
+from saliency_lib.pipeline import side_by_side
+from saliency_lib.pipeline.runner import prepare_jobs, reproduce
+from saliency_lib.runs import torch_threads, train_or_load
+
+from test_cluster import PROFILE, project, store_snapshot  # noqa: F401  (fixture)
+
+THREADS_1 = {"training.threads": 1}
+
+
+def test_threads_joins_the_run_id_only_when_set():
+    plain = RunConfig(dataset="synthetic")
+    assert "threads" not in plain.identity()  # every run stored before the field keeps its id
+    one, two = plain.replace(threads=1), plain.replace(threads=2)
+    assert len({plain.run_id, one.run_id, two.run_id}) == 3
+    assert RunConfig.from_dict({"dataset": "synthetic", "threads": 1}).run_id == one.run_id
+    with pytest.raises(ValueError, match="threads must be >= 1, got 0"):
+        RunConfig(threads=0)
+
+
+def test_torch_threads_sets_and_restores():
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with torch_threads(None):  # unchanged
+        assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(1):
+        raise RuntimeError("restored on error too")
+    assert torch.get_num_threads() == before
+
+
+def test_a_run_trains_with_its_thread_count(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(runs_module, "_train", lambda *a: seen.append(torch.get_num_threads()))
+    cfg = RunConfig(dataset="synthetic", dataset_params={"n": 16}, epochs=1, progress=False)
+    before = torch.get_num_threads()
+    train_or_load(cfg.replace(threads=1), store=tmp_path)
+    train_or_load(cfg, store=tmp_path)
+    assert seen == [1, before] and torch.get_num_threads() == before
+
+
+def test_side_by_side_selects_missing_runs_with_threads(project):
+    dirs, store = project["dirs"], project["store"]
+    assert side_by_side.side_by_side_runs(prepare_jobs(PROFILE, "grid_a", **dirs), store) == []
+    jobs = prepare_jobs(PROFILE, "grid_*", sets=THREADS_1, **dirs)
+    runs = side_by_side.side_by_side_runs(jobs, store)
+    # grid_a: traditional, HLGM, its baseline; grid_b adds SGT and shares the traditional run
+    assert [r.config.method for r in runs] == ["traditional", "hlgm", "traditional", "sgt"]
+    assert runs[0].notebooks == ["grid_a", "grid_b"] and runs[2].depends_on == runs[1].run_id
+    assert side_by_side.processes_for(runs, cpus=2) == 2
+    assert side_by_side.processes_for(runs, cpus=1) == 1
+    wide = [r.__class__(**{**r.__dict__, "config": r.config.replace(threads=2)}) for r in runs]
+    assert side_by_side.processes_for(wide, cpus=2) == 1
+
+
+@pytest.mark.slow
+def test_side_by_side_gives_the_notebooks_numbers(project, monkeypatch):
+    """The same runs trained by the notebook (``side_by_side=False``) and by the stage (two
+    worker processes) hold identical histories and weights; the notebook then trains nothing,
+    and the stage's time is in timings.json."""
+    dirs, tmp = project["dirs"], project["tmp"]
+    monkeypatch.setattr(side_by_side.os, "cpu_count", lambda: 2)
+    stores = {}
+    for mode in (False, True):
+        store = tmp / f"runs-{mode}"
+        monkeypatch.setenv("SALIENCY_RUN_STORE", str(store))
+        out = tmp / f"out-{mode}"
+        if mode:  # the stage alone first, to see that the notebook then trains nothing
+            jobs = prepare_jobs(PROFILE, "grid_a", sets=THREADS_1, check_data=False, **dirs)
+            stage = side_by_side.train_side_by_side(jobs, store, tmp / "logs", print)
+            assert stage["runs"] == 3 and stage["processes"] == 2 and not stage["failed"]
+            before = store_snapshot(store)
+        results = reproduce(
+            PROFILE, "grid_a", output_root=out, progress=False, check_data=False,
+            sets=THREADS_1, side_by_side=mode, **dirs,
+        )  # fmt: skip
+        assert [r.status for r in results] == ["complete"], results[0].error
+        timings = json.loads((out / PROFILE / "timings.json").read_text())
+        assert (SIDE_BY_SIDE in [t["name"] for t in timings]) is False  # nothing left to train
+        stores[mode] = store
+    assert store_snapshot(stores[True]) == before
+    ids = sorted(p.name for p in stores[False].iterdir())
+    assert ids == sorted(p.name for p in stores[True].iterdir()) and len(ids) == 3
+    for run_id in ids:
+        a, b = (json.loads((stores[m] / run_id / "run.json").read_text()) for m in (False, True))
+        assert a["history"] == b["history"], run_id
+        wa, wb = (
+            torch.load(stores[m] / run_id / "best.pt", weights_only=True) for m in (False, True)
+        )
+        wa, wb = wa.get("model", wa), wb.get("model", wb)
+        assert all(torch.equal(wa[k], wb[k]) for k in wa), run_id
+
+
+@pytest.mark.slow
+def test_reproduce_times_its_side_by_side_stage(project, monkeypatch):
+    dirs, tmp = project["dirs"], project["tmp"]
+    monkeypatch.setattr(side_by_side.os, "cpu_count", lambda: 2)
+    out = tmp / "out"
+    results = reproduce(
+        PROFILE, "grid_a", output_root=out, progress=False, check_data=False, sets=THREADS_1,
+        **dirs,
+    )  # fmt: skip
+    assert [r.status for r in results] == ["complete"], results[0].error
+    timings = {t["name"]: t for t in json.loads((out / PROFILE / "timings.json").read_text())}
+    stage = timings[SIDE_BY_SIDE]
+    assert stage["runs"] == 3 and stage["processes"] == 2 and stage["status"] == "complete"
+    assert stage["seconds"] > 0
