@@ -10,6 +10,7 @@ import json
 
 import pytest
 import torch
+from test_cluster import PROFILE, project, store_snapshot  # noqa: F401  (fixture)
 
 from saliency_lib import runs as runs_module
 from saliency_lib._project import SIDE_BY_SIDE
@@ -17,8 +18,6 @@ from saliency_lib.config import RunConfig
 from saliency_lib.pipeline import side_by_side
 from saliency_lib.pipeline.runner import prepare_jobs, reproduce
 from saliency_lib.runs import torch_threads, train_or_load
-
-from test_cluster import PROFILE, project, store_snapshot  # noqa: F401  (fixture)
 
 THREADS_1 = {"training.threads": 1}
 
