@@ -10,7 +10,7 @@ import json
 
 import pytest
 import torch
-from test_cluster import PROFILE, project, store_snapshot  # noqa: F401  (fixture)
+import test_cluster
 
 from saliency_lib import runs as runs_module
 from saliency_lib._project import SIDE_BY_SIDE
@@ -19,6 +19,8 @@ from saliency_lib.pipeline import side_by_side
 from saliency_lib.pipeline.runner import prepare_jobs, reproduce
 from saliency_lib.runs import torch_threads, train_or_load
 
+PROFILE, store_snapshot = test_cluster.PROFILE, test_cluster.store_snapshot
+project = test_cluster.project  # the fixture: the cluster project in tmp_path, its run store
 THREADS_1 = {"training.threads": 1}
 
 
