@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 import test_cluster
+import torch
 
 from saliency_lib import runs as runs_module
 from saliency_lib._project import SIDE_BY_SIDE
