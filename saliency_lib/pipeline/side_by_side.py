@@ -74,8 +74,17 @@ def train_side_by_side(
         f"{'/'.join(map(str, threads))} thread(s), run store {store}"
     )
     start = time.perf_counter()
+    done = 0
+
+    def counted(msg: str) -> None:  # a run's result line (indented) gets "[done/total, elapsed]"
+        nonlocal done
+        if msg.startswith("  "):
+            done += 1
+            msg += f"  [{done}/{len(runs)}, {(time.perf_counter() - start) / 60:.1f} min]"
+        say(msg)
+
     results = train_runs(
-        runs, ClusterOptions(executor="local", jobs=n), store, log_dir, profile, say=say
+        runs, ClusterOptions(executor="local", jobs=n), store, log_dir, profile, say=counted
     )
     return {
         "seconds": round(time.perf_counter() - start, 2),
