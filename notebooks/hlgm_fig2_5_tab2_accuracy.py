@@ -80,14 +80,8 @@ from saliency_lib import studies
 from saliency_lib.experiment import Experiment
 
 exp = Experiment("hlgm_fig2_5_tab2_accuracy", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+exp.record("settings", datasets=datasets, dataset_params=dataset_params, training=training,
+           methods=methods, seeds=seeds)
 FIGURE_PREFIX = "fig2_5_accuracy"
 
 # %% [markdown]
@@ -99,13 +93,8 @@ FIGURE_PREFIX = "fig2_5_accuracy"
 
 # %%
 runs, plateaus = {}, {}
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
 for name, configs in grid.items():
     # the grid holds each HLGM run's baseline (continuing its phase-1 checkpoint) after it
     runs[name] = studies.train_all(configs)
@@ -124,14 +113,11 @@ for name, configs in grid.items():
 # %%
 for name, ds_runs in runs.items():
     for seed, fig in studies.hlgm_accuracy_figures(ds_runs, name):
-        exp.show_figure(
-            fig,
-            f"{FIGURE_PREFIX}_{name}_s{seed}",
-            f"HLGM Figs. 2-5 ({name}, seed {seed}): test accuracy per epoch, phases "
-            "shaded (grey traditional, purple regularize, yellow denoise); dashed: "
-            "the baseline continuing from the phase-1 checkpoint",
-            in_report=seed == 0,
-        )
+        exp.show_figure(fig, f"{FIGURE_PREFIX}_{name}_s{seed}",
+                        f"HLGM Figs. 2-5 ({name}, seed {seed}): test accuracy per epoch, phases "
+                        "shaded (grey traditional, purple regularize, yellow denoise); dashed: "
+                        "the baseline continuing from the phase-1 checkpoint",
+                        in_report=seed == 0)
 
 # %% [markdown]
 # ## Table II and the paper's claims
@@ -149,25 +135,13 @@ for name, ds_runs in runs.items():
     tables.append(studies.hlgm_accuracy_table(per_seed, name))
     claims += studies.hlgm_accuracy_claims(per_seed, name, plateaus[name])
     exp.save_table(per_seed, f"per_seed_{name}")
-    exp.record(
-        "results",
-        **{
-            name: {
-                "per_seed": per_seed,
-                "plateau": plateaus[name],
-                "history": {
-                    f"{label}_s{seed}": run.history for (label, seed), run in ds_runs.items()
-                },
-            }
-        },
-    )
+    exp.record("results", **{name: {
+        "per_seed": per_seed, "plateau": plateaus[name],
+        "history": {f"{label}_s{seed}": run.history for (label, seed), run in ds_runs.items()}}})
 table2 = pd.concat(tables, ignore_index=True)
-exp.show_table(
-    table2,
-    "table2_accuracy",
-    "HLGM Table II: best and final test accuracy per method, ours (mean [95 % "
-    "interval] over seeds) beside the paper",
-)
+exp.show_table(table2, "table2_accuracy",
+               "HLGM Table II: best and final test accuracy per method, ours (mean [95 % "
+               "interval] over seeds) beside the paper")
 exp.record("results", table2=table2)
 exp.record_claims(claims)
 
@@ -176,4 +150,4 @@ exp.record_claims(claims)
 print(table2.to_string(index=False))
 for c in claims:
     print(studies.claim_line(c))
-exp.write_metrics()
+exp.write_metrics();

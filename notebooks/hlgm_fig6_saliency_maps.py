@@ -75,27 +75,14 @@ from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
 exp = Experiment("hlgm_fig6_saliency_maps", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-    n_images=n_images,
-    object_images=object_images,
-    object_fractions=object_fractions,
-)
+exp.record("settings", datasets=datasets, dataset_params=dataset_params, training=training,
+           methods=methods, seeds=seeds, n_images=n_images, object_images=object_images,
+           object_fractions=object_fractions)
 
 # %%
 tables, claims = [], []
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
 for name, configs in grid.items():
     runs = studies.train_all(configs)
     exp.record_runs(runs.values())
@@ -104,22 +91,17 @@ for name, configs in grid.items():
     test = load_splits(runs[("hlgm", 0)].config)[1]
     x, y = studies.dataset_images(studies.eval_subset(test, n_images))
     data_name = runs[("hlgm", 0)].config.dataset
-    fig = plots.plot_saliency_grid(
-        x, studies.saliency_maps(models, x, y), titles=studies.class_titles(data_name, y)
-    )
-    exp.show_figure(
-        fig,
-        f"fig6_saliency_maps_{name}",
-        f"HLGM Fig. 6 ({name}): |gradient| maps of the baseline, SGT and HLGM on "
-        f"{studies.dataset_title(data_name)} test images (seed 0)",
-    )
+    fig = plots.plot_saliency_grid(x, studies.saliency_maps(models, x, y),
+                                   titles=studies.class_titles(data_name, y))
+    exp.show_figure(fig, f"fig6_saliency_maps_{name}",
+                    f"HLGM Fig. 6 ({name}): |gradient| maps of the baseline, SGT and HLGM on "
+                    f"{studies.dataset_title(data_name)} test images (seed 0)")
     if object_fractions:
         xo, yo = studies.dataset_images(studies.eval_subset(test, object_images))
         per_seed = []
         for seed in range(seeds):
-            seed_models = {
-                m: runs[(m, seed)].model for m in studies.HLGM_METHODS if (m, seed) in runs
-            }
+            seed_models = {m: runs[(m, seed)].model for m in studies.HLGM_METHODS
+                           if (m, seed) in runs}
             maps = studies.saliency_maps(seed_models, xo, yo)
             part = studies.object_share(maps, xo, test.background, object_fractions)
             per_seed.append(part.assign(seed=seed))
@@ -140,20 +122,19 @@ for name, configs in grid.items():
 # %%
 object_table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 if tables:
-    exp.show_table(
-        object_table,
-        "table_object_share",
-        "HLGM Fig. 6 as a number: share of each model's top x % |gradient| positions "
-        "that lie on the object (higher = on the object)",
-    )
+    exp.show_table(object_table, "table_object_share",
+                   "HLGM Fig. 6 as a number: share of each model's top x % |gradient| positions "
+                   "that lie on the object (higher = on the object)")
 exp.record("results", object_share=object_table)
 exp.record_claims(claims)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(
-    object_table.round(2).to_string(index=False) if tables else "figure only (no known background)"
+    object_table.round(2).to_string(index=False)
+    if tables
+    else "figure only (no known background)"
 )
 for c in claims:
     print(studies.claim_line(c))
-exp.write_metrics()
+exp.write_metrics();

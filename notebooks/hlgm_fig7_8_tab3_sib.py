@@ -74,18 +74,13 @@ methods: dict[str, dict] = {
 }  # label -> training method options (key 'method' if not the label)
 seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
 fractions: list[float] = [
-    0.005,
-    0.01,
-    0.02,
-    0.05,
-    0.1,
+    0.005, 0.01, 0.02, 0.05, 0.1,
 ]  # top shares (0-1) scored: SIB(0.5), SIB(1), SIB(2), SIB(5), SIB(10)
 sib_split: str = "test"  # split whose boxed images are scored (test or train)
 sib_images: Optional[int] = None  # images of that split used (None: all with a box)
 box_columns: list[str] = ["SIB(1)", "SIB(5)"]  # SIB columns of the Fig. 7 box plots
 scatter_columns: list[str] = [
-    "SIB(1)",
-    "SIB(5)",
+    "SIB(1)", "SIB(5)",
 ]  # SIB columns of the Fig. 8 scatter plots, one figure each
 scatter_images: int = 120  # images in each scatter plot
 n_images: int = 6  # images in the saliency-map grid
@@ -98,18 +93,9 @@ from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
 exp = Experiment("hlgm_fig7_8_tab3_sib", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-    fractions=fractions,
-    sib_split=sib_split,
-    sib_images=sib_images,
-    scatter_images=scatter_images,
-)
+exp.record("settings", datasets=datasets, dataset_params=dataset_params, training=training,
+           methods=methods, seeds=seeds, fractions=fractions, sib_split=sib_split,
+           sib_images=sib_images, scatter_images=scatter_images)
 FIGURE_PREFIX = "accuracy"
 
 # %% [markdown]
@@ -120,13 +106,8 @@ FIGURE_PREFIX = "accuracy"
 
 # %%
 runs, plateaus = {}, {}
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
 for name, configs in grid.items():
     # the grid holds each HLGM run's baseline (continuing its phase-1 checkpoint) after it
     runs[name] = studies.train_all(configs)
@@ -139,26 +120,17 @@ for name, configs in grid.items():
 # %%
 for name, ds_runs in runs.items():
     for seed, fig in studies.hlgm_accuracy_figures(ds_runs, name):
-        exp.show_figure(
-            fig,
-            f"{FIGURE_PREFIX}_{name}_s{seed}",
-            f"As HLGM Figs. 2-5 ({name}, seed {seed}): test accuracy per epoch, phases "
-            "shaded (grey traditional, purple regularize, yellow denoise); dashed: "
-            "the baseline continuing from the phase-1 checkpoint",
-            in_report=seed == 0,
-        )
+        exp.show_figure(fig, f"{FIGURE_PREFIX}_{name}_s{seed}",
+                        f"As HLGM Figs. 2-5 ({name}, seed {seed}): test accuracy per epoch, phases "
+                        "shaded (grey traditional, purple regularize, yellow denoise); dashed: "
+                        "the baseline continuing from the phase-1 checkpoint",
+                        in_report=seed == 0)
 
 # %%
-accuracy = pd.concat(
-    [
-        studies.hlgm_accuracy_table(studies.per_seed_table(r), name, paper_key=None)
-        for name, r in runs.items()
-    ],
-    ignore_index=True,
-)
-exp.show_table(
-    accuracy, "accuracy", "Test accuracy of the models whose SIB is measured (best and final epoch)"
-)
+accuracy = pd.concat([studies.hlgm_accuracy_table(studies.per_seed_table(r), name, paper_key=None)
+                      for name, r in runs.items()], ignore_index=True)
+exp.show_table(accuracy, "accuracy",
+               "Test accuracy of the models whose SIB is measured (best and final epoch)")
 exp.record("results", accuracy=accuracy, plateau=plateaus)
 
 # %% [markdown]
@@ -178,41 +150,25 @@ for name, ds_runs in runs.items():
     per_seed = studies.sib_per_seed(sibs)
     sib_table = studies.hlgm_sib_table(per_seed)
     sib_tables.append(sib_table.assign(setting=name, **{"box share": box_share.median()}))
-    plateaus = {
-        seed: studies.hlgm_plateau_info(run)
-        for (label, seed), run in ds_runs.items()
-        if label == "hlgm"
-    }
+    plateaus = {seed: studies.hlgm_plateau_info(run) for (label, seed), run in ds_runs.items()
+                if label == "hlgm"}
     claims += studies.hlgm_sib_claims(per_seed, name, plateaus=plateaus)
     exp.save_table(per_seed, f"sib_per_seed_{name}")
     per_image = pd.concat({f"{m}_s{s}": d for (m, s), d in sibs.items()}, names=["model", "image"])
     exp.save_table(per_image.reset_index(), f"sib_per_image_{name}", floatfmt=".3f")
-    exp.record(
-        "results",
-        **{
-            f"sib_{name}": {
-                "per_seed": per_seed,
-                "images": len(box_share),
-                "excluded_without_box": len(data) - len(box_share),
-                "box_share_median": box_share.median(),
-            }
-        },
-    )
+    exp.record("results", **{f"sib_{name}": {"per_seed": per_seed, "images": len(box_share),
+                                              "excluded_without_box": len(data) - len(box_share),
+                                              "box_share_median": box_share.median()}})
     seed0 = {m: sibs[(m, 0)] for m in studies.HLGM_METHODS if (m, 0) in sibs}
-    print(
-        f"{name}: {len(box_share)} {sib_split} images with a box, "
-        f"median box share {box_share.median():.2f}"
-    )
+    print(f"{name}: {len(box_share)} {sib_split} images with a box, "
+          f"median box share {box_share.median():.2f}")
     fig = plots.plot_sib_boxplots(seed0, box_columns)
     fig.suptitle(f"{name}: SIB per image (seed 0; dotted: median box share = random map)")
     for ax in fig.axes:
         ax.axhline(box_share.median(), color="grey", ls=":")
-    exp.show_figure(
-        fig,
-        f"fig7_sib_boxplots_{name}",
-        f"HLGM Fig. 7 ({name}): SIB per image of each model (seed 0); dotted: the "
-        "median box share, what a random map scores",
-    )
+    exp.show_figure(fig, f"fig7_sib_boxplots_{name}",
+                    f"HLGM Fig. 7 ({name}): SIB per image of each model (seed 0); dotted: the "
+                    "median box share, what a random map scores")
     for column in scatter_columns:
         fig = plots.plot_sib_scatter(
             seed0, column, baseline=studies.HLGM_BASELINE, n=scatter_images
@@ -221,29 +177,20 @@ for name, ds_runs in runs.items():
         fig.axes[0].set_title(f"{name}: {column} of {shown} random images (seed 0)")
         fig.axes[0].axhline(box_share.median(), color="grey", ls=":", label="median box share")
         fig.axes[0].legend(fontsize="small")
-        exp.show_figure(
-            fig,
-            f"fig8_sib_scatter_{name}_{column.strip('SIB()')}",
-            f"HLGM Fig. 8 ({name}): {column} per image, each model against the "
-            "baseline's order (seed 0)",
-        )
+        exp.show_figure(fig, f"fig8_sib_scatter_{name}_{column.strip('SIB()')}",
+                        f"HLGM Fig. 8 ({name}): {column} per image, each model against the "
+                        "baseline's order (seed 0)")
     x, y = studies.dataset_images(data, n_images)
     data_name = ds_runs[("hlgm", 0)].config.dataset
     maps = studies.saliency_maps({m: ds_runs[(m, 0)].model for m in seed0}, x, y)
     fig = plots.plot_saliency_grid(x, maps, titles=studies.class_titles(data_name, y))
-    exp.show_figure(
-        fig,
-        f"saliency_maps_{name}",
-        f"Saliency maps of each model on {studies.dataset_title(data_name)} images (seed 0)",
-        in_report=False,
-    )
+    exp.show_figure(fig, f"saliency_maps_{name}",
+                    f"Saliency maps of each model on {studies.dataset_title(data_name)} images "
+                    "(seed 0)", in_report=False)
 table3 = pd.concat(sib_tables, ignore_index=True)
-exp.show_table(
-    table3,
-    "table3_sib",
-    "HLGM Table III: median SIB per model at each top-gradient share, ours beside "
-    "the paper's Oxford-IIIT Pet medians",
-)
+exp.show_table(table3, "table3_sib",
+               "HLGM Table III: median SIB per model at each top-gradient share, ours beside "
+               "the paper's Oxford-IIIT Pet medians")
 exp.record("results", table3=table3)
 exp.record_claims(claims)
 
@@ -253,4 +200,4 @@ print(accuracy.to_string(index=False))
 print(table3.round(2).to_string(index=False))
 for c in claims:
     print(studies.claim_line(c))
-exp.write_metrics()
+exp.write_metrics();

@@ -51,25 +51,10 @@ methods: dict[str, dict] = {
 seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
 eval_images: Optional[int] = 300  # test images used for the curves (None: all)
 levels: list[int] = [
-    0,
-    10,
-    20,
-    30,
-    40,
-    50,
-    60,
-    70,
-    80,
-    90,
-    100,
+    0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
 ]  # masking levels: % of the features removed (0-100)
 saliency_methods: list[str] = [
-    "grad",
-    "ig",
-    "deeplift",
-    "smoothgrad",
-    "gradshap",
-    "random",
+    "grad", "ig", "deeplift", "smoothgrad", "gradshap", "random",
 ]  # saliency methods compared (saliency_lib.saliency registry)
 saliency_options: dict[str, dict] = {
     "ig": {"n_steps": 16},
@@ -84,20 +69,10 @@ from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
 exp = Experiment("sgt_fig3_accuracy_drop_saliency_methods", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-    eval_images=eval_images,
-    levels=levels,
-    saliency_methods=saliency_methods,
-    saliency_options=saliency_options,
-    fill="constant (dataset background)",
-    random_tolerance=random_tolerance,
-)
+exp.record("settings", datasets=datasets, dataset_params=dataset_params, training=training,
+           methods=methods, seeds=seeds, eval_images=eval_images, levels=levels,
+           saliency_methods=saliency_methods, saliency_options=saliency_options,
+           fill="constant (dataset background)", random_tolerance=random_tolerance)
 
 # %% [markdown]
 # ## Train (or load) the Traditional and SGT models
@@ -107,13 +82,8 @@ exp.record(
 
 # %%
 runs = {}
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
 for name, configs in grid.items():
     runs[name] = studies.train_all(configs)
     exp.record_runs(runs[name].values())
@@ -129,74 +99,38 @@ tables, gains, claims = {}, {}, []
 for name, ds_runs in runs.items():
     test = load_splits(next(iter(ds_runs.values())).config)[1]
     images = studies.eval_subset(test, eval_images)
-    curves = studies.saliency_method_curves(
-        ds_runs,
-        images,
-        levels=levels,
-        saliency_methods=saliency_methods,
-        options=saliency_options,
-        fill="constant",
-    )
+    curves = studies.saliency_method_curves(ds_runs, images, levels=levels,
+                                            saliency_methods=saliency_methods,
+                                            options=saliency_options, fill="constant")
     auc_per_seed, tables[name] = studies.auc_matrix(curves, rows="saliency")
     gains[name] = studies.auc_gain_over(tables[name], baseline="random")
     accuracy = studies.per_seed_table(ds_runs)
-    claims += studies.sgt_fig3_claims(
-        tables[name], name, auc_per_seed, random_tolerance=random_tolerance
-    )
+    claims += studies.sgt_fig3_claims(tables[name], name, auc_per_seed,
+                                      random_tolerance=random_tolerance)
     exp.save_table(curves, f"curves_{name}")
     exp.save_table(auc_per_seed, f"auc_per_seed_{name}")
     title = studies.dataset_title(name)
-    exp.show_table(
-        tables[name],
-        f"table_auc_{name}",
-        f"SGT Fig. 3 as numbers ({title}): AUC of the accuracy-drop curve per saliency "
-        "method, mean over seeds (lower = accuracy drops faster)",
-    )
-    exp.show_table(
-        gains[name],
-        f"table_gain_over_random_{name}",
-        f"SGT Fig. 3 ({title}): AUC(random) - AUC(method), each model against its "
-        "own random ranking (higher = the ranking matters more)",
-    )
-    exp.record(
-        "results",
-        **{
-            name: {
-                "auc": tables[name],
-                "auc_per_seed": auc_per_seed,
-                "gain_over_random": gains[name],
-                "accuracy": accuracy,
-                "eval_images": len(images),
-                "test_images": len(test),
-            }
-        },
-    )
+    exp.show_table(tables[name], f"table_auc_{name}",
+                   f"SGT Fig. 3 as numbers ({title}): AUC of the accuracy-drop curve per saliency "
+                   "method, mean over seeds (lower = accuracy drops faster)")
+    exp.show_table(gains[name], f"table_gain_over_random_{name}",
+                   f"SGT Fig. 3 ({title}): AUC(random) - AUC(method), each model against its "
+                   "own random ranking (higher = the ranking matters more)")
+    exp.record("results", **{name: {"auc": tables[name], "auc_per_seed": auc_per_seed,
+                                    "gain_over_random": gains[name], "accuracy": accuracy,
+                                    "eval_images": len(images), "test_images": len(test)}})
     fig = plots.plot_accuracy_drop(
-        curves,
-        hue="method",
-        col="saliency",
+        curves, hue="method", col="saliency",
         title=f"{title}: accuracy drop, traditional vs SGT (removed pixels set to background)",
     )
-    exp.show_figure(
-        fig,
-        f"fig3_accuracy_drop_{name}",
-        f"SGT Fig. 3 ({title}): test accuracy as the most salient pixels are removed, "
-        "one panel per saliency method, traditional vs SGT",
-    )
-    fig = plots.plot_accuracy_drop(
-        curves,
-        hue="saliency",
-        col="method",
-        col_wrap=2,
-        title=f"{title}: accuracy drop per training method",
-    )
-    exp.show_figure(
-        fig,
-        f"fig3_by_training_{name}",
-        f"SGT Fig. 3 regrouped ({title}): the saliency methods side by side, one "
-        "panel per training method",
-        in_report=False,
-    )
+    exp.show_figure(fig, f"fig3_accuracy_drop_{name}",
+                    f"SGT Fig. 3 ({title}): test accuracy as the most salient pixels are removed, "
+                    "one panel per saliency method, traditional vs SGT")
+    fig = plots.plot_accuracy_drop(curves, hue="saliency", col="method", col_wrap=2,
+                                   title=f"{title}: accuracy drop per training method")
+    exp.show_figure(fig, f"fig3_by_training_{name}",
+                    f"SGT Fig. 3 regrouped ({title}): the saliency methods side by side, one "
+                    "panel per training method", in_report=False)
 exp.record_claims(claims)
 
 # %% [markdown]
@@ -222,4 +156,4 @@ for name, table in tables.items():
     print(gains[name].to_string(index=False, float_format="%.2f"))
 for c in claims:
     print(studies.claim_line(c))
-exp.write_metrics()
+exp.write_metrics();

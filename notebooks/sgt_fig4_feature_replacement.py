@@ -50,25 +50,11 @@ methods: dict[str, dict] = {
 seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
 eval_images: Optional[int] = None  # test images used for the curves (None: all)
 levels: list[int] = [
-    0,
-    10,
-    20,
-    30,
-    40,
-    50,
-    60,
-    70,
-    80,
-    90,
-    100,
+    0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
 ]  # masking levels: % of the features removed (0-100)
 saliency: str = "grad"  # saliency method that ranks the features removed
 roar_levels: list[int] = [
-    0,
-    25,
-    50,
-    75,
-    100,
+    0, 25, 50, 75, 100,
 ]  # ROAR masking levels (%): one retraining per level and model
 roar_epochs: int = 1  # epochs of every ROAR retraining (other settings: the run's own)
 roar_train_images: Optional[int] = None  # training images for ROAR (None: the whole split)
@@ -82,23 +68,11 @@ from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
 exp = Experiment("sgt_fig4_feature_replacement", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-    eval_images=eval_images,
-    levels=levels,
-    saliency=saliency,
-    roar_levels=roar_levels,
-    roar_epochs=roar_epochs,
-    roar_train_images=roar_train_images,
-    roar_fill="mean",
-    roar_retrain="traditional",
-    similar_tolerance=similar_tolerance,
-)
+exp.record("settings", datasets=datasets, dataset_params=dataset_params, training=training,
+           methods=methods, seeds=seeds, eval_images=eval_images, levels=levels,
+           saliency=saliency, roar_levels=roar_levels, roar_epochs=roar_epochs,
+           roar_train_images=roar_train_images, roar_fill="mean", roar_retrain="traditional",
+           similar_tolerance=similar_tolerance)
 
 # %% [markdown]
 # ## Train (or load) the Traditional and SGT models
@@ -108,13 +82,8 @@ exp.record(
 
 # %%
 runs = {}
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
 for name, configs in grid.items():
     runs[name] = studies.train_all(configs)
     exp.record_runs(runs[name].values())
@@ -133,67 +102,34 @@ for name, ds_runs in runs.items():
     images = studies.eval_subset(test, eval_images)
     roar_train = studies.eval_subset(train, roar_train_images)
     replaced = studies.replacement_curves(ds_runs, images, levels=levels, saliency=saliency)
-    retrained = studies.roar_curves(
-        ds_runs,
-        roar_train,
-        images,
-        levels=roar_levels,
-        retrain={"epochs": roar_epochs},
-        saliency=saliency,
-    )
+    retrained = studies.roar_curves(ds_runs, roar_train, images, levels=roar_levels,
+                                    retrain={"epochs": roar_epochs}, saliency=saliency)
     curves = pd.concat([replaced, retrained], ignore_index=True)
     auc_per_seed, tables[name] = studies.auc_matrix(curves, rows="replacement")
-    claims += studies.sgt_fig4_claims(
-        curves, tables[name], name, auc_per_seed, similar_tolerance=similar_tolerance
-    )
+    claims += studies.sgt_fig4_claims(curves, tables[name], name, auc_per_seed,
+                                      similar_tolerance=similar_tolerance)
     exp.save_table(curves, f"curves_{name}")
     exp.save_table(auc_per_seed, f"auc_per_seed_{name}")
     title = studies.dataset_title(name)
-    exp.show_table(
-        tables[name],
-        f"table_auc_{name}",
-        f"SGT Fig. 4 as numbers ({title}): AUC of the accuracy-drop curve per "
-        "replacement, mean over seeds (lower = accuracy drops faster)",
-    )
-    exp.record(
-        "results",
-        **{
-            name: {
-                "auc": tables[name],
-                "auc_per_seed": auc_per_seed,
-                "roar": retrained,
-                "accuracy": studies.per_seed_table(ds_runs),
-                "eval_images": len(images),
-                "roar_train_images": len(roar_train),
-            }
-        },
-    )
-    fig = plots.plot_accuracy_drop(
-        curves,
-        hue="replacement",
-        col="method",
-        col_wrap=2,
-        title=f"{title}: accuracy drop ({saliency}) by replacement",
-    )
-    exp.show_figure(
-        fig,
-        f"fig4_feature_replacement_{name}",
-        f"SGT Fig. 4 ({title}): test accuracy as salient pixels are replaced by the "
-        "background, the mean, or removed and the model retrained (ROAR); the "
-        "traditional panel is the paper's figure",
-    )
-    fig = plots.plot_accuracy_drop(
-        curves,
-        hue="method",
-        col="replacement",
-        title=f"{title}: traditional vs SGT per replacement",
-    )
-    exp.show_figure(
-        fig,
-        f"fig4_by_replacement_{name}",
-        f"SGT Fig. 4 regrouped ({title}): traditional vs SGT, one panel per replacement",
-        in_report=False,
-    )
+    exp.show_table(tables[name], f"table_auc_{name}",
+                   f"SGT Fig. 4 as numbers ({title}): AUC of the accuracy-drop curve per "
+                   "replacement, mean over seeds (lower = accuracy drops faster)")
+    exp.record("results", **{name: {
+        "auc": tables[name], "auc_per_seed": auc_per_seed, "roar": retrained,
+        "accuracy": studies.per_seed_table(ds_runs), "eval_images": len(images),
+        "roar_train_images": len(roar_train),
+    }})
+    fig = plots.plot_accuracy_drop(curves, hue="replacement", col="method", col_wrap=2,
+                                   title=f"{title}: accuracy drop ({saliency}) by replacement")
+    exp.show_figure(fig, f"fig4_feature_replacement_{name}",
+                    f"SGT Fig. 4 ({title}): test accuracy as salient pixels are replaced by the "
+                    "background, the mean, or removed and the model retrained (ROAR); the "
+                    "traditional panel is the paper's figure")
+    fig = plots.plot_accuracy_drop(curves, hue="method", col="replacement",
+                                   title=f"{title}: traditional vs SGT per replacement")
+    exp.show_figure(fig, f"fig4_by_replacement_{name}",
+                    f"SGT Fig. 4 regrouped ({title}): traditional vs SGT, one panel per "
+                    "replacement", in_report=False)
 exp.record_claims(claims)
 
 # %% [markdown]
@@ -210,4 +146,4 @@ for name, table in tables.items():
     print(table.to_string(index=False, float_format="%.2f"))
 for c in claims:
     print(studies.claim_line(c))
-exp.write_metrics()
+exp.write_metrics();

@@ -49,12 +49,7 @@ methods: dict[str, dict] = {
 }  # label -> training method options (key 'method' if not the label)
 seeds: int = 1  # number of training seeds (0, 1, ..., seeds - 1)
 saliency_methods: list[str] = [
-    "grad",
-    "ig",
-    "deeplift",
-    "gradshap",
-    "deepshap",
-    "smoothgrad",
+    "grad", "ig", "deeplift", "gradshap", "deepshap", "smoothgrad",
 ]  # saliency methods compared (saliency_lib.saliency registry)
 saliency_options: dict[str, dict] = {
     "ig": {"n_steps": 20},
@@ -74,18 +69,10 @@ from saliency_lib.runs import load_splits
 from saliency_lib.studies import timeseries as ts
 
 exp = Experiment("sgt_fig5_mnist_sequence_maps", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    dataset_params=dataset_params,
-    architectures=architectures,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-    saliency_methods=saliency_methods,
-    saliency_options=saliency_options,
-    examples=examples,
-)
+exp.record("settings", datasets=datasets, dataset_params=dataset_params,
+           architectures=architectures, training=training, methods=methods, seeds=seeds,
+           saliency_methods=saliency_methods, saliency_options=saliency_options,
+           examples=examples)
 
 # %% [markdown]
 # ## Train (or load) the networks
@@ -93,34 +80,19 @@ exp.record(
 # The best-test-accuracy checkpoint of each run is used (its accuracy is in the table).
 
 # %%
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    architectures=architectures,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params,
+                        architectures=architectures, training=training, methods=methods,
+                        seeds=seeds)
 runs = {}
 for (dataset_name, model), setting in grid.items():
     for (label, seed), run in studies.train_all(setting).items():
         runs[(dataset_name, model, label, seed)] = run
 exp.record_runs(runs.values())
-accuracy = [
-    {
-        "architecture": k[1],
-        "method": k[2],
-        "seed": k[3],
-        "best_accuracy": r.best_test_acc,
-        "epochs": len(r.history),
-    }
-    for k, r in runs.items()
-]
-exp.show_table(
-    pd.DataFrame(accuracy),
-    "test_accuracy",
-    "SGT Fig. 5: best test accuracy of each network on MNIST read as a time series",
-)
+accuracy = [{"architecture": k[1], "method": k[2], "seed": k[3],
+             "best_accuracy": r.best_test_acc, "epochs": len(r.history)}
+            for k, r in runs.items()]
+exp.show_table(pd.DataFrame(accuracy), "test_accuracy",
+               "SGT Fig. 5: best test accuracy of each network on MNIST read as a time series")
 
 # %% [markdown]
 # ## Saliency maps, traditional (top row) vs SGT (bottom row)
@@ -135,24 +107,16 @@ maps = ts.example_maps(runs, x, y, saliency_methods, saliency_options)
 for i in range(examples):
     digit = int(y[i])
     fig = ts.plot_map_grid(maps, sample=i, title=f"MNIST as a time series, digit {digit}")
-    exp.show_figure(
-        fig,
-        f"fig5_maps_digit{digit}",
-        f"SGT Fig. 5: saliency maps of digit {digit} read row by row as a time "
-        "series, traditional (top row) vs SGT (bottom row), per network and "
-        "saliency method",
-        in_report=i < 2,
-    )
-exp.record(
-    "results",
-    accuracy=accuracy,
-    example_indices=idx,
-    not_computed={f"{a} {s} {m}": v for (a, s, m), v in maps.items() if isinstance(v, str)},
-)
+    exp.show_figure(fig, f"fig5_maps_digit{digit}",
+                    f"SGT Fig. 5: saliency maps of digit {digit} read row by row as a time "
+                    "series, traditional (top row) vs SGT (bottom row), per network and "
+                    "saliency method", in_report=i < 2)
+exp.record("results", accuracy=accuracy, example_indices=idx,
+           not_computed={f"{a} {s} {m}": v for (a, s, m), v in maps.items() if isinstance(v, str)})
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for row in accuracy:
     print(f"{row['architecture']} {row['method']}: best test accuracy {row['best_accuracy']:.1f} %")
 exp.record_claims([])
-exp.write_metrics()
+exp.write_metrics();

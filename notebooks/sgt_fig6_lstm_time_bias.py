@@ -31,9 +31,7 @@ from typing import Optional, Union
 profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
 output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
 datasets: Union[list[str], dict[str, dict]] = [
-    "ts_time_early",
-    "ts_time_middle",
-    "ts_time_late",
+    "ts_time_early", "ts_time_middle", "ts_time_late",
 ]  # datasets trained with every model
 dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
 architectures: dict[str, dict] = {
@@ -52,8 +50,7 @@ methods: dict[str, dict] = {
 }  # label -> training method options (key 'method' if not the label)
 seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
 saliency_methods: list[str] = [
-    "grad",
-    "ig",
+    "grad", "ig",
 ]  # saliency methods compared (saliency_lib.saliency registry)
 saliency_options: dict[str, dict] = {
     "ig": {"n_steps": 20},
@@ -71,20 +68,10 @@ from saliency_lib.experiment import Experiment
 from saliency_lib.studies import timeseries as ts
 
 exp = Experiment("sgt_fig6_lstm_time_bias", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    dataset_params=dataset_params,
-    architectures=architectures,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-    saliency_methods=saliency_methods,
-    saliency_options=saliency_options,
-    bias_saliency=bias_saliency,
-    eval_samples=eval_samples,
-    min_accuracy=min_accuracy,
-)
+exp.record("settings", datasets=datasets, dataset_params=dataset_params,
+           architectures=architectures, training=training, methods=methods, seeds=seeds,
+           saliency_methods=saliency_methods, saliency_options=saliency_options,
+           bias_saliency=bias_saliency, eval_samples=eval_samples, min_accuracy=min_accuracy)
 
 # %% [markdown]
 # ## Train (or load) the LSTMs, then AUP / AUR per dataset
@@ -92,14 +79,9 @@ exp.record(
 # The best-test-accuracy checkpoint of each run is interpreted; its accuracy is in the table.
 
 # %%
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    architectures=architectures,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params,
+                        architectures=architectures, training=training, methods=methods,
+                        seeds=seeds)
 runs = {}
 for (dataset_name, model), setting in grid.items():
     for (label, seed), run in studies.train_all(setting).items():
@@ -107,16 +89,10 @@ for (dataset_name, model), setting in grid.items():
 exp.record_runs(runs.values())
 scores = ts.evaluate_runs(runs, saliency_methods, saliency_options, eval_samples)
 exp.save_table(scores, "scores_per_run", floatfmt=".3f")
-accuracy = (
-    scores.drop_duplicates(["dataset", "method", "seed"])
-    .pivot_table(index="dataset", columns="method", values="accuracy")
-    .reset_index()
-)
-exp.show_table(
-    accuracy,
-    "test_accuracy",
-    "SGT Fig. 6: test accuracy of the LSTMs per box position (the claims need 90 %)",
-)
+accuracy = (scores.drop_duplicates(["dataset", "method", "seed"])
+            .pivot_table(index="dataset", columns="method", values="accuracy").reset_index())
+exp.show_table(accuracy, "test_accuracy",
+               "SGT Fig. 6: test accuracy of the LSTMs per box position (the claims need 90 %)")
 
 # %% [markdown]
 # ## Fig. 6 (B): AUP and AUR by the box's position in time
@@ -129,23 +105,14 @@ bias = {s: ts.time_bias(scores, datasets, s) for s in saliency_methods}
 for s, b in bias.items():
     exp.save_table(b, f"time_bias_{s}", floatfmt=".3f")
     fig = ts.plot_time_bias(b, datasets, title=f"LSTM, {s}: AUP / AUR vs the box's time position")
-    exp.show_figure(
-        fig,
-        f"fig6_time_bias_{s}",
-        f"SGT Fig. 6 (B): AUP and AUR of {s} maps by where the informative box sits "
-        "in time, traditional vs SGT (mean +- sd over seeds)",
-        in_report=s == bias_saliency,
-    )
-claims = ts.timeseries_claims(
-    "fig6", scores, datasets=datasets, saliency=bias_saliency, min_accuracy=min_accuracy
-)
-exp.record(
-    "results",
-    scores=scores,
-    accuracy=accuracy,
-    time_bias=bias,
-    claim_data={c["id"]: c["per_seed"] for c in claims},
-)
+    exp.show_figure(fig, f"fig6_time_bias_{s}",
+                    f"SGT Fig. 6 (B): AUP and AUR of {s} maps by where the informative box sits "
+                    "in time, traditional vs SGT (mean +- sd over seeds)",
+                    in_report=s == bias_saliency)
+claims = ts.timeseries_claims("fig6", scores, datasets=datasets, saliency=bias_saliency,
+                              min_accuracy=min_accuracy)
+exp.record("results", scores=scores, accuracy=accuracy, time_bias=bias,
+           claim_data={c["id"]: c["per_seed"] for c in claims})
 exp.record_claims(claims)
 
 # %%
@@ -154,4 +121,4 @@ with pd.option_context("display.width", 200, "display.max_columns", 40):
     print(bias[bias_saliency].round(3).to_string(index=False))
 for c in claims:
     print(claims_lib.record_line(c))
-exp.write_metrics()
+exp.write_metrics();

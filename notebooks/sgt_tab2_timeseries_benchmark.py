@@ -35,8 +35,7 @@ from typing import Optional, Union
 profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
 output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
 datasets: Union[list[str], dict[str, dict]] = [
-    "ts_middle",
-    "ts_rare_feature",
+    "ts_middle", "ts_rare_feature",
 ]  # datasets trained with every model
 dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
 architectures: dict[str, dict] = {
@@ -57,12 +56,7 @@ methods: dict[str, dict] = {
 }  # label -> training method options (key 'method' if not the label)
 seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
 saliency_methods: list[str] = [
-    "grad",
-    "ig",
-    "deeplift",
-    "gradshap",
-    "deepshap",
-    "smoothgrad",
+    "grad", "ig", "deeplift", "gradshap", "deepshap", "smoothgrad",
 ]  # saliency methods compared (saliency_lib.saliency registry)
 saliency_options: dict[str, dict] = {
     "ig": {"n_steps": 20},
@@ -83,20 +77,11 @@ from saliency_lib.experiment import Experiment
 from saliency_lib.studies import timeseries as ts
 
 exp = Experiment("sgt_tab2_timeseries_benchmark", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    dataset_params=dataset_params,
-    architectures=architectures,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-    saliency_methods=saliency_methods,
-    saliency_options=saliency_options,
-    eval_samples=eval_samples,
-    min_accuracy=min_accuracy,
-    unsupported={f"{a} {m}": r for (a, m), r in ts.UNSUPPORTED.items()},
-)
+exp.record("settings", datasets=datasets, dataset_params=dataset_params,
+           architectures=architectures, training=training, methods=methods, seeds=seeds,
+           saliency_methods=saliency_methods, saliency_options=saliency_options,
+           eval_samples=eval_samples, min_accuracy=min_accuracy,
+           unsupported={f"{a} {m}": r for (a, m), r in ts.UNSUPPORTED.items()})
 
 # %% [markdown]
 # ## Train (or load) every (dataset, architecture, training method, seed)
@@ -104,14 +89,9 @@ exp.record(
 # Adam, batch 50; the checkpoint with the best test accuracy is interpreted (as the benchmark).
 
 # %%
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    architectures=architectures,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params,
+                        architectures=architectures, training=training, methods=methods,
+                        seeds=seeds)
 runs = {}
 for (dataset_name, model), setting in grid.items():
     for (label, seed), run in studies.train_all(setting).items():
@@ -126,23 +106,16 @@ exp.record_runs(runs.values())
 # %%
 scores = ts.evaluate_runs(runs, saliency_methods, saliency_options, eval_samples)
 per_seed = ts.per_seed_means(scores, min_accuracy)
-accuracy = (
-    scores.drop_duplicates(["dataset", "architecture", "method", "seed"])
-    .pivot_table(
-        index=["architecture", "dataset"], columns="method", values="accuracy", aggfunc="mean"
-    )
-    .reset_index()
-)
+accuracy = (scores.drop_duplicates(["dataset", "architecture", "method", "seed"])
+            .pivot_table(index=["architecture", "dataset"], columns="method", values="accuracy",
+                         aggfunc="mean").reset_index())
 skipped = scores[scores["skipped"].notna()][["architecture", "saliency", "skipped"]]
 skipped = skipped.drop_duplicates()
 exp.save_table(scores, "scores_per_run", floatfmt=".3f")
 exp.save_table(per_seed, "per_seed_means", floatfmt=".3f")
-exp.show_table(
-    accuracy,
-    "test_accuracy",
-    "SGT Table 2: test accuracy per network and dataset (models under min_accuracy "
-    "are left out of the Diff means)",
-)
+exp.show_table(accuracy, "test_accuracy",
+               "SGT Table 2: test accuracy per network and dataset (models under min_accuracy "
+               "are left out of the Diff means)")
 display(skipped)
 
 # %% [markdown]
@@ -155,29 +128,17 @@ display(skipped)
 # %%
 tables = {m: ts.table2(per_seed, m) for m in ("diff_aup", "diff_aur")}
 for m, t in tables.items():
-    exp.show_table(
-        t,
-        f"table2_{m}",
-        f"SGT Table 2: {'Diff(AUP)' if m == 'diff_aup' else 'Diff(AUR)'} per network "
-        "and saliency method, ours beside the paper's",
-        floatfmt=".3f",
-    )
+    exp.show_table(t, f"table2_{m}",
+                   f"SGT Table 2: {'Diff(AUP)' if m == 'diff_aup' else 'Diff(AUR)'} per network "
+                   "and saliency method, ours beside the paper's", floatfmt=".3f")
 claims = ts.timeseries_claims("tab2", per_seed)
-exp.record(
-    "results",
-    scores=scores,
-    per_seed=per_seed,
-    accuracy=accuracy,
-    table2_diff_aup=tables["diff_aup"],
-    table2_diff_aur=tables["diff_aur"],
-    skipped=skipped,
-    claim_data={c["id"]: c["per_seed"] for c in claims},
-)
+exp.record("results", scores=scores, per_seed=per_seed, accuracy=accuracy,
+           table2_diff_aup=tables["diff_aup"], table2_diff_aur=tables["diff_aur"],
+           skipped=skipped, claim_data={c["id"]: c["per_seed"] for c in claims})
 exp.record_claims(claims)
 fig = ts.plot_table2(per_seed, title="SGT Table 2: Diff(AUP) / Diff(AUR), mean over datasets")
-exp.show_figure(
-    fig, "table2_diff", "SGT Table 2 as a figure: Diff(AUP) and Diff(AUR), traditional vs SGT"
-)
+exp.show_figure(fig, "table2_diff",
+                "SGT Table 2 as a figure: Diff(AUP) and Diff(AUR), traditional vs SGT")
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -187,4 +148,4 @@ with pd.option_context("display.width", 200, "display.max_columns", 40):
         print(t.round(3).to_string(index=False))
 for c in claims:
     print(claims_lib.record_line(c))
-exp.write_metrics()
+exp.write_metrics();

@@ -46,27 +46,7 @@ methods: dict[str, dict] = {
 seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
 eval_images: Optional[int] = 1000  # test images used for the curves (None: all)
 levels: list[int] = [
-    0,
-    5,
-    10,
-    15,
-    20,
-    25,
-    30,
-    35,
-    40,
-    45,
-    50,
-    55,
-    60,
-    65,
-    70,
-    75,
-    80,
-    85,
-    90,
-    95,
-    100,
+    0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100,
 ]  # masking levels: % of the features removed (0-100)
 epsilon: float = 0.01  # Class I: the probability never rises more than this above its start
 
@@ -76,26 +56,14 @@ from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
 exp = Experiment("smoot_fig1_motivation", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    training=training,
-    seeds=seeds,
-    eval_images=eval_images,
-    levels=levels,
-    epsilon=epsilon,
-)
+exp.record("settings", datasets=datasets, training=training, seeds=seeds,
+           eval_images=eval_images, levels=levels, epsilon=epsilon)
 paper_share = studies.paper_numbers("smoot_motivation")["share_class_ii"]
 
 # %%
 rows = []
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
 for name, configs in grid.items():
     runs = studies.train_all(configs)
     exp.record_runs(runs.values())
@@ -105,41 +73,25 @@ for name, configs in grid.items():
         rows.append({"dataset": name, "seed": seed, **result.summary})
         exp.save_table(result.classes.assign(seed=seed), f"classes_{name}_s{seed}")
         fig = plots.plot_motivation(
-            result, title=f"{studies.dataset_title(name)}, traditionally trained CNN, seed {seed}"
-        )
-        exp.show_figure(
-            fig,
-            f"fig1_motivation_{name}_s{seed}",
-            f"SMOOT Fig. 1: true-class probability as the top-gradient pixels are "
-            f"masked, class I vs class II images ({studies.dataset_title(name)}, "
-            f"seed {seed})",
-            in_report=seed == 0,
-        )
+            result, title=f"{studies.dataset_title(name)}, traditionally trained CNN, seed {seed}")
+        exp.show_figure(fig, f"fig1_motivation_{name}_s{seed}",
+                        f"SMOOT Fig. 1: true-class probability as the top-gradient pixels are "
+                        f"masked, class I vs class II images ({studies.dataset_title(name)}, "
+                        f"seed {seed})", in_report=seed == 0)
 
 # %%
 import pandas as pd
 
 summary = pd.DataFrame(rows)
-exp.show_table(
-    summary,
-    "class_ii_share",
-    "SMOOT Fig. 1: share of class II images per seed (the paper: 16 % of CIFAR-10)",
-)
+exp.show_table(summary, "class_ii_share",
+               "SMOOT Fig. 1: share of class II images per seed (the paper: 16 % of CIFAR-10)")
 share = float(summary["share_class_ii"].mean())
 exp.record("results", summary=summary, share_class_ii=share, paper_share_class_ii=paper_share)
 # the paper's 16 % is a number about CIFAR-10: on other data it is measured, not tested
 for name, g in summary.groupby("dataset", sort=False):
-    exp.record_claims(
-        [
-            claims.evaluate(
-                "smoot_class_ii_share",
-                g["share_class_ii"],
-                [paper_share] * len(g),
-                name,
-                on_paper_data=(name == "cifar10"),
-            )
-        ]
-    )
+    exp.record_claims([claims.evaluate(
+        "smoot_class_ii_share", g["share_class_ii"], [paper_share] * len(g), name,
+        on_paper_data=(name == "cifar10"))])
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -148,4 +100,4 @@ print(summary[cols].round(2).to_string(index=False))
 print(f"paper: {paper_share:.2f} of CIFAR-10 test images are class II")
 for record in exp.metrics.get("claims", {}).values():
     print(studies.claim_line(record))
-exp.write_metrics()
+exp.write_metrics();

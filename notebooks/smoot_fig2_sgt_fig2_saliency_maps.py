@@ -58,45 +58,25 @@ from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
 exp = Experiment("smoot_fig2_sgt_fig2_saliency_maps", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-    n_images=n_images,
-    gradient_images=gradient_images,
-    sparsity_images=sparsity_images,
-)
+exp.record("settings", datasets=datasets, training=training, methods=methods, seeds=seeds,
+           n_images=n_images, gradient_images=gradient_images, sparsity_images=sparsity_images)
 
 # %%
 summaries = []
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
 for name, configs in grid.items():
     runs = studies.train_all(configs)
     exp.record_runs(runs.values())
     models = {label: run.model for (label, seed), run in runs.items() if seed == 0}
     test = load_splits(next(iter(runs.values())).config)[1]
     figs = studies.method_map_figures(models, test, name, n_images, gradient_images)
-    exp.show_figure(
-        figs.saliency,
-        f"fig2_saliency_maps_{name}",
-        f"SGT Fig. 2 / SMOOT Fig. 2 (maps): |gradient| of each training method on the "
-        f"first {n_images} {studies.dataset_title(name)} test images (seed 0)",
-    )
-    exp.show_figure(
-        figs.gradients,
-        f"fig2_gradient_distribution_{name}",
-        f"SMOOT Fig. 2 (box plots): per-image gradients scaled to [-1, 1], "
-        f"{studies.dataset_title(name)}, seed 0",
-        in_report=False,
-    )
+    exp.show_figure(figs.saliency, f"fig2_saliency_maps_{name}",
+                    f"SGT Fig. 2 / SMOOT Fig. 2 (maps): |gradient| of each training method on the "
+                    f"first {n_images} {studies.dataset_title(name)} test images (seed 0)")
+    exp.show_figure(figs.gradients, f"fig2_gradient_distribution_{name}",
+                    f"SMOOT Fig. 2 (box plots): per-image gradients scaled to [-1, 1], "
+                    f"{studies.dataset_title(name)}, seed 0", in_report=False)
     sparsity = studies.sparsity_per_seed(runs, test, sparsity_images, test.background)
     summaries.append(sparsity.assign(dataset=name))
     exp.record_claims(studies.sparsity_claims(sparsity, name))
@@ -105,13 +85,9 @@ for name, configs in grid.items():
 import pandas as pd
 
 summary = pd.concat(summaries, ignore_index=True)
-exp.show_table(
-    summary,
-    "sparsity_per_seed",
-    "Sparsity of |saliency| per image (Gini index, higher = sparser) and on-object "
-    "share, mean per seed",
-    floatfmt=".3f",
-)
+exp.show_table(summary, "sparsity_per_seed",
+               "Sparsity of |saliency| per image (Gini index, higher = sparser) and on-object "
+               "share, mean per seed", floatfmt=".3f")
 exp.record("results", sparsity_per_seed=summary)
 
 # %%
@@ -119,4 +95,4 @@ exp.record("results", sparsity_per_seed=summary)
 print(summary.round(3).to_string(index=False))
 for record in exp.metrics.get("claims", {}).values():
     print(studies.claim_line(record))
-exp.write_metrics()
+exp.write_metrics();

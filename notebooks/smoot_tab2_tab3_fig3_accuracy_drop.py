@@ -56,17 +56,7 @@ methods: dict[str, dict] = {
 seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
 eval_images: Optional[int] = 2000  # test images used for the curves (None: all)
 levels: list[int] = [
-    0,
-    10,
-    20,
-    30,
-    40,
-    50,
-    60,
-    70,
-    80,
-    90,
-    100,
+    0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
 ]  # masking levels: % of the features removed (0-100)
 saliency: str = "grad"  # saliency method that ranks the features removed
 min_accuracy: dict[str, float] = {
@@ -81,21 +71,11 @@ from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits
 
 exp = Experiment("smoot_tab2_tab3_fig3_accuracy_drop", profile, output_dir)
-exp.record(
-    "settings",
-    datasets=datasets,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-    eval_images=eval_images,
-    levels=levels,
-    saliency=saliency,
-    min_accuracy=min_accuracy,
-    k_null_images=k_null_images,
-)
-smoot_labels = [
-    label for label, opts in methods.items() if (opts or {}).get("method", label) == "smoot"
-]
+exp.record("settings", datasets=datasets, training=training, methods=methods, seeds=seeds,
+           eval_images=eval_images, levels=levels, saliency=saliency,
+           min_accuracy=min_accuracy, k_null_images=k_null_images)
+smoot_labels = [label for label, opts in methods.items()
+                if (opts or {}).get("method", label) == "smoot"]
 PAPER_TABLE = {"mnist": "smoot_table2", "fashion_mnist": "smoot_table3"}
 
 # %% [markdown]
@@ -106,13 +86,8 @@ PAPER_TABLE = {"mnist": "smoot_table2", "fashion_mnist": "smoot_table3"}
 
 # %%
 runs = {}
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
 for name, configs in grid.items():
     runs[name] = studies.train_all(configs)
     exp.record_runs(runs[name].values())
@@ -133,36 +108,20 @@ for name, ds_runs in runs.items():
     tables[name] = studies.paper_comparison(summary, PAPER_TABLE[name])
     exp.save_table(curves, f"curves_{name}")
     exp.save_table(per_seed, f"per_seed_{name}")
-    exp.show_table(
-        tables[name],
-        f"table_{name}",
-        f"SMOOT Table {'II' if name == 'mnist' else 'III'} "
-        f"({studies.dataset_title(name)}): accuracy, AUC of the accuracy-drop curve "
-        f"and K, ours (mean [95 % interval] over seeds) beside the paper",
-    )
-    exp.record(
-        "results",
-        **{
-            name: {
-                "per_seed": per_seed,
-                "summary": summary,
-                "eval_images": len(images),
-                "test_images": len(test),
-            }
-        },
-    )
-    exp.record_claims(
-        studies.smoot_table_claims(per_seed, name, min_accuracy.get(name), smoot_labels)
-    )
+    exp.show_table(tables[name], f"table_{name}",
+                   f"SMOOT Table {'II' if name == 'mnist' else 'III'} "
+                   f"({studies.dataset_title(name)}): accuracy, AUC of the accuracy-drop curve "
+                   f"and K, ours (mean [95 % interval] over seeds) beside the paper")
+    exp.record("results", **{name: {"per_seed": per_seed, "summary": summary,
+                                    "eval_images": len(images), "test_images": len(test)}})
+    exp.record_claims(studies.smoot_table_claims(per_seed, name, min_accuracy.get(name),
+                                                 smoot_labels))
     title = f"{studies.dataset_title(name)}: accuracy as salient pixels are removed"
     fig = plots.plot_accuracy_drop(curves, hue="method", title=title)
-    exp.show_figure(
-        fig,
-        f"fig3_accuracy_drop_{name}",
-        f"SMOOT Fig. 3 ({studies.dataset_title(name)}): test accuracy as the top "
-        f"{saliency} positions are removed, per training method (mean over seeds, "
-        "min-max band)",
-    )
+    exp.show_figure(fig, f"fig3_accuracy_drop_{name}",
+                    f"SMOOT Fig. 3 ({studies.dataset_title(name)}): test accuracy as the top "
+                    f"{saliency} positions are removed, per training method (mean over seeds, "
+                    "min-max band)")
 
 # %% [markdown]
 # ## SMOOT's K: mechanism or noise?
@@ -185,13 +144,9 @@ if k_null:
     import pandas as pd
 
     k_null = pd.concat(k_null, ignore_index=True)
-    exp.show_table(
-        k_null,
-        "k_null_drift",
-        "SMOOT's K: the change each run made beside the step under the null "
-        "(identical unmasked inputs, train-mode vs eval-mode passes)",
-        floatfmt=".3f",
-    )
+    exp.show_table(k_null, "k_null_drift",
+                   "SMOOT's K: the change each run made beside the step under the null "
+                   "(identical unmasked inputs, train-mode vs eval-mode passes)", floatfmt=".3f")
     exp.record("results", k_null_drift=k_null)
 
 # %% [markdown]
@@ -207,4 +162,4 @@ for name, table in tables.items():
     print(table.to_string(index=False))
 for record in exp.metrics.get("claims", {}).values():
     print(studies.claim_line(record))
-exp.write_metrics()
+exp.write_metrics();

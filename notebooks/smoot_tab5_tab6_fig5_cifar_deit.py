@@ -62,50 +62,27 @@ exp.record("settings", datasets=datasets, training=training, methods=methods, se
 
 # %%
 tables, summaries, per_seeds = {}, {}, {}
-grid = studies.run_grid(
-    datasets=datasets,
-    dataset_params=dataset_params,
-    training=training,
-    methods=methods,
-    seeds=seeds,
-)
+grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params, training=training,
+                        methods=methods, seeds=seeds)
 for label, configs in grid.items():
     runs = studies.train_all(configs)
     exp.record_runs(runs.values())
     per_seeds[label], summaries[label], tables[label] = studies.accuracy_k_tables(
-        runs, paper_table[label]
-    )
+        runs, paper_table[label])
     exp.save_table(per_seeds[label], f"per_seed_{label}")
-    exp.show_table(
-        tables[label],
-        f"table_{label}",
-        f"SMOOT Table {'V' if label == 'cifar10' else 'VI'} "
-        f"({studies.dataset_title(label)}): accuracy and K, ours beside the paper",
-    )
+    exp.show_table(tables[label], f"table_{label}",
+                   f"SMOOT Table {'V' if label == 'cifar10' else 'VI'} "
+                   f"({studies.dataset_title(label)}): accuracy and K, ours beside the paper")
     models = {m: run.model for (m, seed), run in runs.items() if seed == 0}
     test = load_splits(next(iter(runs.values())).config)[1]
     figs = studies.method_map_figures(models, test, label, n_images, gradient_images)
-    exp.show_figure(
-        figs.saliency,
-        f"saliency_maps_{label}",
-        f"SMOOT Fig. 5 (maps): |gradient| of each training method on the first "
-        f"{n_images} {studies.dataset_title(label)} test images (seed 0)",
-    )
-    exp.show_figure(
-        figs.gradients,
-        f"gradient_distribution_{label}",
-        "SMOOT Fig. 5 (box plots): per-image gradients scaled to [-1, 1] (seed 0)",
-    )
-    exp.record(
-        "results",
-        **{
-            label: {
-                "per_seed": per_seeds[label],
-                "summary": summaries[label],
-                "gradient_concentration": figs.gradient_summary,
-            }
-        },
-    )
+    exp.show_figure(figs.saliency, f"saliency_maps_{label}",
+                    f"SMOOT Fig. 5 (maps): |gradient| of each training method on the first "
+                    f"{n_images} {studies.dataset_title(label)} test images (seed 0)")
+    exp.show_figure(figs.gradients, f"gradient_distribution_{label}",
+                    "SMOOT Fig. 5 (box plots): per-image gradients scaled to [-1, 1] (seed 0)")
+    exp.record("results", **{label: {"per_seed": per_seeds[label], "summary": summaries[label],
+                                     "gradient_concentration": figs.gradient_summary}})
 
 # %%
 # SMOOT's headline: its accuracy above SGT's, paired by seed (saliency_lib.claims)
@@ -121,4 +98,4 @@ for label, table in tables.items():
     print(table.to_string(index=False))
 for record in exp.metrics.get("claims", {}).values():
     print(studies.claim_line(record))
-exp.write_metrics()
+exp.write_metrics();
