@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._project import END_TO_END
+from ._project import END_TO_END, SIDE_BY_SIDE
 from .experiment import output_root
 from .mdtable import markdown_table, md_cell
 
@@ -267,6 +267,12 @@ def verdict_counts(table: pd.DataFrame) -> str:
     return ", ".join(f"{int(counts[v])} {v}" for v in VERDICTS if v in counts)
 
 
+def side_by_side_timing(profile_dir: Path) -> dict | None:
+    """The ``timings.json`` entry of ``reproduce``'s side-by-side training stage, if any."""
+    timings = _read_json(profile_dir / "timings.json") or []
+    return next((t for t in timings if t.get("name") == SIDE_BY_SIDE and "seconds" in t), None)
+
+
 def end_to_end_line(profile_dir: Path) -> str:
     """The profile's end-to-end time from ``end_to_end.json`` (written by one ``reproduce`` of
     every notebook with the profile's own parameters), and which notebooks ran again since."""
@@ -276,7 +282,8 @@ def end_to_end_line(profile_dir: Path) -> str:
                 "written `end_to_end.json`; `make reproduce` does).")  # fmt: skip
     failed = [n for n, st in record.get("statuses", {}).items() if st == "failed"]
     timings = _read_json(profile_dir / "timings.json") or []
-    since = [t["name"] for t in timings if t.get("finished", "") > record.get("finished", "")]
+    since = [t["name"] for t in timings if t.get("finished", "") > record.get("finished", "")
+             and t["name"] not in ("summary", SIDE_BY_SIDE)]  # fmt: skip
     text = (
         f"End to end: one `reproduce` of all {record.get('notebooks')} notebooks took "
         f"{record['seconds'] / 60:.1f} minutes (finished {record.get('finished', '?')[:16]} UTC, "
@@ -329,12 +336,20 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
         "| notebook | reproduces | status | minutes |",
         "|---|---|---|---|",
     ]
+    stage = side_by_side_timing(profile_dir)
+    if stage:
+        total += stage["seconds"]
+        lines.append(
+            f"| {SIDE_BY_SIDE} | the runs with a thread count: {stage.get('runs')} runs, "
+            f"{stage.get('processes')} at a time, before the notebooks (which then load them) | "
+            f"{md_cell(stage.get('status', ''))} | {stage['seconds'] / 60:.1f} |"
+        )
     for e in entries:
         minutes = f"{e['seconds'] / 60:.1f}" if e["seconds"] else ""
         status = e["status"] + (f": {e['reason']}" if e["reason"] else "")
         lines.append(f"| `{e['name']}` | {md_cell(e['title'])} | {md_cell(status)} | {minutes} |")
     if total:
-        lines += ["", f"Sum of the notebooks' recorded times: {total / 60:.1f} minutes (each "
+        lines += ["", f"Sum of the recorded times: {total / 60:.1f} minutes (each "
                   "timed when it last ran, on whatever else the machine was doing: "
                   "`timings.json`)."]  # fmt: skip
     lines += ["", end_to_end_line(profile_dir)]

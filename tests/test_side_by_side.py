@@ -122,3 +122,24 @@ def test_reproduce_times_its_side_by_side_stage(project, monkeypatch):
     stage = timings[SIDE_BY_SIDE]
     assert stage["runs"] == 3 and stage["processes"] == 2 and stage["status"] == "complete"
     assert stage["seconds"] > 0
+
+
+def test_report_lists_the_stage_and_ignores_a_later_summary(tmp_path):
+    from saliency_lib.report import build_report, end_to_end_line
+
+    profile_dir = tmp_path / "cpu"
+    profile_dir.mkdir()
+    end = {"seconds": 600.0, "finished": "2026-12-01T10:00:00+00:00", "notebooks": 2}
+    (profile_dir / "end_to_end.json").write_text(json.dumps(end))
+    timings = [
+        {"name": "a", "seconds": 60.0, "finished": "2026-12-01T09:59:00+00:00"},
+        {"name": SIDE_BY_SIDE, "seconds": 480.0, "status": "complete", "runs": 5, "processes": 2,
+         "finished": "2026-12-01T09:58:00+00:00"},
+        {"name": "summary", "seconds": 5.0, "finished": "2026-12-01T11:00:00+00:00"},
+    ]  # fmt: skip
+    (profile_dir / "timings.json").write_text(json.dumps(timings))
+    assert "run again since" not in end_to_end_line(profile_dir)  # the summary computes nothing
+    text = build_report("cpu", tmp_path).read_text()
+    row = next(line for line in text.splitlines() if line.startswith(f"| {SIDE_BY_SIDE}"))
+    assert "5 runs, 2 at a time" in row and row.endswith("| complete | 8.0 |")
+    assert "Sum of the recorded times: 8.0 minutes" in text  # a's folder is absent: not counted
