@@ -375,7 +375,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         log_dir=args.log_dir,
         check_data=not args.no_data_check,
         sets=parse_sets(args.set),
-        side_by_side=not args.no_side_by_side,
         **_dirs(args),
     )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
