@@ -599,10 +599,13 @@ def reproduce(
     bar = tqdm(jobs, desc=f"reproduce[{profile}]", unit="nb", disable=not progress, file=sys.stderr)
     job = None
     stage: dict[str, Any] | None = None
+    training = False  # inside the side-by-side stage (what an interruption there keeps differs)
     try:
         with _env(**env):
             if side_by_side:
+                training = True
                 stage = _train_side_by_side(jobs, root, profile, profile_dir)
+                training = False
             for job in bar:
                 bar.set_postfix_str(job.name)
                 on_line = _say if progress else None
@@ -615,7 +618,7 @@ def reproduce(
         if whole and len(results) == len(jobs):
             _write_end_to_end(profile_dir, profile, results, start, stage)
     except KeyboardInterrupt:
-        if job is None and side_by_side:
+        if training:
             raise Interrupted(
                 "interrupted while training runs side by side before the notebooks: finished "
                 "runs are kept in the run store, unfinished ones resume from their last epoch; "
