@@ -187,7 +187,8 @@ def test_apply_sets_merges_into_the_files_mapping_or_the_default():
 def test_set_values_are_validated_like_file_values(params_dir):
     values = check(params_dir, SMOOT, sets={"training.epochs": 2, "seeds": 1})
     assert values["training"] == {
-        "model": "cnn2", "epochs": 2, "batch_size": 256, "optimizer": "adadelta", "lr": 1.0
+        "model": "cnn2", "epochs": 2, "batch_size": 256, "optimizer": "adadelta", "lr": 1.0,
+        "threads": 1,
     }  # fmt: skip
     assert values["seeds"] == 1
     with pytest.raises(ParameterError) as err:
