@@ -122,6 +122,7 @@ def _fill_defaults(args: argparse.Namespace) -> None:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from .pipeline.params import parse_sets
     from .pipeline.runner import reproduce
+    from .pipeline.side_by_side import train_side_by_side
 
     results = reproduce(
         args.profile,
@@ -131,7 +132,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         fail_fast=args.fail_fast,
         sets=parse_sets(args.set),
-        side_by_side=not args.no_side_by_side,
+        side_by_side=None if args.no_side_by_side else train_side_by_side,
         **_dirs(args),
     )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED

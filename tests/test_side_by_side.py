@@ -89,7 +89,8 @@ def test_side_by_side_gives_the_notebooks_numbers(project, monkeypatch):
             before = store_snapshot(store)
         results = reproduce(
             PROFILE, "grid_a", output_root=out, progress=False, check_data=False,
-            sets=THREADS_1, side_by_side=mode, **dirs,
+            sets=THREADS_1, side_by_side=side_by_side.train_side_by_side if mode else None,
+            **dirs,
         )  # fmt: skip
         assert [r.status for r in results] == ["complete"], results[0].error
         timings = json.loads((out / PROFILE / "timings.json").read_text())
@@ -117,7 +118,7 @@ def test_reproduce_times_its_side_by_side_stage(project, monkeypatch):
     out = tmp / "out"
     results = reproduce(
         PROFILE, "grid_a", output_root=out, progress=False, check_data=False, sets=THREADS_1,
-        **dirs,
+        side_by_side=side_by_side.train_side_by_side, **dirs,
     )  # fmt: skip
     assert [r.status for r in results] == ["complete"], results[0].error
     timings = {t["name"]: t for t in json.loads((out / PROFILE / "timings.json").read_text())}

@@ -554,7 +554,7 @@ def reproduce(
     params_dir: str | Path | None = None,
     check_data: bool = True,
     sets: dict[str, Any] | None = None,
-    side_by_side: bool = True,
+    side_by_side: Callable[..., dict[str, Any] | None] | None = None,
 ) -> list[NotebookResult]:
     """Run the notebooks of ``profile`` with papermill; return one result per notebook run.
 
@@ -562,9 +562,11 @@ def reproduce(
     ``seeds`` parameter where a notebook has one; ``output_root``: instead of
     ``$SALIENCY_OUTPUT_ROOT`` or outputs/ (also passed to the kernels, so ``summary`` reads the
     same tree); ``fail_fast``: stop after the first failure instead of continuing; ``sets``:
-    ``--set`` values (:func:`prepare_jobs`); ``side_by_side``: first train the selected
-    notebooks' missing runs that have a thread count in parallel processes
-    (:mod:`.side_by_side`; the same numbers as trained in the notebooks).
+    ``--set`` values (:func:`prepare_jobs`); ``side_by_side``: a stage run before the
+    notebooks, called as ``side_by_side(jobs, store, log_dir, say, profile=...)``: the CLI
+    passes :func:`.side_by_side.train_side_by_side` (runs with a thread count trained in
+    parallel processes, the same numbers as trained in the notebooks; a hook, because that
+    module sits above this one).
     All parameters are validated before anything runs (:func:`prepare_jobs`). Per-notebook
     timings are printed and kept in ``<output_root>/<profile>/timings.json``.
     """
@@ -602,9 +604,9 @@ def reproduce(
     training = False  # inside the side-by-side stage (what an interruption there keeps differs)
     try:
         with _env(**env):
-            if side_by_side:
+            if side_by_side is not None:
                 training = True
-                stage = _train_side_by_side(jobs, root, profile, profile_dir)
+                stage = _train_side_by_side(side_by_side, jobs, root, profile, profile_dir)
                 training = False
             for job in bar:
                 bar.set_postfix_str(job.name)
@@ -639,12 +641,14 @@ def _store_is_empty() -> bool:
 
 
 def _train_side_by_side(
-    jobs: list[NotebookJob], root: Path, profile: str, profile_dir: Path
+    train_side_by_side: Callable[..., dict[str, Any] | None],
+    jobs: list[NotebookJob],
+    root: Path,
+    profile: str,
+    profile_dir: Path,
 ) -> dict[str, Any] | None:
     """The side-by-side training stage (:mod:`.side_by_side`), timed in ``timings.json`` under
     :data:`SIDE_BY_SIDE`."""
-    from .side_by_side import train_side_by_side
-
     stage = train_side_by_side(
         jobs, run_store_root().resolve(), root.resolve() / "submitit", _say, profile=profile
     )
