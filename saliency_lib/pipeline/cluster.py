@@ -151,6 +151,12 @@ def plan(
         check_data=check_data,
         sets=sets,
     )
+    return plan_jobs(jobs, store_path, profile)
+
+
+def plan_jobs(jobs: Sequence[Any], store: Path, profile: str = "") -> Plan:
+    """The :class:`Plan` of validated notebook jobs (``runner.NotebookJob``, each with its
+    grid): every run once, with the notebooks using it and its state in ``store``."""
     runs: dict[str, PlannedRun] = {}
     enabled, disabled = [], []
     for job in jobs:
@@ -158,25 +164,22 @@ def plan(
             disabled.append((job.name, job.reason))
             continue
         enabled.append(job.name)
-        configs = grid_configs(job.grid)  # built and checked by prepare_jobs
-        for cfg in configs:
+        for cfg in grid_configs(job.grid):  # built and checked by prepare_jobs
             run_id = cfg.run_id
             if run_id in runs:
                 if job.name not in runs[run_id].notebooks:
                     runs[run_id].notebooks.append(job.name)
                 continue
-            done = is_complete(cfg, store_path)
+            done = is_complete(cfg, store)
             runs[run_id] = PlannedRun(
                 run_id=run_id,
                 config=cfg,
                 notebooks=[job.name],
                 depends_on=cfg.continue_from,
                 complete=done,
-                epochs_done=0 if done else _checkpointed_epoch(run_path(cfg, store_path)),
+                epochs_done=0 if done else _checkpointed_epoch(run_path(cfg, store)),
             )
-    return Plan(
-        runs.values(), profile=profile, store=store_path, notebooks=enabled, disabled=disabled
-    )
+    return Plan(runs.values(), profile=profile, store=store, notebooks=enabled, disabled=disabled)
 
 
 def _n(count: int, noun: str) -> str:
@@ -888,6 +891,7 @@ __all__ = [
     "make_executor",
     "pack_runs",
     "plan",
+    "plan_jobs",
     "train",
     "train_runs",
 ]

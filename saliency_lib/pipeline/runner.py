@@ -359,16 +359,13 @@ def render_html(notebook: Path, html: Path, shared_css: Path | None = None) -> N
     html.write_text(body, encoding="utf-8")
 
 
-def _update_timings(profile_dir: Path, result: NotebookResult, order: list[str]) -> None:
+def _update_timings(profile_dir: Path, entry: dict[str, Any], order: list[str]) -> None:
+    """Put ``entry`` (``name``, ``seconds``, ``status``, ...) into ``timings.json``, stamped with
+    the time it finished, replacing the entry of the same name; notebooks in run order."""
     path = profile_dir / "timings.json"
     old = _read_json(path)
     entries = {e["name"]: e for e in old if isinstance(e, dict) and "name" in e} if old else {}
-    entries[result.name] = {
-        "name": result.name,
-        "seconds": round(result.seconds, 2),
-        "status": result.status,
-        "finished": _now(),
-    }
+    entries[entry["name"]] = {**entry, "finished": _now()}
     rank = {n: i for i, n in enumerate(order)}
     ordered = sorted(entries.values(), key=lambda e: (rank.get(e["name"], len(rank)), e["name"]))
     _write_json(ordered, path)
@@ -606,14 +603,15 @@ def reproduce(
         with _env(**env):
             if side_by_side is not None:
                 training = True
-                stage = _train_side_by_side(side_by_side, jobs, root, profile, profile_dir)
+                stage = _train_side_by_side(side_by_side, jobs, root, profile, profile_dir, order)
                 training = False
             for job in bar:
                 bar.set_postfix_str(job.name)
                 on_line = _say if progress else None
                 result = run_notebook(job, profile, profile_dir, on_line=on_line)
                 results.append(result)
-                _update_timings(profile_dir, result, order)
+                timing = {"seconds": round(result.seconds, 2), "status": result.status}
+                _update_timings(profile_dir, {"name": result.name, **timing}, order)
                 _say(_result_line(result))
                 if fail_fast and result.status == "failed":
                     break
@@ -646,6 +644,7 @@ def _train_side_by_side(
     root: Path,
     profile: str,
     profile_dir: Path,
+    order: list[str],
 ) -> dict[str, Any] | None:
     """The side-by-side training stage (:mod:`.side_by_side`), timed in ``timings.json`` under
     :data:`SIDE_BY_SIDE`."""
@@ -653,12 +652,10 @@ def _train_side_by_side(
         jobs, run_store_root().resolve(), root.resolve() / "submitit", _say, profile=profile
     )
     if stage is not None:
-        path = profile_dir / "timings.json"
-        entries = [e for e in (_read_json(path) or []) if e.get("name") != SIDE_BY_SIDE]
         status = "complete" if not stage["failed"] else f"{len(stage['failed'])} failed"
         entry = {"name": SIDE_BY_SIDE, "seconds": stage["seconds"], "status": status,
-                 "finished": _now(), **{k: stage[k] for k in ("runs", "processes")}}  # fmt: skip
-        _write_json([entry, *entries], path)
+                 **{k: stage[k] for k in ("runs", "processes")}}  # fmt: skip
+        _update_timings(profile_dir, entry, order)
     return stage
 
 

@@ -19,28 +19,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..grid import grid_configs
-from ..runs import is_complete
-from .cluster import ClusterOptions, PlannedRun, train_runs
+from .cluster import ClusterOptions, PlannedRun, plan_jobs, train_runs
 
 
 def side_by_side_runs(jobs: Sequence[Any], store: Path) -> list[PlannedRun]:
     """The runs of the enabled ``jobs`` (``NotebookJob``) that have a thread count and are not
     complete in ``store``, each once, in the order the notebooks first use them."""
-    runs: dict[str, PlannedRun] = {}
-    for job in jobs:
-        if not job.enabled or not job.grid:
-            continue
-        for cfg in grid_configs(job.grid):
-            if cfg.threads is None:
-                continue
-            if cfg.run_id in runs:
-                runs[cfg.run_id].notebooks.append(job.name)
-                continue
-            runs[cfg.run_id] = PlannedRun(
-                cfg.run_id, cfg, [job.name], cfg.continue_from, is_complete(cfg, store)
-            )
-    return [r for r in runs.values() if not r.complete]
+    return [r for r in plan_jobs(jobs, store).missing if r.config.threads is not None]
 
 
 def processes_for(runs: Sequence[PlannedRun], cpus: int | None = None) -> int:
