@@ -129,7 +129,15 @@ def test_the_same_nonzero_difference_in_every_seed_is_inconclusive():
     """A discrete measure can give the same paired difference in all seeds: the t interval then
     has no width and decides nothing (it would say "holds" with a resolvable difference of 0)."""
     d = decide([0.625, 0.75, 0.5], [0.5, 0.625, 0.375], "greater")
-    assert d.verdict == Verdict.INCONCLUSIVE and d.resolvable is None
+    assert d.verdict == Verdict.INCONCLUSIVE and math.isnan(d.resolvable)
     assert "the same difference in every seed" in d.reason and "+0.125" in d.reason
+    assert d.to_dict()["resolvable"] is None and combine([d, d]).verdict == Verdict.INCONCLUSIVE
+    # the same up to float rounding (0.3 - 0.1 != 0.2 - 0.0): still no spread
+    d = decide([0.3, 0.5, 0.7], [0.1, 0.3, 0.5], "greater")
+    assert len({x - y for x, y in zip([0.3, 0.5, 0.7], [0.1, 0.3, 0.5], strict=True)}) > 1
+    assert d.verdict == Verdict.INCONCLUSIVE and "the same difference" in d.reason
+    # identical in every seed: nothing resolved either (not "resolvable 0")
+    d = decide([0.5, 0.25, 0.75], [0.5, 0.25, 0.75], "greater")
+    assert "identical in every seed" in d.reason and d.to_dict()["resolvable"] is None
     d = decide([0.625, 0.75, 0.5], [0.5, 0.625, 0.37], "greater")  # a little spread: decided
     assert d.verdict == Verdict.HOLDS and d.resolvable > 0

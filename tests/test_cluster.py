@@ -201,6 +201,74 @@ def test_slurm_job_array_parameters(tmp_path):
         assert f"#SBATCH {line}" in sbatch, line
 
 
+# --------------------------------------------------------------------------- local scheduling
+
+
+class _TimedJob:
+    """A fake local job that is done once the fake clock reaches ``end`` (and then fails when
+    ``fail``)."""
+
+    def __init__(self, run_id, end, fail, clock):
+        self.run_id, self.end, self.fail, self.clock = run_id, end, fail, clock
+        self.job_id, self.paths = run_id, None
+
+    def done(self):
+        return self.clock[0] >= self.end
+
+    def exception(self):
+        return RuntimeError("boom") if self.fail else None
+
+    def result(self):
+        if self.fail:
+            raise RuntimeError("boom")
+        return {"run_id": self.run_id, "status": "complete"}
+
+
+def test_local_continuation_starts_when_its_run_completes(monkeypatch, tmp_path):
+    """Local processes: an HLGM continuation is submitted as soon as its own run completes,
+    ahead of independent runs still queued (no idle slot waiting for a second wave); one whose
+    run fails is skipped and never submitted."""
+    from types import SimpleNamespace
+
+    from saliency_lib.pipeline import cluster
+
+    def planned(seed, depends_on=None):
+        config = RunConfig(method="traditional", dataset="synthetic", model="cnn2", seed=seed,
+                           epochs=1, progress=False)  # fmt: skip
+        return cluster.PlannedRun(config.run_id, config, ["nb"], depends_on, False)
+
+    a, c, d, e, f = (planned(s) for s in range(5))  # a: short; e: fails
+    b, g = planned(10, depends_on=a.run_id), planned(11, depends_on=e.run_id)
+    ticks = {a.run_id: 1, c.run_id: 5, d.run_id: 2, e.run_id: 1, f.run_id: 1, b.run_id: 1}
+    clock, submitted = [0], []
+
+    class Executor:
+        def submit(self, fn, config_dict, store):
+            run_id = RunConfig.from_dict(dict(config_dict)).run_id
+            submitted.append((run_id, clock[0]))
+            return _TimedJob(run_id, clock[0] + ticks[run_id], run_id == e.run_id, clock)
+
+    monkeypatch.setattr(cluster, "make_executor", lambda *args: Executor())
+    monkeypatch.setattr(cluster, "is_complete", lambda config, store: True)
+    monkeypatch.setattr(
+        cluster, "time", SimpleNamespace(sleep=lambda s: clock.__setitem__(0, clock[0] + 1))
+    )
+    said = []
+    options = ClusterOptions("local", jobs=2, poll_seconds=0)
+    results = cluster.train_runs(
+        [a, c, d, e, f, b, g], options, tmp_path, tmp_path, say=said.append
+    )
+
+    order = [run_id for run_id, _ in submitted]
+    assert order == [a.run_id, c.run_id, b.run_id, d.run_id, e.run_id, f.run_id]
+    assert dict(submitted)[b.run_id] == ticks[a.run_id]  # the tick its run completed
+    status = {r.run_id: r.status for r in results}
+    assert status.pop(e.run_id) == "failed" and status.pop(g.run_id) == "skipped"
+    assert set(status.values()) == {"complete"} and len(results) == 7
+    assert "each of 2 HLGM continuations starts when its run completes" in said[0]
+    assert any(f"SKIPPED {g.run_id}: needs run {e.run_id}" in line for line in said)
+
+
 # --------------------------------------------------------------------------- end to end
 
 

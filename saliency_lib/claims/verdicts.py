@@ -40,6 +40,8 @@ class Verdict(str, Enum):
 
 DIRECTIONS = ("greater", "less", "at_least", "at_most", "equivalent")
 MIN_SEEDS = 3
+#: Paired differences this close (relative to their size, at least 1) count as the same value.
+SAME_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -161,14 +163,19 @@ def decide(
     pct = f"{confidence:.0%}"
     interval = (f"a - b = {mean:+.3g}{unit}, {pct} interval [{lo:+.3g}, {hi:+.3g}] "
                 f"over {len(a)} seeds")  # fmt: skip
-    if hi == lo == 0:
-        base.reason = f"identical in every seed ({interval}): the measure does not separate them"
-        return base
-    if hi == lo:  # the same difference in every seed (a discrete measure): a t interval needs
-        # spread, and 3 equal signs alone are no evidence (a sign test needs 6 for p < 0.05)
-        base.resolvable = None
-        base.reason = (f"the same difference in every seed ({interval}): no spread to judge it "
-                       "by; more seeds or a finer measure would decide")  # fmt: skip
+    # Differences equal up to float rounding (a discrete measure, e.g. a count of images, read
+    # through a float subtraction) have no spread: a t interval needs spread, and 3 equal signs
+    # alone are no evidence (a sign test needs 6 for p < 0.05). Nothing is resolved then.
+    largest = float(np.abs(diffs).max())
+    tol = SAME_TOLERANCE * max(1.0, largest)
+    if float(np.ptp(diffs)) <= tol:
+        base.resolvable = float("nan")
+        base.reason = (
+            f"identical in every seed ({interval}): the measure does not separate them"
+            if largest <= tol
+            else f"the same difference in every seed ({interval}): no spread to judge it by; "
+            "more seeds or a finer measure would decide"
+        )
         return base
     if direction == "equivalent":
         inside, outside = lo > -margin and hi < margin, lo > margin or hi < -margin

@@ -645,6 +645,18 @@ def _result_line(r: TrainResult) -> str:
     return f"  {r.status.upper()} {r.run_id}: {r.error}{where}"
 
 
+def _packing(o: ClusterOptions) -> str:
+    if o.runs_per_job == 1:
+        return ""
+    return f"; up to {o.runs_per_job} {'/'.join(SHAREABLE_MODELS)} runs per job ({o.pack})"
+
+
+def _skipped(run: PlannedRun) -> TrainResult:
+    return TrainResult(
+        run.run_id, "skipped", error=f"needs run {run.depends_on}, which did not complete"
+    )
+
+
 def train(
     profile: str = "cpu",
     only: str | Sequence[str] | None = None,
@@ -668,8 +680,9 @@ def train(
     a cluster); ``log_dir`` (default ``<output root>/submitit/``) holds submitit's pickles and
     the job logs.
 
-    Wave 1 holds the runs that need no other run; wave 2 the HLGM continuation baselines whose
-    HLGM run is complete by then (the others are ``"skipped"``). Before submitting, datasets
+    An HLGM continuation baseline is submitted once its HLGM run is complete (``"skipped"``
+    if that run fails): by local processes as soon as it completes, on Slurm and debug in a
+    second wave after all the others (:func:`train_runs`). Before submitting, datasets
     that would be downloaded are downloaded once on this host (``prefetch_data``).
     ``on_submit(job, planned_run)`` is called after each submission (monitoring, tests);
     ``sets``: ``--set`` values, as in :func:`plan`. Returns one :class:`TrainResult` per missing
@@ -723,10 +736,12 @@ def train_runs(
     on_submit: Callable[[Any, PlannedRun], None] | None = None,
     say: Callable[[str], None] | None = None,
 ) -> list[TrainResult]:
-    """Train ``missing`` runs as jobs of ``options.executor`` in two waves (the runs that need
-    no other run, then the HLGM continuations whose HLGM run completed) and wait for them;
-    one :class:`TrainResult` per run. :func:`train` after its checks, and ``reproduce``'s
-    side-by-side training of runs with a fixed thread count."""
+    """Train ``missing`` runs as jobs of ``options.executor`` and wait for them; one
+    :class:`TrainResult` per run. An HLGM continuation baseline needs its HLGM run complete:
+    local processes start each as soon as its own HLGM run completes (the other runs fill the
+    slots meanwhile); Slurm and debug go in two waves (the runs that need no other run, then
+    the continuations whose HLGM run completed). :func:`train` after its checks, and
+    ``reproduce``'s side-by-side training of runs with a fixed thread count."""
     say = say or (lambda msg: print(msg, flush=True))
     o, store_path, log_path = options, Path(store), Path(log_dir)
     ex = make_executor(o, log_path, profile)
@@ -736,32 +751,34 @@ def train_runs(
     results: dict[str, TrainResult] = {}
     # Jobs run elsewhere (other processes, other hosts): the store is passed as an absolute path.
     waves = _Waves(ex, o, list(gpus), str(store_path), on_submit, say)
-    for number, wave in ((1, wave1), (2, wave2)):
-        ready = []
-        for r in wave:
-            dep = r.depends_on
-            if dep and dep in results and not results[dep].ok:
-                results[r.run_id] = TrainResult(
-                    r.run_id, "skipped", error=f"needs run {dep}, which did not complete"
-                )
-                say(_result_line(results[r.run_id]))
-            else:
-                ready.append(r)
-        if not ready:
-            continue
-        where = {
-            "local": f"at most {o.jobs} at a time, logs in {_rel(log_path)}",
-            "slurm": f"job array, logs in {_rel(log_path)}",
-            "debug": "in this process",
-        }[o.executor]
-        if o.runs_per_job > 1:
-            where += (
-                f"; up to {o.runs_per_job} {'/'.join(SHAREABLE_MODELS)} runs per job ({o.pack})"
+    if o.executor == "local":
+        waiting = f"; each of {_n(len(wave2), 'HLGM continuation')} starts when its run completes"
+        say(
+            f"{_n(len(missing), 'run')} on executor 'local' (at most {o.jobs} at a time, logs in "
+            f"{_rel(log_path)}{_packing(o)}{waiting if wave2 else ''})"
+        )
+        results = {res.run_id: res for res in waves.run(wave1, continuations=wave2)}
+    else:
+        for number, wave in ((1, wave1), (2, wave2)):
+            ready = []
+            for r in wave:
+                dep = r.depends_on
+                if dep and dep in results and not results[dep].ok:
+                    results[r.run_id] = _skipped(r)
+                    say(_result_line(results[r.run_id]))
+                else:
+                    ready.append(r)
+            if not ready:
+                continue
+            where = f"job array, logs in {_rel(log_path)}" if o.executor == "slurm" else (
+                "in this process")  # fmt: skip
+            what = "runs" if number == 1 else "HLGM continuation runs"
+            say(
+                f"wave {number}: {len(ready)} {what} on executor {o.executor!r} "
+                f"({where}{_packing(o)})"
             )
-        what = "runs" if number == 1 else "HLGM continuation runs"
-        say(f"wave {number}: {len(ready)} {what} on executor {o.executor!r} ({where})")
-        for res in waves.run(ready):
-            results[res.run_id] = res
+            for res in waves.run(ready):
+                results[res.run_id] = res
     ordered = [results[r.run_id] for r in missing if r.run_id in results]
     counts: dict[str, int] = {}
     for res in ordered:
@@ -781,8 +798,14 @@ class _Waves:
     on_submit: Callable[[Any, PlannedRun], None] | None
     say: Callable[[str], None]
 
-    def run(self, runs: list[PlannedRun]) -> list[TrainResult]:
+    def run(
+        self, runs: list[PlannedRun], continuations: Sequence[PlannedRun] = ()
+    ) -> list[TrainResult]:
+        """Submit ``runs`` and wait for them; ``continuations`` (local executor only) start
+        as their runs complete."""
         o = self.options
+        if continuations and o.executor != "local":
+            raise ValueError("only the local executor schedules continuations itself")
         if o.executor != "local":
             options = dict(require_gpu=o.gpus_per_job > 0, threads=o.cpus_per_job)
             packs = pack_runs(runs, o.runs_per_job)
@@ -803,12 +826,17 @@ class _Waves:
                 if self.on_submit:
                     self.on_submit(job, run)
             return self._wait(items)
-        return self._local(runs)
+        return self._local(runs, continuations)
 
-    def _local(self, runs: list[PlannedRun]) -> list[TrainResult]:
-        """A sliding window of at most ``jobs`` processes; slot i takes GPUs in turn."""
+    def _local(
+        self, runs: list[PlannedRun], continuations: Sequence[PlannedRun] = ()
+    ) -> list[TrainResult]:
+        """A sliding window of at most ``jobs`` processes; slot i takes GPUs in turn. Each of
+        ``continuations`` joins the front of the queue when the run it continues
+        (``depends_on``) completes, or is ``"skipped"`` if that run fails."""
         o = self.options
         pending = pack_runs(runs, o.runs_per_job)
+        waiting = list(continuations)
         active: list[tuple[Any, list[PlannedRun], int]] = []
         out: list[TrainResult] = []
         threads = max(1, (os.cpu_count() or 1) // (o.jobs * o.runs_per_job))
@@ -840,10 +868,23 @@ class _Waves:
                     job, pack, _ = item
                     if job.done():
                         active.remove(item)
+                        released: list[PlannedRun] = []
                         for run in pack:
                             res = _collect(job, run, Path(self.store))
                             self.say(_result_line(res))
                             out.append(res)
+                            now = [w for w in waiting if w.depends_on == run.run_id]
+                            waiting = [w for w in waiting if w not in now]
+                            if res.ok:
+                                released += now
+                                continue
+                            for w in now:
+                                out.append(_skipped(w))
+                                self.say(_result_line(out[-1]))
+                        pending[:0] = pack_runs(released, o.runs_per_job)
+            for w in waiting:  # their run was not in this call and is not complete
+                out.append(_skipped(w))
+                self.say(_result_line(out[-1]))
         except KeyboardInterrupt:
             for job, _, _ in active:
                 job.cancel()
