@@ -11,14 +11,20 @@ profile's training, the same kinds of run.
 
     python benchmarks/profile_allocator.py --seeds 1 --work /tmp/alloc
 
-Run it on an idle machine: the two settings are trained one after the other.
+Run it on an idle machine: the two settings are trained one after the other, so a machine
+whose speed drifts between them biases the ratio. ``--pair RUN_ID`` (repeatable) checks that
+without drift: it trains that run twice at the same time, off in one process and on in the
+other (``--jobs`` must be 2: the same load as two runs side by side), into fresh stores under
+``WORK/pair-*``, and prints both times.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -45,6 +51,36 @@ def train(setting: str, work: Path, args: argparse.Namespace) -> None:
         subprocess.run(cmd, env=env, check=True, stdout=log, stderr=subprocess.STDOUT)
 
 
+PAIR_CHILD = """
+import json, sys
+from saliency_lib.pipeline.cluster import TrainJob
+out = TrainJob(threads=1)(json.loads(sys.argv[1]), sys.argv[2])
+print(json.dumps(out))
+"""
+
+
+def train_pair(run_id: str, work: Path, args: argparse.Namespace) -> tuple[float, float]:
+    """(off, on) wall seconds of run ``run_id`` trained off and on at the same time."""
+    runs = {r.run_id: r for r in plan(args.profile, seeds=args.seeds, store=work / "on-runs")}
+    if run_id not in runs or runs[run_id].depends_on:
+        raise SystemExit(f"--pair: {run_id} is not a run of the profile that needs no other run")
+    config = json.dumps(runs[run_id].config.to_dict())
+    procs = {}
+    for setting, value in SETTINGS.items():
+        store = work / f"pair-{setting}"
+        shutil.rmtree(store / run_id, ignore_errors=True)
+        env = {**os.environ, "SALIENCY_MALLOC_TUNING": value}
+        cmd = [sys.executable, "-c", PAIR_CHILD, config, str(store)]
+        procs[setting] = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    seconds = []
+    for setting, proc in procs.items():
+        out, _ = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"--pair: training {run_id} with the tuning {setting} failed")
+        seconds.append(float(json.loads(out.strip().splitlines()[-1])["seconds"]))
+    return seconds[0], seconds[1]
+
+
 def run_seconds(log: Path) -> dict[str, float]:
     """Wall seconds of each run trained in ``log`` (the last time, if it was trained again)."""
     out: dict[str, float] = {}
@@ -61,8 +97,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=None, help="seeds per run (default: all)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time (default: 2)")
     parser.add_argument("--work", type=Path, required=True, help="run stores and logs")
+    parser.add_argument("--pair", action="append", default=[], metavar="RUN_ID",
+                        help="train this run off and on at the same time (repeatable)")  # fmt: skip
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.pair:
+        print(f"{'run (off and on at the same time)':55s} {'off (s)':>9s} {'on (s)':>9s} on/off")
+        for run_id in args.pair:
+            off, on = train_pair(run_id, args.work, args)
+            print(f"{run_id:55s} {off:9.1f} {on:9.1f} {on / off:6.2f}", flush=True)
+        return
     for setting in SETTINGS:
         log = args.work / f"{setting}.log"
         lines = log.read_text().splitlines() if log.exists() else []

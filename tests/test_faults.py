@@ -291,6 +291,7 @@ def test_two_reproduce_on_one_folder_and_ctrl_c(tmp_path, capsys):
     assert "running" in capsys.readouterr().out
     stdout, stderr = first.communicate(timeout=240)
     assert first.returncode == 0, stderr.decode()[-3000:]
+    assert "without encryption" not in stderr.decode()  # the kernel's start-up warning is off
     smoke = out / "smoke"
     assert sorted(os.listdir(smoke)) == ["alpha", "end_to_end.json", "notebook.css", "timings.json"]
     assert json.loads((smoke / "alpha" / "metrics.json").read_text())["status"] == "complete"

@@ -69,6 +69,10 @@ from .params import (
 
 SUMMARY = "summary"
 KERNEL_NAME = "python3"
+# The kernel's own log at ERROR: ipykernel warns at every start that its local TCP sockets are
+# not encrypted (papermill's kernels listen on 127.0.0.1 only), one line per notebook in the
+# user's terminal that says nothing about the run. Errors (and the cells' output) still show.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 NBVAL_PROFILE = "smoke"
 INJECTED_TAG = "injected-parameters"
 COMPLETE_STATUSES = ("complete", "not run")
@@ -483,6 +487,7 @@ def _run_notebook(
                 parameters=parameters,
                 cwd=str(job.path.parent),
                 kernel_name=KERNEL_NAME,
+                extra_arguments=KERNEL_ARGUMENTS,
                 progress_bar=False,
                 log_output=False,
                 stdout_file=relays[0],
