@@ -24,6 +24,7 @@ baselines (``continue_from`` an HLGM run), once their HLGM runs are complete.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -787,6 +788,18 @@ def train_runs(
     return ordered
 
 
+@contextlib.contextmanager
+def _submission_env():
+    """submitit's ``clean_env`` (no ``SLURM_*`` variable of a surrounding job reaches the jobs
+    submitted) that keeps ``SLURM_CONF``: sbatch and the jobs' ``scontrol requeue`` need it on
+    a cluster whose configuration is not in ``/etc/slurm``."""
+    conf = os.environ.get("SLURM_CONF")
+    with submitit.helpers.clean_env():
+        if conf is not None:
+            os.environ["SLURM_CONF"] = conf
+        yield
+
+
 @dataclass
 class _Waves:
     """What submitting and waiting for a wave of jobs needs."""
@@ -810,7 +823,7 @@ class _Waves:
             options = dict(require_gpu=o.gpus_per_job > 0, threads=o.cpus_per_job)
             packs = pack_runs(runs, o.runs_per_job)
             store = [self.store] * len(packs)
-            with submitit.helpers.clean_env():
+            with _submission_env():
                 if o.runs_per_job == 1:
                     fn = TrainJob(**options, catch_errors=o.executor == "debug")
                     submitted = self.ex.map_array(fn, [p[0].config.to_dict() for p in packs], store)
