@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -360,6 +361,17 @@ class TrainJob(submitit.helpers.Checkpointable):
         return submitit.helpers.DelayedSubmission(self, config_dict, store)
 
 
+def _leave_signals() -> None:
+    """A packed job's child process ignores SIGTERM and the preemption/timeout signal: Slurm
+    sends them to every process of the job (``scontrol requeue``, ``scancel``, ``--signal``),
+    and the job's own process handles them (submitit ignores SIGTERM; checkpoints and requeues
+    on USR2), after which Slurm ends the whole job. A child dying of them instead made its run
+    "failed" while the job was being requeued."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    name = os.environ.get("SUBMITIT_PREEMPT_SIGNAL", "USR2")
+    signal.signal(getattr(signal, f"SIG{name}", signal.SIGUSR2), signal.SIG_IGN)
+
+
 def _train_one(job: TrainJob, config_dict: dict[str, Any], store: str) -> dict[str, Any]:
     """A child process's work in a packed job (module level: picklable for ``spawn``)."""
     return job(config_dict, store)
@@ -393,7 +405,8 @@ class PackedTrainJob(submitit.helpers.Checkpointable):
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("spawn")  # no CUDA state inherited from the parent
-        with ProcessPoolExecutor(len(config_dicts), mp_context=ctx) as pool:
+        pool = ProcessPoolExecutor(len(config_dicts), mp_context=ctx, initializer=_leave_signals)
+        with pool:
             futures = [pool.submit(_train_one, job, c, store) for c in config_dicts]
             return [_future_result(f, c) for f, c in zip(futures, config_dicts, strict=True)]
 
