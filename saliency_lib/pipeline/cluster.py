@@ -25,10 +25,12 @@ baselines (``continue_from`` an HLGM run), once their HLGM runs are complete.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shutil
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -805,12 +807,22 @@ def train_runs(
 def _submission_env():
     """submitit's ``clean_env`` (no ``SLURM_*`` variable of a surrounding job reaches the jobs
     submitted) that keeps ``SLURM_CONF``: sbatch and the jobs' ``scontrol requeue`` need it on
-    a cluster whose configuration is not in ``/etc/slurm``."""
+    a cluster whose configuration is not in ``/etc/slurm``. sbatch refusing the jobs (unknown
+    partition, a ``--slurm`` value the cluster cannot satisfy) is a one-line
+    :class:`ParameterError` instead of submitit's traceback."""
     conf = os.environ.get("SLURM_CONF")
     with submitit.helpers.clean_env():
         if conf is not None:
             os.environ["SLURM_CONF"] = conf
-        yield
+        printed = io.StringIO()  # submitit prints sbatch's stderr before raising
+        try:
+            with contextlib.redirect_stderr(printed):
+                yield
+        except submitit.core.utils.FailedJobError as e:
+            lines = [ln.strip().removeprefix("sbatch: ").removeprefix("error: ")
+                     for ln in str(e).splitlines() if ln.strip()]  # fmt: skip
+            raise ParameterError(f"sbatch refused the jobs: {'; '.join(lines)}") from None
+        sys.stderr.write(printed.getvalue())
 
 
 @dataclass
