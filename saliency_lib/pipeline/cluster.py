@@ -28,6 +28,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -622,11 +623,17 @@ def _prefetch_data(runs: Sequence[PlannedRun], say: Callable[[str], None]) -> No
 
 
 def _job_error(job: Any) -> str:
+    """One line for a failed job: the last line of its traceback, or, for a job that ended
+    without a result (cancelled, killed, node failure), the state the scheduler gives."""
     try:
         exc = job.exception()
     except Exception as e:  # noqa: BLE001  (e.g. the job vanished)
         exc = e
     text = str(exc) if exc is not None else "job ended without a result"
+    state = re.search(r"has not produced any output \(state: ([^)]*)\)", text)
+    if state:  # submitit's message continues with the tail of the job's stderr
+        return f"the job ended without a result (state {state.group(1)})"
+    text = re.split(r"\n-+\nYou can check full logs", text)[0]  # submitit's footer: log paths
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1] if lines else type(exc).__name__
 
