@@ -622,14 +622,11 @@ def _prefetch_data(runs: Sequence[PlannedRun], say: Callable[[str], None]) -> No
                 get_dataset(c.dataset, split, **c.dataset_params)
 
 
-def _job_error(job: Any) -> str:
-    """One line for a failed job: the last line of its traceback, or, for a job that ended
-    without a result (cancelled, killed, node failure), the state the scheduler gives."""
-    try:
-        exc = job.exception()
-    except Exception as e:  # noqa: BLE001  (e.g. the job vanished)
-        exc = e
-    text = str(exc) if exc is not None else "job ended without a result"
+def _job_error(exc: BaseException) -> str:
+    """One line for the exception of a failed job's ``result()``: the last line of its
+    traceback, or, for a job that ended without a result (cancelled, killed, node failure), the
+    state the scheduler gives."""
+    text = str(exc)
     state = re.search(r"has not produced any output \(state: ([^)]*)\)", text)
     if state:  # submitit's message continues with the tail of the job's stderr
         return f"the job ended without a result (state {state.group(1)})"
@@ -642,9 +639,9 @@ def _collect(job: Any, run: PlannedRun, store: Path) -> TrainResult:
     log = getattr(job.paths, "stdout", None)
     log = Path(str(log).replace("%j", str(job.job_id))) if log else None
     try:
-        info = job.result()
-    except Exception:  # noqa: BLE001  (the job failed; its log has the traceback)
-        return TrainResult(run.run_id, "failed", job.job_id, _job_error(job), log)
+        info = job.result()  # (submitit waits 15 s for a result file before it gives up)
+    except Exception as e:  # noqa: BLE001  (the job failed; its log has the traceback)
+        return TrainResult(run.run_id, "failed", job.job_id, _job_error(e), log)
     if isinstance(info, list):  # a packed job: its summary of this run
         info = next((i for i in info if isinstance(i, dict) and i.get("run_id") == run.run_id),
                     None)  # fmt: skip
