@@ -156,9 +156,15 @@ class SlurmCluster:
         return self
 
     def stop(self) -> None:
-        """End the daemons (reverse order), waiting for each; cancel jobs first."""
+        """Cancel the jobs, end the daemons (reverse order, waiting for each), then any process
+        still carrying this cluster's ``SLURM_CONF`` (a job step, a client): nothing is left."""
         if "slurmctld" in self._procs and self._procs["slurmctld"].poll() is None:
             self.run("scancel", "--full", "--user", str(os.getuid()), check=False)
+            deadline = time.monotonic() + 15
+            while self.run("squeue", "--noheader", check=False).strip():
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
         for name in reversed(list(self._procs)):
             proc = self._procs.pop(name)
             if proc.poll() is None:
@@ -175,6 +181,25 @@ class SlurmCluster:
             except (ValueError, ProcessLookupError):
                 pass
             pid.unlink(missing_ok=True)
+        for stray in self._strays():
+            try:
+                os.kill(stray, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _strays(self) -> list[int]:
+        """Processes whose environment holds this cluster's ``SLURM_CONF`` (but this one)."""
+        mark = f"SLURM_CONF={self.conf}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                if mark in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
 
     def __enter__(self) -> SlurmCluster:
         return self.start()
