@@ -33,6 +33,7 @@ import pytest
 import torch
 from engines import slurm_cluster
 
+from saliency_lib.__main__ import main
 from saliency_lib.pipeline.cluster import ClusterOptions, plan, train_runs
 from saliency_lib.runs import torch_threads, train_or_load
 
@@ -337,12 +338,18 @@ def test_scancel_leaves_no_complete_looking_run(cluster, tmp_path):
         (["--slurm", "account"], "--slurm takes KEY=VALUE (e.g. account=myproj), got 'account'"),
     ],
 )
-def test_sbatch_errors_are_one_line(cluster, tmp_path, extra, says):
+def test_sbatch_errors_are_one_line(cluster, tmp_path, extra, says, monkeypatch, capfd):
+    """The command line in this process (``main``), as the others through a subprocess would:
+    sbatch's own stderr must not leak past the one line either (``capfd``: file level)."""
     args = train_args(tmp_path / "runs", tmp_path / "logs", "--only", SMOOT_NB)
     if extra[0] == "--partition":
         args[args.index("--partition") + 1] = extra[1]
         extra = []
-    code, out, err = finish(cli(cluster, *args, *extra))
+    for key, value in cluster.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ROOT)
+    code = main([*args, *extra])
+    out, err = capfd.readouterr()
     assert code == 2, (out, err)
     assert err.startswith("error: ") and err.count("\n") == 1 and says in err, err
     assert "Traceback" not in out + err
