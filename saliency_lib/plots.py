@@ -446,3 +446,61 @@ def plot_motivation(result, title: str | None = None) -> Figure:
     if title:
         fig.suptitle(title)
     return fig
+
+
+#: Colours of the four verdicts (and not run) in the forest plots.
+VERDICT_COLORS = {
+    "holds": "#1a9850",
+    "does not hold": "#d73027",
+    "inconclusive": "#737373",
+    "not testable here": "#fdae61",
+    "not run": "#bdbdbd",
+}
+
+
+def plot_forest(points: Sequence[Mapping], title: str = "") -> Figure:
+    """A forest plot of a paper's claim records (:func:`saliency_lib.claims.summary.
+    forest_points`): one row per record with its own x-axis (the claims' units differ), the
+    paired effect a - b as a dot coloured by its verdict with its 95 % interval, 0 (solid) and the
+    claim's boundary or margins (dashed) as vertical lines, and the paper's own effect as a
+    diamond where the paper has a number."""
+    n = max(len(points), 1)
+    fig, axes = plt.subplots(n, 1, figsize=(7.5, 0.42 * n + 0.9), squeeze=False)
+    for ax, p in zip(axes[:, 0], points, strict=False):
+        lo = p["low"] if p.get("low") is not None else p["effect"]
+        hi = p["high"] if p.get("high") is not None else p["effect"]
+        color = VERDICT_COLORS.get(p.get("verdict"), "black")
+        ax.plot([lo, hi], [0, 0], color=color, lw=2)
+        ax.plot([p["effect"]], [0], "o", color=color, ms=5)
+        lines = [p.get("boundary") or 0.0]
+        if p.get("direction") == "equivalent":
+            lines = [-p["margin"], p["margin"]]
+        xs = [lo, hi, 0.0, *lines]
+        ax.axvline(0.0, color="black", lw=0.8)
+        for b in lines:
+            if b:
+                ax.axvline(b, color="black", lw=0.8, ls="--")
+        if p.get("paper_effect") is not None:
+            ax.plot([p["paper_effect"]], [0], "D", mfc="none", mec="#2166ac", ms=6)
+            xs.append(p["paper_effect"])
+        span = (max(xs) - min(xs)) or 1.0
+        ax.set_xlim(min(xs) - 0.08 * span, max(xs) + 0.08 * span)
+        ax.set_yticks([])
+        ax.set_ylabel(p["label"], rotation=0, ha="right", va="center", fontsize=7)
+        ax.tick_params(axis="x", labelsize=6, pad=1)
+        unit = f" ({p['unit']})" if p.get("unit") else ""
+        ax.text(1.01, 0.5, f"{p.get('verdict', '')}{unit}", transform=ax.transAxes, fontsize=6.5,
+                va="center", color=color)  # fmt: skip
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+    if not points:
+        axes[0, 0].text(0.5, 0.5, "no claim of this paper was decided here", ha="center")
+        axes[0, 0].set_axis_off()
+    handles = [Patch(color=c, label=v) for v, c in VERDICT_COLORS.items() if v != "not run"]
+    fig.legend(handles=handles, loc="upper right", fontsize=6.5, ncol=4, frameon=False)
+    fig.suptitle(title, x=0.02, ha="left", fontsize=9)
+    fig.text(0.02, 0.005, "dot: a - b, paired by seed, with its 95 % interval; solid line 0; "
+             "dashed: the claim's boundary or margins; open diamond: the paper's own a - b",
+             fontsize=6)  # fmt: skip
+    fig.tight_layout(rect=(0, 0.02, 0.9, 0.95))
+    return fig
