@@ -309,7 +309,8 @@ def all_records(entries: list[dict]) -> list[dict]:
     for e in entries:
         for c in e["claims"]:
             verdict = c.get("verdict", "not run") if e["status"] == "complete" else "not run"
-            recs.append({**c, "verdict": verdict, "notebook": e["name"]})
+            recs.append({**c, "verdict": verdict, "notebook": e.get("name", ""),
+                         "paper_item": c.get("paper_item") or e.get("title", "")})  # fmt: skip
     return family_wise(recs)
 
 
@@ -437,7 +438,7 @@ def _changes_lines() -> list[str]:
     ]
 
 
-def _summary_lines(records: list[dict], forest: Mapping[str, Path], profile_dir: Path) -> list[str]:
+def _summary_lines(records: list[dict], forest: Mapping[str, Path]) -> list[str]:
 
     rows = summary_rows(records)
     lines = [
@@ -463,8 +464,8 @@ def _summary_lines(records: list[dict], forest: Mapping[str, Path], profile_dir:
         lines += [f"### {paper}", "",
                   "Claims: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".", "",
                   markdown_table(summary_table(mine)), ""]  # fmt: skip
-        if paper in forest and Path(forest[paper]).is_file():
-            rel = Path(forest[paper]).relative_to(profile_dir).as_posix()
+        if paper in forest:
+            rel = f"summary/{Path(forest[paper]).name}"
             lines += [
                 f"![{paper}: forest plot of its claims]({rel})",
                 "",
@@ -479,8 +480,9 @@ def build_report(
     profile: str, root: str | Path | None = None, forest: Mapping[str, Path] | None = None
 ) -> Path:
     """Write ``<root>/<profile>/REPORT.md`` from the notebooks' outputs; returns its path.
-    ``forest``: paper -> the PNG of its forest plot (the summary notebook draws them), shown
-    under the paper's summary table."""
+    ``forest``: paper -> the PNG of its forest plot, drawn by the summary notebook into its own
+    folder (``<profile>/summary/``, where the link points), shown under the paper's summary
+    table."""
     root = Path(root or output_root())
     profile_dir = root / profile
     profile_dir.mkdir(parents=True, exist_ok=True)
@@ -497,7 +499,7 @@ def build_report(
         "ours. Settings differ from the papers' unless the profile is `paper`: each section "
         "has a table of the paper's setting beside ours.",
         "",
-        *_summary_lines(records, forest or {}, profile_dir),
+        *_summary_lines(records, forest or {}),
         "## How to read the verdicts",
         "",
         RULES,

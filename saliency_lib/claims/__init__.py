@@ -52,6 +52,7 @@ __all__ = [
     "get_claim",
     "holm",
     "not_run",
+    "not_testable",
     "paired",
     "paper_claims",
     "paper_numbers",
@@ -171,6 +172,15 @@ def not_run(claim_id: str, setting: str = "", reason: str = "not run",
     if claim.needs and reason == "not run":
         reason = f"needs {claim.needs}"
     return _record(claim, setting, Decision(Verdict.NOT_RUN, reason), versus=versus)
+
+
+def not_testable(
+    claim_id: str, setting: str = "", reason: str = "", versus: str | None = None
+) -> dict:
+    """The record of a claim that this setting cannot test by design (e.g. a picture with no
+    measure the paper gives, on data without the annotation a measure would need)."""
+    decision = Decision(Verdict.NOT_TESTABLE, f"by design: {reason}", by_design=True)
+    return _record(get_claim(claim_id), setting, decision, versus=versus)
 
 
 def paired(

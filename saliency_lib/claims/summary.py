@@ -181,9 +181,7 @@ def forest_points(records: Iterable[Mapping], source: str) -> list[dict]:
             continue
         if r.get("mean_diff") is None:
             continue
-        label = f"{claim.paper_item}: {r.get('setting', '')}"
-        if "|" in claim.b:
-            label += f" vs {r.get('b')}"
+        label = f"{claim.paper_item}: {r.get('a')} vs {r.get('b')}, {r.get('setting', '')}"
         pts.append({
             "label": label, "claim_id": claim.id, "effect": r["mean_diff"],
             "low": r.get("ci_low"), "high": r.get("ci_high"), "boundary": r.get("boundary", 0.0),

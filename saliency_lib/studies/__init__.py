@@ -127,12 +127,16 @@ __all__ += [
 ]
 
 from .smoot import (  # noqa: E402
+    PAPER_TABLE,
     accuracy_k_tables,
     k_null_table,
     k_spread_by_design,
     k_spread_preconditions,
     map_claims,
+    null_spreads,
+    smoot_accuracy_claims,
     smoot_claims,
+    smoot_k_design,
     sparsity_per_seed,
 )
 
@@ -142,7 +146,11 @@ __all__ += [
     "k_spread_by_design",
     "k_spread_preconditions",
     "map_claims",
+    "null_spreads",
+    "PAPER_TABLE",
+    "smoot_accuracy_claims",
     "smoot_claims",
+    "smoot_k_design",
     "sparsity_per_seed",
 ]
 

@@ -72,6 +72,31 @@ def k_spread_by_design(method_params, epochs: int, positions: int) -> float:
     return float(hi - lo)
 
 
+def smoot_k_design(grid: Mapping[str, Mapping]) -> dict[str, float]:
+    """Per setting of a run grid (:func:`~saliency_lib.studies.run_grid`), the largest K spread
+    its SMOOT runs can reach (:func:`k_spread_by_design`, the smallest over the SMOOT runs),
+    computed from the configurations and the data's image size before anything is trained;
+    settings without SMOOT are left out."""
+    out = {}
+    for name, configs in grid.items():
+        spreads = []
+        for config in configs.values():
+            if config.method == "smoot":
+                positions = load_splits(config)[0].image_size ** 2
+                spreads.append(k_spread_by_design(config.method_params, config.epochs, positions))
+        if spreads:
+            out[name] = min(spreads)
+    return out
+
+
+def null_spreads(k_null: pd.DataFrame | None, label: str = "smoot") -> dict[int, float]:
+    """Seed -> the K spread under the null of the ``label`` runs of a :func:`k_null_table`."""
+    if k_null is None or k_null.empty:
+        return {}
+    rows = k_null[k_null["method"] == label]
+    return dict(zip(rows["seed"], rows["null K spread over the epochs"], strict=True))
+
+
 def k_spread_preconditions(
     per_seed: pd.DataFrame, dataset: str, by_design: float | None = None, label: str = "smoot",
     share: float = K_SPREAD_SHARE,
@@ -116,18 +141,21 @@ def smoot_claims(
     min_accuracy: float | None = None,
     k_by_design: float | None = None,
     null_spread: Mapping[int, float] | None = None,
+    auc_methods: pd.DataFrame | None = None,
     label: str = "smoot",
 ) -> list[dict]:
     """SMOOT Fig. 3 and Tables II-III's claims on one setting (``dataset`` names the paper's
     table), each paired by seed:
 
-    * the AUC ordering (Grad): SGT below Traditional, SMOOT below SGT; and SMOOT below both for
-      every saliency method of ``auc`` (per-seed AUCs with a ``saliency`` column, the random
-      ranking included): each with the random-ranking control beside it;
+    * the AUC ordering on ``auc`` (per-seed AUCs of the Grad and random rankings,
+      :func:`~saliency_lib.studies.auc_matrix` with ``rows="saliency"``): SGT below Traditional,
+      SMOOT below SGT; and SMOOT below both for every saliency method ("regardless of the
+      saliency method": Grad from ``auc``, the others from ``auc_methods``, with its own random
+      ranking); each record with the random-ranking control of the same images beside it;
     * SMOOT's accuracy above SGT's and Traditional's, SGT's not below Traditional's by more
       than the margin (final epoch; the best epoch as sensitivity);
-    * K adjusted dynamically: SMOOT's K spread above the spread of the null (``null_spread``,
-      seed -> positions, from :func:`k_null_table`).
+    * K adjusted dynamically: SMOOT's K spread above the spread under the null
+      (``null_spread``, seed -> positions, from :func:`k_null_table`).
 
     ``per_seed``: :func:`per_seed_table` rows. SMOOT's claims carry the K-spread preconditions
     (``k_by_design`` from :func:`k_spread_by_design`), all the Traditional-accuracy one."""
@@ -135,30 +163,53 @@ def smoot_claims(
     k_pre = trained + k_spread_preconditions(per_seed, dataset, k_by_design, label)
     methods = set(per_seed["method"])
     out = []
-    grad = auc[auc["saliency"].isin(["grad", "random"])]
     if {"sgt", "traditional"} <= methods:
-        out += drop_claims("sgt_auc_below_traditional", grad, "sgt", "traditional", setting,
-                           trained, paper_key=dataset)  # fmt: skip
+        out += drop_claims("sgt_auc_below_traditional", auc, "sgt", "traditional", setting,
+                           trained, paper_key=dataset, only=["grad"])  # fmt: skip
         out.append(accuracy_claim("sgt_accuracy_kept", per_seed, "sgt", "traditional", setting,
                                   trained))  # fmt: skip
-    if label in methods and "sgt" in methods:
-        out += drop_claims("smoot_auc_below_sgt", grad, label, "sgt", setting, k_pre,
-                           paper_key=dataset)  # fmt: skip
-    if label in methods:
-        for other in ("sgt", "traditional"):
-            if other not in methods:
-                continue
-            out += drop_claims("smoot_steeper_drop_any_method", auc, label, other, setting,
-                               k_pre, versus=other)  # fmt: skip
-            out.append(accuracy_claim("smoot_superior_accuracy", per_seed, label, other, setting,
-                                      k_pre, versus=other, paper_key=dataset))  # fmt: skip
-        if null_spread:
-            rows = per_seed[per_seed["method"] == label].set_index("seed")
-            seeds = [s for s in rows.index if s in null_spread]
-            spread = [float(rows.loc[s, "k_max"] - rows.loc[s, "k_min"]) for s in seeds]
-            null = [float(null_spread[s]) for s in seeds]
-            out.append(claims.evaluate("smoot_k_dynamic", spread, null, setting,
-                                       paper_key=dataset))  # fmt: skip
+    if label not in methods:
+        return out
+    if "sgt" in methods:
+        out += drop_claims("smoot_auc_below_sgt", auc, label, "sgt", setting, k_pre,
+                           paper_key=dataset, only=["grad"])  # fmt: skip
+    for other in [m for m in ("sgt", "traditional") if m in methods]:
+        for table, only in ((auc, ["grad"]), (auc_methods, None)):
+            if table is not None:
+                out += drop_claims("smoot_steeper_drop_any_method", table, label, other,
+                                   setting, k_pre, versus=other, only=only)  # fmt: skip
+        out.append(accuracy_claim("smoot_superior_accuracy", per_seed, label, other, setting,
+                                  k_pre, versus=other, paper_key=dataset))  # fmt: skip
+    if null_spread:
+        rows = per_seed[per_seed["method"] == label].set_index("seed")
+        seeds = [s for s in rows.index if s in null_spread]
+        spread = [float(rows.loc[s, "k_max"] - rows.loc[s, "k_min"]) for s in seeds]
+        null = [float(null_spread[s]) for s in seeds]
+        out.append(claims.evaluate("smoot_k_dynamic", spread, null, setting, paper_key=dataset))
+    return out
+
+
+def smoot_accuracy_claims(
+    per_seed: pd.DataFrame, setting: str, claim_id: str, sgt_claim: str | None = None,
+    gradients_claim: str | None = None,
+) -> list[dict]:  # fmt: skip
+    """SMOOT Tables IV-VI: ``claim_id`` (SMOOT's final-epoch accuracy above SGT's and above
+    Traditional's), ``sgt_claim`` (SGT's above Traditional's) when given, paired by seed with the
+    best epoch beside (:func:`accuracy_claim`); ``gradients_claim`` (the figures' "gradient box"
+    statements) is recorded as not testable by design: the paper gives no measure for it."""
+    methods = set(per_seed["method"])
+    out = [accuracy_claim(claim_id, per_seed, "smoot", other, setting, versus=other)
+           for other in ("sgt", "traditional") if {"smoot", other} <= methods]  # fmt: skip
+    if sgt_claim and {"sgt", "traditional"} <= methods:
+        out.append(accuracy_claim(sgt_claim, per_seed, "sgt", "traditional", setting))
+    if gradients_claim:
+        out.append(
+            claims.not_testable(
+                gradients_claim,
+                setting,
+                "the paper shows maps and gradient box plots and gives no measure to test",
+            )
+        )
     return out
 
 
@@ -238,27 +289,35 @@ def sparsity_per_seed(
 
 
 def map_claims(
-    per_seed: pd.DataFrame, setting: str, preconditions=(), smoot_preconditions=(),
+    maps: pd.DataFrame,
+    per_seed: pd.DataFrame,
+    setting: str,
+    dataset: str,
+    min_accuracy: float | None = None,
+    k_by_design: float | None = None,
     on_object: str = "top 10% on object",
-) -> list[dict]:  # fmt: skip
-    """SGT Fig. 2 and SMOOT Fig. 2 from :func:`sparsity_per_seed` rows, paired by seed: SGT's
-    maps sparser than Traditional's (mean Gini index) and more on the object (the share of the
-    top positions on it, column ``on_object``); SMOOT's more on the object than SGT's and than
-    Traditional's (with ``smoot_preconditions``, its K-spread conditions)."""
+) -> list[dict]:
+    """SGT Fig. 2 and SMOOT Fig. 2 from :func:`sparsity_per_seed` rows (``maps``), paired by
+    seed: SGT's maps sparser than Traditional's (mean Gini index) and more on the object (the
+    share of the top positions on it, column ``on_object``); SMOOT's more on the object than
+    SGT's and than Traditional's. ``per_seed`` (:func:`per_seed_table` of the same runs) gives
+    the preconditions: Traditional's accuracy (``min_accuracy``) for all, SMOOT's K spread
+    (``k_by_design`` and measured, :func:`k_spread_preconditions`) for SMOOT's."""
+    trained = trained_precondition(per_seed, min_accuracy)
+    k_pre = trained + k_spread_preconditions(per_seed, dataset, k_by_design)
     out = []
-    methods = set(per_seed["method"])
+    methods = set(maps["method"])
     if {"sgt", "traditional"} <= methods:
-        a, b = claims.paired(per_seed, "gini", "sgt", "traditional")
-        out.append(claims.evaluate("sgt_sparser_maps", a, b, setting, preconditions))
-        if on_object in per_seed:
-            a, b = claims.paired(per_seed, on_object, "sgt", "traditional")
-            out.append(claims.evaluate("sgt_maps_on_object", a, b, setting, preconditions))
-    if "smoot" in methods and on_object in per_seed:
-        for other in ("sgt", "traditional"):
-            if other in methods:
-                a, b = claims.paired(per_seed, on_object, "smoot", other)
-                out.append(claims.evaluate("smoot_maps_on_object", a, b, setting,
-                                           smoot_preconditions, versus=other))  # fmt: skip
+        a, b = claims.paired(maps, "gini", "sgt", "traditional")
+        out.append(claims.evaluate("sgt_sparser_maps", a, b, setting, trained))
+        if on_object in maps:
+            a, b = claims.paired(maps, on_object, "sgt", "traditional")
+            out.append(claims.evaluate("sgt_maps_on_object", a, b, setting, trained))
+    if "smoot" in methods and on_object in maps:
+        for other in [m for m in ("sgt", "traditional") if m in methods]:
+            a, b = claims.paired(maps, on_object, "smoot", other)
+            out.append(claims.evaluate("smoot_maps_on_object", a, b, setting, k_pre,
+                                       versus=other))  # fmt: skip
     return out
 
 
