@@ -60,6 +60,7 @@ from .trainer import Precision, Trainer, make_optimizer
 __all__ = [
     "Run",
     "RunStoreError",
+    "checkpointed_epoch",
     "default_store",
     "hlgm_continuation",
     "is_complete",
@@ -241,6 +242,12 @@ def build_model(config: RunConfig, shape_info: dict[str, int]) -> nn.Module:
 
 def run_path(config: RunConfig, store: str | Path | None = None) -> Path:
     return Path(store or default_store()) / config.run_id
+
+
+def checkpointed_epoch(config: RunConfig, store: str | Path | None = None) -> int:
+    """The last epoch an unfinished run checkpointed (``last.pt``); 0 when there is none or it
+    cannot be read (:func:`train_or_load` then says why)."""
+    return _checkpoint_epoch(run_path(config, store) / LAST) or 0
 
 
 def is_complete(config: RunConfig, store: str | Path | None = None) -> bool:

@@ -441,7 +441,7 @@ def test_missing_best_pt_is_rebuilt_or_reported(reference, tmp_path):
 def test_plan_goes_on_past_damaged_runs(tmp_path, monkeypatch):
     from test_cluster import FIXTURE, PROFILE
 
-    from saliency_lib.pipeline.cluster import format_plan, plan
+    from saliency_lib.pipeline.plan import format_plan, plan
 
     dirs = {"notebooks_dir": tmp_path / "nb", "params_dir": FIXTURE / "params"}
     dirs["notebooks_dir"].mkdir()
@@ -568,8 +568,8 @@ def test_read_only_store(reference, tmp_path, monkeypatch):
 def test_profile_must_be_a_name_not_a_path(tmp_path):
     from test_runner import make_project
 
+    from saliency_lib.pipeline.jobs import prepare_jobs
     from saliency_lib.pipeline.params import ParameterError
-    from saliency_lib.pipeline.runner import prepare_jobs
 
     dirs = make_project(tmp_path, {"smoke": {"alpha": "{}"}})
     victim = tmp_path / "victim"
