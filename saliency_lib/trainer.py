@@ -11,6 +11,7 @@ from typing import IO
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from .methods.base import BatchLoss, TrainingMethod
 from .progress import INTERVAL, ProgressLog
@@ -194,8 +195,6 @@ class Trainer:
         to ``progress_file`` (default stdout): after an epoch its loss, train and test accuracy,
         within a long epoch the batch reached; each with the time elapsed and the ETA. The
         last epoch's line is always printed."""
-        from tqdm.auto import tqdm
-
         history = []
         steps = len(self.train_loader) * max(epochs - start_epoch + 1, 0)
         log = ProgressLog(

@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..methods.smoot import smoot_k_step
+from ._common import unpack_data
+
 
 @dataclass
 class KStatistics:
@@ -149,9 +152,6 @@ def k_null_drift(
     (positions per sample per epoch), ``share_negative``, ``share_zero``, ``share_positive``
     and ``n``. Dropout draws come from a generator seeded by ``seed`` (global state untouched).
     """
-    from ..methods.smoot import smoot_k_step
-    from ._common import unpack_data
-
     x_all, _ = unpack_data(data)
     device = next(model.parameters()).device
     was_training = model.training
