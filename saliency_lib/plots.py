@@ -250,50 +250,6 @@ def plot_gradient_distribution(
     return fig
 
 
-# --------------------------------------------------------------------------- K
-def plot_k_histogram(k_values, bins: int = 30, ax=None, n_positions: int | None = None) -> Figure:
-    """Histogram of final per-sample K (pixels) per label: ``k_values`` is a mapping label ->
-    (N,) values (e.g. ``KStatistics.final``) or one array. ``n_positions`` adds a top axis in %
-    of positions."""
-    fig, ax = _axes(ax)
-    items = k_values.items() if isinstance(k_values, Mapping) else [("K", k_values)]
-    for label, v in items:
-        ax.hist(_to_numpy(v).reshape(-1), bins=bins, alpha=0.6, label=str(label))
-    ax.set_xlabel("K (pixels)")
-    ax.set_ylabel("samples")
-    ax.legend(fontsize="small")
-    if n_positions:
-        top = ax.secondary_xaxis(
-            "top", functions=(lambda k: 100 * k / n_positions, lambda p: p * n_positions / 100)
-        )
-        top.set_xlabel("K (% of positions)")
-    return fig
-
-
-def plot_k_trajectory(trajectories, ax=None, quantile_band: tuple[str, str] = ("q25", "q75")):
-    """K per epoch: median line with the min-max band (and the inter-quartile band when the
-    ``quantile_band`` columns are present). ``trajectories``: one DataFrame (``epoch``, ``min``,
-    ``median``, ``max``; ``KStatistics.trajectory``) or a mapping label -> DataFrame."""
-    fig, ax = _axes(ax)
-    items = (
-        list(trajectories.items()) if isinstance(trajectories, Mapping) else [("K", trajectories)]
-    )
-    colors = sns.color_palette(None, len(items))
-    for color, (label, t) in zip(colors, items, strict=True):
-        ax.plot(t["epoch"], t["median"], color=color, label=f"{label} median")
-        ax.fill_between(t["epoch"], t["min"], t["max"], color=color, alpha=0.15, lw=0,
-                        label=f"{label} min-max")  # fmt: skip
-        lo, hi = quantile_band
-        if lo in t and hi in t and t[lo].notna().all() and t[hi].notna().all():
-            ax.fill_between(t["epoch"], t[lo], t[hi], color=color, alpha=0.3, lw=0,
-                            label=f"{label} {lo}-{hi}")  # fmt: skip
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("K (pixels)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return fig
-
-
 # --------------------------------------------------------------------------- HLGM
 def _history_df(history) -> pd.DataFrame:
     return history.copy() if isinstance(history, pd.DataFrame) else pd.DataFrame(list(history))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -32,13 +33,6 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
-    """A torch generator on ``device`` seeded with ``seed``."""
-    gen = torch.Generator(device=device)
-    gen.manual_seed(seed)
-    return gen
 
 
 def get_rng_state() -> dict:
@@ -70,8 +64,6 @@ def set_rng_state(state: dict | torch.Tensor) -> None:
         for i, s in enumerate(cuda[:have]):
             torch.cuda.set_rng_state(s, i)
     if len(cuda) > have:
-        import warnings
-
         warnings.warn(
             f"checkpoint saved with {len(cuda)} CUDA device(s), resumed with {have}: the resumed "
             "run's random numbers differ from an uninterrupted run's",

@@ -11,22 +11,31 @@ from typing import IO
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from .methods.base import BatchLoss, TrainingMethod
 from .progress import INTERVAL, ProgressLog
+
+#: The optimizers a run may use (``RunConfig.optimizer``), name -> builder
+#: ``(params, lr, momentum, weight_decay)``: the one list (config and validation read it).
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    # the SGT reference code and the papers' CNN (docs/methods.md §6)
+    "adadelta": lambda p, lr, momentum, wd: torch.optim.Adadelta(p, lr=lr, weight_decay=wd),
+    # HLGM's ResNet-18 (docs/methods.md §3.6)
+    "sgd": lambda p, lr, momentum, wd: torch.optim.SGD(
+        p, lr=lr, momentum=momentum, weight_decay=wd
+    ),
+    "adam": lambda p, lr, momentum, wd: torch.optim.Adam(p, lr=lr, weight_decay=wd),
+}
 
 
 def make_optimizer(
     name: str, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0
 ) -> torch.optim.Optimizer:
-    """Adadelta (SGT/SMOOT/HLGM CNN), SGD (HLGM ResNet-18) or Adam."""
-    if name == "adadelta":
-        return torch.optim.Adadelta(params, lr=lr, weight_decay=weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}; choose adadelta, sgd or adam")
+    """The optimizer ``name`` of :data:`OPTIMIZERS` over ``params`` (``momentum``: SGD only)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name](params, lr, momentum, weight_decay)
 
 
 @torch.no_grad()
@@ -186,8 +195,6 @@ class Trainer:
         to ``progress_file`` (default stdout): after an epoch its loss, train and test accuracy,
         within a long epoch the batch reached; each with the time elapsed and the ETA. The
         last epoch's line is always printed."""
-        from tqdm.auto import tqdm
-
         history = []
         steps = len(self.train_loader) * max(epochs - start_epoch + 1, 0)
         log = ProgressLog(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -29,19 +30,11 @@ import pytest
 from saliency_lib.__main__ import main
 from saliency_lib.config import RunConfig
 from saliency_lib.grid import grid_run_ids, notebook_grid
-from saliency_lib.pipeline.cluster import (
-    ClusterOptions,
-    Plan,
-    TrainJob,
-    _checkpointed_epoch,
-    format_plan,
-    make_executor,
-    plan,
-    train,
-)
+from saliency_lib.pipeline.executors import ClusterOptions, TrainJob, make_executor, train
 from saliency_lib.pipeline.params import load_params, notebook_parameters
+from saliency_lib.pipeline.plan import Plan, format_plan, plan
 from saliency_lib.pipeline.runner import reproduce
-from saliency_lib.runs import is_complete
+from saliency_lib.runs import checkpointed_epoch, is_complete
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cluster"
 PROFILE = "smoke"
@@ -120,7 +113,7 @@ def test_plan_lists_runs_once_with_dependencies_and_disabled(project):
     ]
 
 
-def test_plan_and_train_cli(project, capsys):
+def test_plan_and_train_cli(project, capsys, monkeypatch):
     dirs = project["dirs"]
     flags = ["--notebooks-dir", str(dirs["notebooks_dir"]), "--params-dir", str(dirs["params_dir"])]
     assert main(["plan", "--profile", PROFILE, "--only", "grid_b", *flags]) == 0
@@ -139,9 +132,10 @@ def test_plan_and_train_cli(project, capsys):
     bad = [
         ["--executor", "local", "--partition", "gpu"],
         ["--executor", "local", "--jobs", "0"],
-        ["--executor", "slurm"],  # no sbatch on this machine
+        ["--executor", "slurm"],  # no sbatch (hidden below: a machine may have one)
         ["--executor", "debug", "--only", "nope"],
     ]
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
     for extra in bad:
         assert main(["train", "--profile", PROFILE, *extra, *flags]) == 2, extra
         err = capsys.readouterr().err
@@ -230,7 +224,7 @@ def test_local_continuation_starts_when_its_run_completes(monkeypatch, tmp_path)
     run fails is skipped and never submitted."""
     from types import SimpleNamespace
 
-    from saliency_lib.pipeline import cluster
+    from saliency_lib.pipeline import executors as cluster
 
     def planned(seed, depends_on=None):
         config = RunConfig(method="traditional", dataset="synthetic", model="cnn2", seed=seed,
@@ -299,7 +293,7 @@ def test_end_to_end_local_jobs_preempted_job_resumes_notebook_trains_nothing(pro
         deadline = time.time() + 120
         while not last.exists() and time.time() < deadline:
             time.sleep(0.005)
-        interrupted["epoch"] = _checkpointed_epoch(store / run.run_id)
+        interrupted["epoch"] = checkpointed_epoch(run.config, store)
         for pid in _task_pids(job._process.pid):
             os.kill(pid, signal.SIGUSR2)
             interrupted["pid"] = pid

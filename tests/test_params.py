@@ -11,6 +11,7 @@ import pytest
 
 from saliency_lib._project import project_layout
 from saliency_lib.data import DatasetNotFoundError
+from saliency_lib.pipeline.jobs import list_notebooks
 from saliency_lib.pipeline.params import (
     PROFILES,
     ParameterError,
@@ -22,7 +23,6 @@ from saliency_lib.pipeline.params import (
     type_matches,
     validate_params,
 )
-from saliency_lib.pipeline.runner import list_notebooks
 
 LAYOUT = project_layout(Path(__file__).resolve().parents[1])  # this repository
 NOTEBOOKS_DIR = LAYOUT.notebooks

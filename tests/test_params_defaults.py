@@ -13,6 +13,7 @@ import pytest
 from saliency_lib._project import project_layout
 from saliency_lib.experiment import Experiment
 from saliency_lib.grid import grid_run_ids, notebook_grid
+from saliency_lib.pipeline.jobs import list_notebooks
 from saliency_lib.pipeline.params import (
     RESERVED_KEYS,
     ParameterError,
@@ -24,7 +25,6 @@ from saliency_lib.pipeline.params import (
     profile_status,
     read_notebook,
 )
-from saliency_lib.pipeline.runner import list_notebooks
 
 LAYOUT = project_layout(Path(__file__).resolve().parents[1])  # this repository
 NOTEBOOKS = list_notebooks(LAYOUT.notebooks)

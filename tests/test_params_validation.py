@@ -11,6 +11,7 @@ import yaml
 
 from saliency_lib.__main__ import main
 from saliency_lib._project import project_layout
+from saliency_lib.pipeline.jobs import prepare_jobs
 from saliency_lib.pipeline.params import (
     ParameterError,
     apply_sets,
@@ -18,7 +19,6 @@ from saliency_lib.pipeline.params import (
     parse_sets,
     validate_params,
 )
-from saliency_lib.pipeline.runner import prepare_jobs
 
 LAYOUT = project_layout(Path(__file__).resolve().parents[1])  # this repository
 SMOOT = "smoot_tab2_tab3_fig3_accuracy_drop"

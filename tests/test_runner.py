@@ -18,21 +18,34 @@ import pytest
 
 from saliency_lib.__main__ import main
 from saliency_lib.pipeline import runner
-from saliency_lib.pipeline.params import ParameterError
-from saliency_lib.pipeline.runner import (
-    NotebookResult,
-    code_cells,
-    injected_parameters,
+from saliency_lib.pipeline.jobs import (
+    ValidationFailed,
     list_notebooks,
-    output_status,
     prepare_jobs,
-    reproduce,
     select_notebooks,
+)
+from saliency_lib.pipeline.params import ParameterError, cell_source
+from saliency_lib.pipeline.runner import (
+    INJECTED_TAG,
+    NotebookResult,
+    injected_parameters,
+    output_status,
+    reproduce,
     store_for_nbval,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 NBVAL_HARNESS = Path(__file__).parent / "nbval"
+
+
+def code_cells(nb: dict) -> list[str]:
+    """Sources of a notebook's code cells, without papermill's injected-parameters cell."""
+    return [
+        cell_source(c)
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code"
+        and INJECTED_TAG not in c.get("metadata", {}).get("tags", [])
+    ]
 
 
 def make_project(root: Path, params: dict[str, dict[str, str]]) -> dict[str, Path]:
@@ -87,7 +100,7 @@ def test_validation_of_all_notebooks_before_any_execution(tmp_path, monkeypatch)
         tmp_path, {"smoke": {"a_ok": "{}", "b_bad": "sedes: 1\n", "c_bad": "scale: x\n"}}
     )
     monkeypatch.setattr(runner, "run_notebook", lambda *a: pytest.fail("executed a notebook"))
-    with pytest.raises(runner.ValidationFailed) as err:
+    with pytest.raises(ValidationFailed) as err:
         reproduce("smoke", progress=False, **dirs)
     assert [n for n, _ in err.value.errors] == ["b_bad", "c_bad"]
     assert "sedes: unknown parameter" in str(err.value) and "scale: " in str(err.value)

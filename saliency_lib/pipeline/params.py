@@ -24,10 +24,18 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .._project import display_path as _rel
 from .._project import project_layout
 from .._validation import Range, matches, type_name
+from ..config import FIELD_RANGES, RunConfig
+from ..data import DATASETS, DatasetNotFoundError, check_available, list_datasets
 from ..grid import Grid, dataset_entries, notebook_grid
+from ..methods import TRAINING_METHODS, list_methods
+from ..models import list_models
+from ..saliency import SALIENCY_METHODS, list_saliency_methods
+from ..trainer import OPTIMIZERS
 
 PROFILES = ("smoke", "cpu", "paper")
 
@@ -168,8 +176,6 @@ def params_path(name: str, profile: str, params_dir: str | Path | None = None) -
 
 def load_params(name: str, profile: str, params_dir: str | Path | None = None) -> dict[str, Any]:
     """The mapping in ``params/<profile>/<name>.yaml``, reserved keys included (empty -> {})."""
-    import yaml
-
     path = params_path(name, profile, params_dir)
     if not path.is_file():
         raise ParameterError(
@@ -312,8 +318,6 @@ def _dataset_kwargs(
         dp = effective.get("dataset_params")
     if not isinstance(dp, dict):
         dp = {}
-    from ..data import list_datasets
-
     names = set(list_datasets())
     shared = {k: v for k, v in dp.items() if k not in names}
     by_name = dp.get(name) if isinstance(dp.get(name), dict) else {}
@@ -323,8 +327,6 @@ def _dataset_kwargs(
 def _check_datasets(
     name: str, profile: str, effective: dict[str, Any], where: str, check_network: bool
 ) -> None:
-    from ..data import DATASETS, DatasetNotFoundError, check_available, list_datasets
-
     valid = list_datasets()
     named: list[tuple[str, str, dict[str, Any]]] = []  # (key, dataset, entry's dataset_params)
     for key, value in effective.items():
@@ -436,8 +438,6 @@ _ENTRY_KEYS = ("dataset", "dataset_params", "seeds")
 
 
 def _range_rules() -> dict[str, Range]:
-    from ..config import FIELD_RANGES
-
     rules = dict(RANGE_RULES)
     for field, rng in FIELD_RANGES.items():
         for prefix in ("training", "datasets.*", "architectures.*"):
@@ -488,9 +488,6 @@ class _Checker:
 
     def run_fields(self, key: str, mapping: Any, extra: tuple[str, ...] = ()) -> None:
         """RunConfig fields (``training``, a ``datasets`` entry, an ``architectures`` entry)."""
-        from ..config import RunConfig
-        from ..models import list_models
-
         if mapping is None:
             return
         self.type(key, mapping, dict[str, Any])
@@ -502,13 +499,9 @@ class _Checker:
         if "model" in mapping:
             self.choice(f"{key}.model", mapping["model"], "model", list_models())
         if "optimizer" in mapping:
-            from ..config import OPTIMIZERS
-
             self.choice(f"{key}.optimizer", mapping["optimizer"], "optimizer", list(OPTIMIZERS))
 
     def methods(self, key: str, value: Any) -> None:
-        from ..methods import TRAINING_METHODS, list_methods
-
         for label, options in value.items():
             options = dict(options or {})
             name = options.pop("method", label)
@@ -520,8 +513,6 @@ class _Checker:
                 self.type(f"{key}.{label}.{k}", v, hints[k])
 
     def saliency(self, key: str, value: Any) -> None:
-        from ..saliency import SALIENCY_METHODS, list_saliency_methods
-
         valid = list_saliency_methods()
         if key == "saliency_options":
             general = ("abs", "batch_size", "output")
@@ -540,8 +531,6 @@ class _Checker:
         if key in SHAPES and value is not None:
             self.type(key, value, SHAPES[key])
         if is_dataset_key(key):
-            from ..data import list_datasets
-
             for ds, _ in dataset_names(value) or ():
                 self.choice(key, ds, "dataset", list_datasets())
         if key == "training":
@@ -550,14 +539,10 @@ class _Checker:
             for label, entry in value.items():
                 self.run_fields(f"{key}.{label}", entry, _ENTRY_KEYS)
         elif key == "architectures" and isinstance(value, dict):
-            from ..models import list_models
-
             for model, entry in value.items():
                 self.choice(f"{key}.{model}", model, "model", list_models())
                 self.run_fields(f"{key}.{model}", entry)
         elif key == "architectures" and isinstance(value, list | tuple):
-            from ..models import list_models
-
             for model in value:
                 self.choice(key, model, "model", list_models())
         elif key == "methods" and isinstance(value, dict):
@@ -571,8 +556,6 @@ def parse_sets(items: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
     """``["training.epochs=2", "levels=[0, 50]"]`` -> ``{"training.epochs": 2, ...}``: the
     ``--set KEY=VALUE`` options, each value read as YAML (``2`` an int, ``2.0`` a float,
     ``none``/``null`` None, ``[0, 50]`` a list); a later ``--set`` of a key wins."""
-    import yaml
-
     sets: dict[str, Any] = {}
     for item in items or ():
         key, eq, text = item.partition("=")
