@@ -176,7 +176,9 @@ def _ours(settings: dict) -> dict[str, str]:
         sizes = [f"{entry[k]:,} {k.split('_')[0]}" for k in ("train_subset", "test_subset")
                  if entry.get(k)]  # fmt: skip
         if sizes:
-            images.append(", ".join(sizes))
+            images.append(
+                f"{label}: " + ", ".join(sizes) if len(datasets) > 1 else ", ".join(sizes)
+            )
         epochs.add(entry.get("epochs", training.get("epochs")))
     for arch in archs.values():
         if isinstance(arch, dict) and "epochs" in arch:
@@ -184,14 +186,15 @@ def _ours(settings: dict) -> dict[str, str]:
     evals = [f"{settings[k]:,} {k.replace('_', ' ')}" for k in
              ("eval_images", "method_eval_images", "sib_images", "sparsity_images")
              if isinstance(settings.get(k), int)]  # fmt: skip
-    saliency = settings.get("saliency_methods") or settings.get("saliency") or "gradient"
+    saliency = [settings["saliency"]] if isinstance(settings.get("saliency"), str) else []
+    saliency += [m for m in settings.get("saliency_methods") or [] if m not in saliency]
     return {
         "model": ", ".join(models) or "-",
         "data": ", ".join(data) or "-",
         "images": "; ".join(images + evals) or "all",
         "epochs": ", ".join(str(e) for e in sorted(epochs, key=str) if e is not None) or "-",
         "seeds": str(settings.get("seeds", "-")),
-        "saliency": ", ".join(saliency) if isinstance(saliency, list) else str(saliency),
+        "saliency": ", ".join(saliency) or "gradient",
     }
 
 
