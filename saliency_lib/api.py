@@ -2,11 +2,11 @@
 
 :func:`create_method` builds a training method (``"traditional"``, ``"sgt"``, ``"smoot"``,
 ``"hlgm"``) with its options, as timm's ``create_model`` builds a model. The returned
-:class:`GuidedTraining` takes your batches, one optimiser step each (:meth:`~GuidedTraining.step`)
-or just the loss (:meth:`~GuidedTraining.loss`, when something else runs the backward pass, e.g.
-PyTorch Lightning), and is told the epoch boundaries (:meth:`~GuidedTraining.start_epoch`,
-:meth:`~GuidedTraining.end_epoch`) where the method needs them. Its
-:attr:`~GuidedTraining.state` reports what it keeps: SMOOT's per-sample mask size ``K``, HLGM's
+:class:`GuidedTraining` takes your batches, one optimiser step each (:meth:`GuidedTraining.step`)
+or just the loss (:meth:`GuidedTraining.loss`, when something else runs the backward pass, e.g.
+PyTorch Lightning), and is told the epoch boundaries (:meth:`GuidedTraining.start_epoch`,
+:meth:`GuidedTraining.end_epoch`) where the method needs them. Its
+:attr:`GuidedTraining.state` reports what it keeps: SMOOT's per-sample mask size ``K``, HLGM's
 phase.
 
 What each method needs from your loop (docs/methods.md §3.3-3.6):
@@ -26,7 +26,7 @@ act on the ``H x W`` positions (all channels of a position together). The model 
 ``nn.Module`` returning ``(B, classes)`` logits whose gradient with respect to its input is
 defined. Batches may live on any device (the method's state follows them) and the forward
 passes may run under ``torch.autocast`` (``precision`` of :func:`create_method`, or your own
-autocast around :meth:`~GuidedTraining.loss`).
+autocast around :meth:`GuidedTraining.loss`).
 
 The evaluation functions the worked notebook uses are exported here too: :func:`accuracy`,
 :func:`attribute` (saliency maps), :func:`accuracy_drop_curve` and :func:`auc`
@@ -161,7 +161,7 @@ def create_method(
     Returns
     -------
     GuidedTraining
-        Feed it batches with :meth:`~GuidedTraining.step` or :meth:`~GuidedTraining.loss`.
+        Feed it batches with :meth:`GuidedTraining.step` or :meth:`GuidedTraining.loss`.
 
     Examples
     --------
@@ -280,27 +280,32 @@ class GuidedTraining:
                 f"GuidedTraining wraps a training method, got {type(method).__name__}; "
                 "build one with create_method(name, **options)"
             )
-        self.name: str = method.name
-        self._method = method
-        self.needs_index: bool = method.name == "smoot"
-        if self.needs_index:
-            if num_train is None:
-                raise ValueError(
-                    "create_method('smoot') needs num_train=: SMOOT keeps one mask size K per "
-                    "training sample (docs/methods.md §3.5); pass the training-set size, e.g. "
-                    "num_train=len(train_set)"
-                )
+        if method.name == "smoot" and num_train is None:
+            raise ValueError(
+                "create_method('smoot') needs num_train=: SMOOT keeps one mask size K per "
+                "training sample (docs/methods.md §3.5); pass the training-set size, e.g. "
+                "num_train=len(train_set)"
+            )
         if num_train is not None and (
             isinstance(num_train, bool) or not isinstance(num_train, int) or num_train < 1
         ):
             raise ValueError(f"num_train must be a positive int, got {num_train!r}")
         Precision(precision)  # checks the name now, before any batch
-        self.num_train = num_train
-        self.precision = precision
-        #: HLGM's schedule runs on epochs: its batches must lie inside start/end_epoch
+        self._method = method
+        self.name: str = method.name
+        """The method's name."""
+        self.num_train: int | None = num_train
+        """The training-set size (SMOOT's ``K`` has one entry per sample)."""
+        self.precision: str = precision
+        """``"fp32"``, ``"bf16"`` or ``"fp16"``: how :meth:`step` computes."""
+        self.needs_index: bool = method.name == "smoot"
+        """Whether every batch needs ``idx`` (SMOOT)."""
         self.needs_epochs: bool = method.name == "hlgm"
+        """Whether the batches must lie inside :meth:`start_epoch` / :meth:`end_epoch` (HLGM)."""
         self.needs_test_acc: bool = getattr(method.cfg, "monitor", None) == "test_acc"
-        self.epoch = 0
+        """Whether :meth:`end_epoch` needs ``test_acc`` (HLGM with ``monitor="test_acc"``)."""
+        self.epoch: int = 0
+        """The current epoch (the last one after :meth:`end_epoch`); 0 before the first."""
         self._in_epoch = False
         self._phase = method.phase
         self._positions: int | None = None
