@@ -232,6 +232,20 @@ class MethodState:
     num_positions: int | None
     plateau_epoch: int | None
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MethodState):
+            return NotImplemented
+        for f in dataclasses.fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            same = (
+                torch.equal(a, b)
+                if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
+                else a == b
+            )
+            if not same:
+                return False
+        return True
+
 
 class GuidedTraining:
     """A training method fed by your loop; built by :func:`create_method`.
@@ -570,6 +584,8 @@ class GuidedTraining:
             "epoch": self.epoch,
             "in_epoch": self._in_epoch,
             "phase": self._phase,
+            # the last epoch's mask size: HLGM sets it at start_epoch, its own state omits it
+            "k": int(self._method.k) if isinstance(getattr(self._method, "k", None), int) else None,
             "sums": [float(self._loss_sum), int(self._correct), self._seen],
             # before the first batch nothing is set up (SMOOT's K needs H * W)
             "method_state": self._method.state_dict() if self._positions is not None else {},
@@ -605,7 +621,9 @@ class GuidedTraining:
             self._precision.load_state_dict(state.get("precision") or {})
         self.epoch = int(state["epoch"])
         self._in_epoch = bool(state["in_epoch"])
-        self._phase = state["phase"]
+        self._phase = self._method.phase = state["phase"]
+        if state.get("k") is not None:
+            self._method.k = int(state["k"])
         if self._in_epoch:
             self._method.start_epoch(self.epoch)  # HLGM: the open epoch's phase and k
         loss_sum, correct, seen = state["sums"]
