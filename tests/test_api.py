@@ -112,22 +112,25 @@ def test_same_as_the_trainer_under_bf16_autocast():
     assert [e["train_loss"] for e in ours] != [e["train_loss"] for e in fp32]  # autocast acted
 
 
-def test_loss_for_an_own_backward_pass_equals_step():
-    """``loss()`` + the caller's backward and optimiser step gives the same weights as ``step``
-    (e.g. PyTorch Lightning runs the backward pass itself)."""
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_loss_for_an_own_backward_pass_equals_step(precision):
+    """``loss()`` + the caller's backward and optimiser step (under the caller's own autocast)
+    gives the same weights as ``step`` (e.g. PyTorch Lightning runs the backward pass itself)."""
     train, _ = _data()
     weights = []
     for use_step in (True, False):
         seed_everything(0)
         model = _model("cnn2")
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-        method = create_method("smoot", num_train=len(train))
+        method = create_method("smoot", num_train=len(train), precision=precision)
         for x, y, idx in make_loader(train, 32, seed=0).batches(1):
             if use_step:
                 method.step(model, optimizer, x, y, idx)
             else:
                 optimizer.zero_grad()
-                method.loss(model, x, y, idx).loss.backward()
+                with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16"):
+                    out = method.loss(model, x, y, idx)
+                out.loss.backward()
                 optimizer.step()
         weights.append([p.detach().clone() for p in model.parameters()])
     assert all(torch.equal(a, b) for a, b in zip(*weights, strict=True))
