@@ -67,6 +67,7 @@ NOTEBOOK_TITLES = {
         "SGT Fig. 6",
         ["sgt_fig6_trad_time_bias", "sgt_fig6_sgt_no_time_bias"],
     ),
+    "own_training_loop": ("not a paper item: the public API on a new model and data", []),
     "sgt_fig4_feature_replacement": (
         "SGT Fig. 4",
         ["sgt_fig4_replacements_differ", "sgt_fig4_faster_drop"],
