@@ -493,6 +493,7 @@ def train(
         store=store_path,
         check_data=check_data,
         sets=sets,
+        check_devices=o.executor != "slurm",  # Slurm jobs train on the cluster's nodes
     )
     missing = planned.missing
     say(
