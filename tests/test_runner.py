@@ -68,9 +68,7 @@ def complete_params(text: str, profile: str, keys: tuple[str, ...] = ALPHA_PARAM
         return text
     if not text.strip() or text.lstrip().startswith("{"):
         return yaml.safe_dump({**data, **extra}, sort_keys=False, default_flow_style=None)
-    return (
-        text.rstrip("\n") + "\n" + yaml.safe_dump(extra, sort_keys=False, default_flow_style=None)
-    )
+    return text.rstrip("\n") + "\n" + yaml.safe_dump(extra, sort_keys=False)
 
 
 def make_project(

@@ -212,12 +212,9 @@ def load_params(name: str, profile: str, params_dir: str | Path | None = None) -
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = getattr(e, "problem", None) or str(e)
         raise ParameterError(
-            f"{_rel(path)}{at}: not valid YAML: {what} (a space after every ':' and ',', "
-            "matching brackets, strings with ':' or '#' quoted)"
+            f"{_rel(path)}{_yaml_problem(e)} (a space after every ':' and ',', matching brackets, "
+            "strings with ':' or '#' quoted)"
         ) from None
     if data is None:
         return {}
@@ -230,6 +227,14 @@ def load_params(name: str, profile: str, params_dir: str | Path | None = None) -
     if bad:
         raise ParameterError(f"{_rel(path)}: keys must be strings, got {bad!r}")
     return data
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    """``", line L, column C: not valid YAML: <problem>"`` on one line."""
+    mark = getattr(e, "problem_mark", None)
+    at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    what = getattr(e, "problem", None) or str(e)
+    return f"{at}: not valid YAML: {' '.join(str(what).split())}"
 
 
 def profile_status(params: dict[str, Any], where: str = "<params>") -> tuple[bool, str | None]:
@@ -609,7 +614,7 @@ def parse_sets(items: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
         try:
             value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError as e:
-            raise ParameterError(f"--set {item!r}: the value is not valid YAML: {e}") from None
+            raise ParameterError(f"--set {item!r}{_yaml_problem(e)}") from None
         sets[key] = (
             float(value) if isinstance(value, str) and _SCIENTIFIC.fullmatch(value) else value
         )

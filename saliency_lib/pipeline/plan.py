@@ -20,7 +20,7 @@ from tabulate import tabulate
 from .._project import display_path as _rel
 from ..config import RunConfig
 from ..grid import grid_configs
-from ..runs import checkpointed_epoch, default_store, is_complete
+from ..runs import check_store, checkpointed_epoch, default_store, is_complete
 from .jobs import NotebookJob, prepare_jobs
 
 
@@ -92,7 +92,7 @@ def plan(
     or the project's ``outputs/runs``) holds it complete. Disabled notebooks (``enabled:
     false``) contribute no runs and are listed in ``Plan.disabled``.
     """
-    store_path = Path(store) if store else default_store()
+    store_path = check_store(store)
     jobs = prepare_jobs(
         profile,
         only,
