@@ -127,7 +127,7 @@ def test_plan_and_train_cli(project, capsys, monkeypatch):
     assert "4 epochs to train" in out and not any(i in out for i in expected_ids("grid_b", dirs))
     assert main(["train", "--profile", PROFILE, "--only", "grid_b", *flags,
                  "--set", "training.epochs=-2"]) == 2  # fmt: skip
-    assert "training.epochs: must be >= 1, got -2" in capsys.readouterr().err
+    assert "training.epochs: must be in [1, 10000], got -2" in capsys.readouterr().err
     # validation errors: one line, exit 2, before anything is submitted
     bad = [
         ["--executor", "local", "--partition", "gpu"],

@@ -41,7 +41,7 @@ from .._project import display_path as _rel
 from .._project import output_root
 from ..config import RunConfig
 from ..data import check_available, get_dataset
-from ..runs import checkpointed_epoch, default_store, is_complete, train_or_load
+from ..runs import check_store, checkpointed_epoch, is_complete, train_or_load
 from .params import ParameterError
 from .plan import PlannedRun, plan, plural
 
@@ -482,7 +482,7 @@ def train(
             raise ParameterError(
                 f"gpus_per_job={o.gpus_per_job} but this host has {len(gpus)} visible GPU(s)"
             )
-    store_path = (Path(store) if store else default_store()).resolve()
+    store_path = check_store(store).resolve()
     log_path = Path(log_dir or output_root() / "submitit").resolve()
     planned = plan(
         profile,
@@ -493,6 +493,7 @@ def train(
         store=store_path,
         check_data=check_data,
         sets=sets,
+        check_devices=o.executor != "slurm",  # Slurm jobs train on the cluster's nodes
     )
     missing = planned.missing
     say(
