@@ -43,7 +43,7 @@ epochs: int = 30  # training epochs of every method
 batch_size: int = 64  # training batch size
 lr: float = 0.001  # Adam learning rate
 seed: int = 0  # training seed: initial weights, batch order, masking fills
-threads: int = 1  # torch CPU threads while training (CPU seconds = core-seconds)
+threads: int = 1  # torch CPU threads while training (its CPU seconds are core-seconds)
 device: str = "cpu"  # cpu | cuda | auto (CUDA when present)
 methods: dict[str, dict] = {
     "traditional": {},

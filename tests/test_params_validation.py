@@ -232,7 +232,7 @@ def test_set_applies_to_the_selected_notebooks_that_have_the_key(params_dir):
     # the runs trained follow: every run of the grid has 1 epoch, except the dataset entries'
     # own epochs (the cpu file sets them per dataset), which a --set of training does not touch
     epochs = {cfg.dataset: cfg.epochs for c in by_name[SMOOT].grid.values() for cfg in c.values()}
-    assert epochs == {"fashion_mnist": 4}
+    assert epochs == {"fashion_mnist": 40}
     jobs = prepare_jobs("cpu", ["smoot_tab2"], sets={"datasets.fashion_mnist.epochs": 1}, **kw)
     epochs = {cfg.dataset: cfg.epochs for c in jobs[0].grid.values() for cfg in c.values()}
     assert epochs == {"fashion_mnist": 1}
