@@ -86,3 +86,15 @@ format: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+.PHONY: docs dist
+
+# The API reference from the docstrings of saliency_lib/api.py (pdoc): docs/api/html/index.html.
+# tests/test_api_docs.py builds it too, with every warning an error (so CI builds it).
+docs: $(STAMP)
+	$(VPY) docs/api/make_reference.py
+
+# The wheel and the sdist in dist/ (no download: the build backend of .venv;
+# tests/test_wheel.py installs the wheel into a clean virtual environment).
+dist: $(STAMP)
+	$(VPY) -m build --no-isolation --outdir dist .

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from saliency_lib.pipeline.runner import prepare_jobs
+from saliency_lib.pipeline.jobs import prepare_jobs
 
 
 def run_notebook(name: str, profile: str, tuning: bool, store: str | None = None) -> float:

@@ -30,7 +30,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from saliency_lib.pipeline.cluster import plan
+from saliency_lib.pipeline.plan import plan
 
 SETTINGS = {"off": "0", "on": "1"}
 RESULT = re.compile(r"^\s+complete (\S+) in ([0-9.]+)s")
@@ -53,7 +53,7 @@ def train(setting: str, work: Path, args: argparse.Namespace) -> None:
 
 PAIR_CHILD = """
 import json, sys
-from saliency_lib.pipeline.cluster import TrainJob
+from saliency_lib.pipeline.executors import TrainJob
 out = TrainJob(threads=1)(json.loads(sys.argv[1]), sys.argv[2])
 print(json.dumps(out))
 """

@@ -31,8 +31,15 @@
 # **Table II.** The paper compares the *best-epoch* test accuracy ("the max test accuracy ...
 # regardless of which epoch") and the *final* one (end of training); both are reported here,
 # mean [95 % t-interval] over seeds when seeds > 1, beside the paper's single number (which does
-# not say which of the two it is). The paper's claims: HLGM beats the baseline (both comparisons)
-# and SGT.
+# not say which of the two it is). The claims are decided on the *final* epoch, the rule fixed in
+# advance (an epoch chosen on the test split flatters the chosen model); the best epoch is the
+# sensitivity line beside each verdict. The paper's claims, in its words: "the superior
+# performance of our proposed HLGM solution across all models and datasets" (against the baseline
+# and SGT), an improvement that "varies between 1 to 4.5% improvement in accuracy" (HLGM minus the
+# baseline above 1 point), "adopting saliency guided training could result in a notable reduction
+# in accuracy" (SGT below the baseline) and, in Fig. 2, "a visible deep in the training accuracy
+# when we start the regularized-SGT" (the first regularize epoch's training accuracy below the
+# last phase-1 epoch's).
 
 # %% tags=["parameters"]
 from typing import Optional
@@ -71,7 +78,7 @@ methods: dict[str, dict] = {
         "k_bottom": 0.5,
     },
 }  # label -> training method options (key 'method' if not the label)
-seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+seeds: int = 5  # number of training seeds (0, 1, ..., seeds - 1)
 
 # %%
 import pandas as pd
@@ -123,17 +130,17 @@ for name, ds_runs in runs.items():
 # ## Table II and the paper's claims
 #
 # `best` = highest test accuracy over all epochs, `final` = test accuracy after the last epoch,
-# both on the same test images (see `settings` in `metrics.json`). Each claim (HLGM's best test
-# accuracy above the baseline's, above SGT's) is decided on the per-seed values paired by seed
-# (`saliency_lib.claims`); it is *not testable here* unless every HLGM seed ran at least 4
-# phase-2 episodes after its phase-1 plateau (before that, HLGM's schedule has barely acted).
+# both on the same test images (see `settings` in `metrics.json`). Each claim is decided on the
+# final-epoch values paired by seed (`saliency_lib.claims`), the best epoch beside it; it is *not
+# testable here* unless every HLGM seed ran at least 4 phase-2 episodes after its phase-1
+# plateau (before that, HLGM's schedule has barely acted).
 
 # %%
 tables, claims = [], []
 for name, ds_runs in runs.items():
     per_seed = studies.per_seed_table(ds_runs)
     tables.append(studies.hlgm_accuracy_table(per_seed, name))
-    claims += studies.hlgm_accuracy_claims(per_seed, name, plateaus[name])
+    claims += studies.hlgm_accuracy_claims(per_seed, name, plateaus[name], runs=ds_runs)
     exp.save_table(per_seed, f"per_seed_{name}")
     exp.record("results", **{name: {
         "per_seed": per_seed, "plateau": plateaus[name],

@@ -62,7 +62,7 @@ methods: dict[str, dict] = {
         "k_bottom": 0.5,
     },
 }  # label -> training method options (key 'method' if not the label)
-seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+seeds: int = 5  # number of training seeds (0, 1, ..., seeds - 1)
 n_images: int = 8  # images in the saliency-map grid
 object_images: Optional[int] = 1000  # test images for the on-object share (None: all)
 object_fractions: list[float] = [0.05, 0.1]  # top shares of positions checked on the object (0-1)

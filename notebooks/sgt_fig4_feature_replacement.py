@@ -20,10 +20,14 @@
 #   by the mean in the training *and* the test set, a fresh traditional model is retrained on the
 #   masked training set and tested on the masked test set.
 #
-# **The paper's claim (traditional model):** neither the OOD nor the ROAR curve resembles the
-# IID curve, so modification-based evaluations are unreliable unless the uninformative
-# distribution is known. The paper's figure shows the traditional model only; we also evaluate the
-# SGT model and record whether its curves drop faster (lower AUC) under each replacement.
+# **The paper's claim (traditional model), in its words:** "neither OOD nor ROAR produce results
+# similar to those produced by the IID feature replacement", so modification-based evaluations are
+# unreliable unless the uninformative distribution is known. Tested per seed as the mean |gap|
+# between the curves' *drops*, each curve taken from its own 0 %-removed accuracy: ROAR's
+# retrained models (here `roar_epochs` of training) start below the original model, and that gap
+# alone would otherwise exceed the tolerance. The paper's figure shows the traditional model only;
+# as our own check we also evaluate the SGT model and record whether its curves drop faster (lower
+# AUC) under each replacement.
 
 # %% tags=["parameters"]
 from typing import Optional
@@ -47,7 +51,7 @@ methods: dict[str, dict] = {
     "traditional": {},
     "sgt": {"k_fraction": 0.5},
 }  # label -> training method options (key 'method' if not the label)
-seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+seeds: int = 5  # number of training seeds (0, 1, ..., seeds - 1)
 eval_images: Optional[int] = None  # test images used for the curves (None: all)
 levels: list[int] = [
     0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
@@ -106,7 +110,7 @@ for name, ds_runs in runs.items():
                                     retrain={"epochs": roar_epochs}, saliency=saliency)
     curves = pd.concat([replaced, retrained], ignore_index=True)
     auc_per_seed, tables[name] = studies.auc_matrix(curves, rows="replacement")
-    claims += studies.sgt_fig4_claims(curves, tables[name], name, auc_per_seed,
+    claims += studies.sgt_fig4_claims(curves, name, auc_per_seed,
                                       similar_tolerance=similar_tolerance)
     exp.save_table(curves, f"curves_{name}")
     exp.save_table(auc_per_seed, f"auc_per_seed_{name}")
@@ -137,7 +141,8 @@ exp.record_claims(claims)
 #
 # One row per replacement: mean AUC over seeds per training method and `sgt - traditional`
 # (negative = SGT's accuracy drops faster). The `traditional` panel of the first figure is the
-# paper's Fig. 4. ROAR's 0 % point is a retrained model, not the evaluated one.
+# paper's Fig. 4. ROAR's 0 % point is a retrained model, not the evaluated one: the claim compares
+# each curve's drop from its own 0 % point.
 
 # %%
 # NBVAL_CHECK_OUTPUT

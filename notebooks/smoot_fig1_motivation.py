@@ -29,12 +29,12 @@ from typing import Optional
 profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>/
 output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
 datasets: dict[str, dict] = {
-    "fashion_mnist": {"train_subset": 25000, "epochs": 4},
+    "fashion_mnist": {"train_subset": 2000, "test_subset": 5000, "epochs": 40},
 }  # label -> dataset and training overrides (model, subsets, epochs)
 dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
 training: dict = {
     "model": "cnn2",
-    "epochs": 4,
+    "epochs": 40,
     "batch_size": 256,
     "optimizer": "adadelta",
     "lr": 1.0,
@@ -43,7 +43,7 @@ training: dict = {
 methods: dict[str, dict] = {
     "traditional": {},
 }  # label -> training method options (key 'method' if not the label)
-seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+seeds: int = 5  # number of training seeds (0, 1, ..., seeds - 1)
 eval_images: Optional[int] = 1000  # test images used for the curves (None: all)
 levels: list[int] = [
     0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100,

@@ -7,13 +7,17 @@
 # ---
 
 # %% [markdown]
-# # Summary: every reproduced number beside the paper's
+# # Summary: what the evidence says about each paper
 #
 # Runs last. Collects what the other notebooks wrote under `outputs/<profile>/` into
-# `outputs/<profile>/REPORT.md`: each paper claim marked **holds**, **does not hold** or **not
-# run**, and each table with our numbers (mean [95 % interval] over seeds) beside the published
-# ones.
-# Nothing here is computed anew: it only reads the notebooks' `metrics.json` and tables.
+# `outputs/<profile>/REPORT.md`: first, per paper, one row per claim the paper makes about a figure
+# or table of its own (quoted in its words, conjunctions such as "regardless of the saliency
+# method" decided as one), with the paper's number or direction, ours with its paired interval,
+# the verdict (and after Holm's adjustment for the number of claims tested), the control beside
+# it, and a forest plot; then how to read the verdicts, what was changed after seeing results,
+# every claim record, and each notebook's tables beside the papers'.
+# Nothing here is measured anew: the verdicts come from the notebooks' `metrics.json`; this
+# notebook only combines them (conjunctions, Holm) and draws them.
 
 # %% tags=["parameters"]
 from typing import Optional
@@ -25,14 +29,34 @@ output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<
 # %%
 from IPython.display import Markdown, display
 
-from saliency_lib import report
+from saliency_lib import plots, report
+from saliency_lib.claims import summary
+from saliency_lib.experiment import Experiment
 
-path = report.build_report(profile)
-entries = report.collect(profile)
+exp = Experiment("summary", profile, output_dir)
+records = report.all_records(report.collect(profile))
+
+# %% [markdown]
+# ## Forest plots, one per paper
+#
+# Every record of a paper's claims: the paired effect a - b with its 95 % interval, coloured by
+# verdict; the claim's boundary (dashed) and the paper's own effect (open diamond) where it has
+# one. Each row has its own scale: the claims' units differ.
+
+# %%
+forest = {}
+for paper in summary.PAPERS:
+    points = summary.forest_points(records, paper)
+    fig = plots.plot_forest(points, f"{paper}: the paper's claims as tested here")
+    forest[paper] = exp.show_figure(fig, f"forest_{paper.lower()}",
+                                    f"{paper}: forest plot of its claims", in_report=False)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(report.claims_table(entries)[["paper item", "verdict"]].to_string(index=False))
+for row in summary.summary_rows(records):
+    print(f"{row['source']:5} {row['paper_item']:20} {row['verdict']:18} {row['claim_id']}")
 
 # %%
+path = report.build_report(profile, forest=forest)
+exp.write_metrics()
 display(Markdown(path.read_text()))

@@ -11,11 +11,36 @@ it and exits 1; Ctrl-C prints one line saying what was kept and exits 130.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tabulate import tabulate
+
+from ._fileio import StoreError
+from ._project import display_path, project_layout
+from .data import DatasetNotFoundError
+from .pipeline.executors import ClusterOptions, train
+from .pipeline.jobs import list_notebooks, prepare_jobs
+from .pipeline.params import (
+    ParameterError,
+    list_profiles,
+    load_params,
+    params_path,
+    parse_sets,
+    profile_status,
+)
+from .pipeline.plan import format_plan, plan
+from .pipeline.runner import (
+    output_status,
+    profile_lock,
+    refresh_nbval,
+    reproduce,
+    resolve_output_root,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -82,10 +107,6 @@ def _fill_defaults(args: argparse.Namespace) -> None:
     """The repository's folders for every folder argument not given: from ``--root`` (default:
     the project around the working directory, :mod:`saliency_lib._project`) and the
     ``$SALIENCY_OUTPUT_ROOT`` / ``$SALIENCY_RUN_STORE`` environment variables."""
-    import os
-
-    from ._project import project_layout
-
     layout = project_layout(args.root)
     outputs = Path(os.environ.get("SALIENCY_OUTPUT_ROOT") or layout.outputs)
     defaults = {
@@ -120,10 +141,6 @@ def _fill_defaults(args: argparse.Namespace) -> None:
     *DIRS,
 )
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .pipeline.params import parse_sets
-    from .pipeline.runner import reproduce
-    from .pipeline.side_by_side import train_side_by_side
-
     results = reproduce(
         args.profile,
         only=args.only,
@@ -132,7 +149,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         fail_fast=args.fail_fast,
         sets=parse_sets(args.set),
-        side_by_side=None if args.no_side_by_side else train_side_by_side,
+        side_by_side=not args.no_side_by_side,
         **_dirs(args),
     )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
@@ -149,9 +166,6 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     *DIRS,
 )
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .pipeline.params import parse_sets
-    from .pipeline.runner import prepare_jobs
-
     jobs = prepare_jobs(
         args.profile,
         args.only,
@@ -168,9 +182,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cell(name: str, profile: str, args: argparse.Namespace, reasons: list[str]) -> str:
-    from .pipeline.params import ParameterError, load_params, params_path, profile_status
-    from .pipeline.runner import output_status
-
     if not params_path(name, profile, args.params_dir).is_file():
         params = "no params"
     else:
@@ -195,9 +206,6 @@ def _cell(name: str, profile: str, args: argparse.Namespace, reasons: list[str])
 
 def _leftovers(profiles: list[str], args: argparse.Namespace) -> list[str]:
     """Lines for the ``.partial`` (killed runs) and ``.FAILED`` folders under the outputs."""
-    from ._project import display_path as _rel
-    from .pipeline.runner import profile_lock, resolve_output_root
-
     lines = []
     for profile in profiles:
         folder = resolve_output_root(args.output_root) / profile
@@ -206,9 +214,11 @@ def _leftovers(profiles: list[str], args: argparse.Namespace) -> list[str]:
         running = profile_lock(folder).held_elsewhere()
         for p in sorted(folder.glob(".*.partial")):
             why = "a reproduce is running" if running else "left by an interrupted run; delete it"
-            lines.append(f"staging  {_rel(p)} ({why})")
+            lines.append(f"staging  {display_path(p)} ({why})")
         for p in sorted(folder.glob("*.FAILED")):
-            lines.append(f"failed   {_rel(p)} (see its metrics.json; the next success removes it)")
+            lines.append(
+                f"failed   {display_path(p)} (see its metrics.json; the next success removes it)"
+            )
     return lines
 
 
@@ -219,11 +229,6 @@ def _leftovers(profiles: list[str], args: argparse.Namespace) -> list[str]:
     *DIRS,
 )
 def cmd_list(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
-
-    from .pipeline.params import list_profiles
-    from .pipeline.runner import list_notebooks
-
     names = list_notebooks(args.notebooks_dir)
     if not names:
         print("no notebooks yet")
@@ -250,8 +255,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     *DIRS,
 )
 def cmd_refresh_nbval(args: argparse.Namespace) -> int:
-    from .pipeline.runner import refresh_nbval
-
     _, results = refresh_nbval(
         args.only,
         run=not args.no_run,
@@ -281,9 +284,6 @@ STORE = arg(
     *DIRS,
 )
 def cmd_plan(args: argparse.Namespace) -> int:
-    from .pipeline.cluster import format_plan, plan
-    from .pipeline.params import parse_sets
-
     runs = plan(args.profile, args.only, args.seeds, store=args.store, sets=parse_sets(args.set),
                 **_dirs(args))  # fmt: skip
     print(format_plan(runs))
@@ -352,9 +352,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
     *DIRS,
 )
 def cmd_train(args: argparse.Namespace) -> int:
-    from .pipeline.cluster import ClusterOptions, train
-    from .pipeline.params import parse_sets
-
     options = ClusterOptions(
         executor=args.executor,
         jobs=args.jobs,
@@ -401,10 +398,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ._fileio import StoreError
-    from .data import DatasetNotFoundError
-    from .pipeline.params import ParameterError
-
     args = build_parser().parse_args(argv)
     try:
         if args.root is not None and not Path(args.root).is_dir():

@@ -16,6 +16,7 @@ from typing import Any
 from ._validation import Range, check_choice, check_types, from_dict
 from .methods import method_config
 from .models import list_models
+from .trainer import OPTIMIZERS
 
 # Fields that do not change the numbers a run produces.
 NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size", "data_on_device")
@@ -32,7 +33,8 @@ class RunConfig:
 
     method: str = "traditional"  # traditional | sgt | smoot | hlgm
     # the method's options: given as a mapping (or the dataclass), held as the method's typed
-    # config (SGTConfig, ...; saliency_lib.methods.method_config), built once here
+    # config (SGTConfig, ...; saliency_lib.methods.method_config), built once here. The name
+    # stays: it is a key of every stored run's identity (renaming it would change every run id)
     method_params: Any = field(default_factory=dict)
     dataset: str = "fashion_mnist"
     dataset_params: dict[str, Any] = field(default_factory=dict)  # root, source, canvas_size...
@@ -45,12 +47,14 @@ class RunConfig:
     # faster convolutions alone but 0-15 % on a whole cnn2 step here (benchmarks/train_step.py)
     epochs: int = 10
     batch_size: int = 256
-    optimizer: str = "adadelta"  # adadelta | sgd | adam
+    optimizer: str = "adadelta"  # a name of trainer.OPTIMIZERS: adadelta | sgd | adam
     lr: float = 1.0
     momentum: float = 0.0
     weight_decay: float = 0.0
     seed: int = 0
-    continue_from: str | None = None  # run id whose phase-1 checkpoint this run continues (HLGM)
+    # run id of a finished run this one continues, from where its method says
+    # (TrainingMethod.continuation_start; HLGM: its phase-1 state, hlgm_continuation)
+    continue_from: str | None = None
     # training step under torch.autocast in this dtype (fp16: with a GradScaler); evaluation
     # stays float32. Changes the numbers: part of the run id unless "fp32" (trainer.Precision)
     precision: str = "fp32"
@@ -71,8 +75,7 @@ class RunConfig:
         self.method_params = method_config(self.method, self.method_params)
         for name, rng in FIELD_RANGES.items():
             rng.check(name, getattr(self, name))
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("precision", self.precision, PRECISIONS)
         check_choice("model", self.model, list_models())
 
@@ -107,12 +110,14 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
 
-OPTIMIZERS = ("adadelta", "sgd", "adam")
+#: Upper limits where a larger value can only be a mistake: epochs (the papers train at most
+#: 500), images per batch (larger than any dataset here).
+MAX_EPOCHS, MAX_BATCH = 10_000, 65_536
 #: Valid ranges of the numeric fields (``None`` subsets pass: all images).
 FIELD_RANGES = {
-    "epochs": Range(1),
-    "batch_size": Range(1),
-    "eval_batch_size": Range(1),
+    "epochs": Range(1, MAX_EPOCHS),
+    "batch_size": Range(1, MAX_BATCH),
+    "eval_batch_size": Range(1, MAX_BATCH),
     "lr": Range(0, lo_open=True),
     "momentum": Range(0, 1),
     "weight_decay": Range(0),
@@ -122,3 +127,14 @@ FIELD_RANGES = {
     "test_subset": Range(1),
     "threads": Range(1),
 }
+
+
+def hlgm_continuation(hlgm_config: RunConfig) -> RunConfig:
+    """The HLGM comparison baseline: traditional training continued from the HLGM run's
+    phase-1 state for the same total epochs (docs/methods.md §3.6); the run store starts it
+    where the HLGM run's record says (:meth:`saliency_lib.methods.HLGM.continuation_start`)."""
+    if hlgm_config.method != "hlgm":
+        raise ValueError(f"hlgm_continuation needs an hlgm config, got {hlgm_config.method!r}")
+    return hlgm_config.replace(
+        method="traditional", method_params={}, continue_from=hlgm_config.run_id
+    )

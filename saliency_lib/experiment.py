@@ -15,17 +15,18 @@ import platform
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 import torch
 
 from ._project import output_root
 from .mdtable import markdown_table
+from .plots import save_figure
 
 
 def _jsonable(obj: Any) -> Any:
     """numpy/torch scalars and arrays, paths and dataframes -> plain JSON types."""
-    import numpy as np
-    import pandas as pd
-
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -47,7 +48,7 @@ def _jsonable(obj: Any) -> Any:
 
 def _display(obj) -> None:
     """Show ``obj`` in a running IPython kernel; nothing elsewhere (scripts, tests)."""
-    try:
+    try:  # lazy: IPython comes with the notebook kernel; a script or a job does without it
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
@@ -104,8 +105,6 @@ class Experiment:
         ``caption`` says what the figure shows in words, naming the paper's panel it
         reproduces; with ``in_report`` the report shows the figure under that caption (each
         notebook declares its report items this way). Returns the PNG path."""
-        import matplotlib.pyplot as plt
-
         path = self.save_figure(fig, name)
         _display(fig)
         plt.close(fig)
@@ -132,8 +131,6 @@ class Experiment:
     def save_figure(self, fig, name: str) -> Path:
         """Write ``<name>.png`` and ``<name>.pdf`` (:func:`saliency_lib.plots.save_figure`);
         returns the PNG path."""
-        from .plots import save_figure
-
         return save_figure(fig, self.dir / name, ("png", "pdf"), dpi=130)[0]
 
     def save_table(self, df, name: str, floatfmt: str = ".2f") -> Path:

@@ -28,9 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import RunConfig
+from .config import RunConfig, hlgm_continuation
 from .methods import method_config
-from .methods.hlgm import hlgm_continuation
 
 #: The notebook parameters the grid is read from.
 GRID_PARAMETERS = (

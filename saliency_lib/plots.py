@@ -250,50 +250,6 @@ def plot_gradient_distribution(
     return fig
 
 
-# --------------------------------------------------------------------------- K
-def plot_k_histogram(k_values, bins: int = 30, ax=None, n_positions: int | None = None) -> Figure:
-    """Histogram of final per-sample K (pixels) per label: ``k_values`` is a mapping label ->
-    (N,) values (e.g. ``KStatistics.final``) or one array. ``n_positions`` adds a top axis in %
-    of positions."""
-    fig, ax = _axes(ax)
-    items = k_values.items() if isinstance(k_values, Mapping) else [("K", k_values)]
-    for label, v in items:
-        ax.hist(_to_numpy(v).reshape(-1), bins=bins, alpha=0.6, label=str(label))
-    ax.set_xlabel("K (pixels)")
-    ax.set_ylabel("samples")
-    ax.legend(fontsize="small")
-    if n_positions:
-        top = ax.secondary_xaxis(
-            "top", functions=(lambda k: 100 * k / n_positions, lambda p: p * n_positions / 100)
-        )
-        top.set_xlabel("K (% of positions)")
-    return fig
-
-
-def plot_k_trajectory(trajectories, ax=None, quantile_band: tuple[str, str] = ("q25", "q75")):
-    """K per epoch: median line with the min-max band (and the inter-quartile band when the
-    ``quantile_band`` columns are present). ``trajectories``: one DataFrame (``epoch``, ``min``,
-    ``median``, ``max``; ``KStatistics.trajectory``) or a mapping label -> DataFrame."""
-    fig, ax = _axes(ax)
-    items = (
-        list(trajectories.items()) if isinstance(trajectories, Mapping) else [("K", trajectories)]
-    )
-    colors = sns.color_palette(None, len(items))
-    for color, (label, t) in zip(colors, items, strict=True):
-        ax.plot(t["epoch"], t["median"], color=color, label=f"{label} median")
-        ax.fill_between(t["epoch"], t["min"], t["max"], color=color, alpha=0.15, lw=0,
-                        label=f"{label} min-max")  # fmt: skip
-        lo, hi = quantile_band
-        if lo in t and hi in t and t[lo].notna().all() and t[hi].notna().all():
-            ax.fill_between(t["epoch"], t[lo], t[hi], color=color, alpha=0.3, lw=0,
-                            label=f"{label} {lo}-{hi}")  # fmt: skip
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("K (pixels)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return fig
-
-
 # --------------------------------------------------------------------------- HLGM
 def _history_df(history) -> pd.DataFrame:
     return history.copy() if isinstance(history, pd.DataFrame) else pd.DataFrame(list(history))
@@ -445,4 +401,62 @@ def plot_motivation(result, title: str | None = None) -> Figure:
     axes[0].set_ylabel("true-class probability")
     if title:
         fig.suptitle(title)
+    return fig
+
+
+#: Colours of the four verdicts (and not run) in the forest plots.
+VERDICT_COLORS = {
+    "holds": "#1a9850",
+    "does not hold": "#d73027",
+    "inconclusive": "#737373",
+    "not testable here": "#fdae61",
+    "not run": "#bdbdbd",
+}
+
+
+def plot_forest(points: Sequence[Mapping], title: str = "") -> Figure:
+    """A forest plot of a paper's claim records (:func:`saliency_lib.claims.summary.
+    forest_points`): one row per record with its own x-axis (the claims' units differ), the
+    paired effect a - b as a dot coloured by its verdict with its 95 % interval, 0 (solid) and the
+    claim's boundary or margins (dashed) as vertical lines, and the paper's own effect as a
+    diamond where the paper has a number."""
+    n = max(len(points), 1)
+    fig, axes = plt.subplots(n, 1, figsize=(7.5, 0.42 * n + 0.9), squeeze=False)
+    for ax, p in zip(axes[:, 0], points, strict=False):
+        lo = p["low"] if p.get("low") is not None else p["effect"]
+        hi = p["high"] if p.get("high") is not None else p["effect"]
+        color = VERDICT_COLORS.get(p.get("verdict"), "black")
+        ax.plot([lo, hi], [0, 0], color=color, lw=2)
+        ax.plot([p["effect"]], [0], "o", color=color, ms=5)
+        lines = [p.get("boundary") or 0.0]
+        if p.get("direction") == "equivalent":
+            lines = [-p["margin"], p["margin"]]
+        xs = [lo, hi, 0.0, *lines]
+        ax.axvline(0.0, color="black", lw=0.8)
+        for b in lines:
+            if b:
+                ax.axvline(b, color="black", lw=0.8, ls="--")
+        if p.get("paper_effect") is not None:
+            ax.plot([p["paper_effect"]], [0], "D", mfc="none", mec="#2166ac", ms=6)
+            xs.append(p["paper_effect"])
+        span = (max(xs) - min(xs)) or 1.0
+        ax.set_xlim(min(xs) - 0.08 * span, max(xs) + 0.08 * span)
+        ax.set_yticks([])
+        ax.set_ylabel(p["label"], rotation=0, ha="right", va="center", fontsize=7)
+        ax.tick_params(axis="x", labelsize=6, pad=1)
+        unit = f" ({p['unit']})" if p.get("unit") else ""
+        ax.text(1.01, 0.5, f"{p.get('verdict', '')}{unit}", transform=ax.transAxes, fontsize=6.5,
+                va="center", color=color)  # fmt: skip
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+    if not points:
+        axes[0, 0].text(0.5, 0.5, "no claim of this paper was decided here", ha="center")
+        axes[0, 0].set_axis_off()
+    handles = [Patch(color=c, label=v) for v, c in VERDICT_COLORS.items() if v != "not run"]
+    fig.legend(handles=handles, loc="upper right", fontsize=6.5, ncol=4, frameon=False)
+    fig.suptitle(title, x=0.02, ha="left", fontsize=9)
+    fig.text(0.02, 0.005, "dot: a - b, paired by seed, with its 95 % interval; solid line 0; "
+             "dashed: the claim's boundary or margins; open diamond: the paper's own a - b",
+             fontsize=6)  # fmt: skip
+    fig.tight_layout(rect=(0, 0.02, 0.9, 0.95))
     return fig

@@ -16,6 +16,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TypeVar
 
+from tqdm import tqdm
+from tqdm.auto import tqdm as auto_tqdm
+
 TAG = "[progress]"
 INTERVAL = 20.0  # seconds between two lines of one task (reproduce promises one per 30 s)
 
@@ -89,8 +92,6 @@ class ProgressLog:
 
 def write_line(line: str, file: IO[str] | None = None) -> None:
     """One line to ``file`` (default ``sys.stdout``), flushed, above any terminal tqdm bar."""
-    from tqdm import tqdm
-
     out = file if file is not None else sys.stdout
     tqdm.write(line, file=out)
     out.flush()
@@ -110,13 +111,11 @@ def track(
     """Iterate ``items`` with a tqdm bar (``tqdm.auto``: a widget in Jupyter) and a throttled
     line (:class:`ProgressLog`) after an item when ``interval`` seconds have passed since the
     last one: ``"<what>: <done>/<total> <unit> | elapsed, ETA"``. ``progress=False``: neither."""
-    from tqdm.auto import tqdm
-
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
     log = ProgressLog(what, total, enabled=progress, interval=interval, file=file)
     of = f"/{total}" if total is not None else ""
-    bar = tqdm(
+    bar = auto_tqdm(
         total=total, desc=what, unit=unit, disable=not progress, leave=leave, mininterval=1.0,
         delay=2.0,  # short loops leave no bar (nor an empty widget in a notebook)
     )  # fmt: skip

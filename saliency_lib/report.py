@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ._project import END_TO_END, SIDE_BY_SIDE
+from .claims import changes, not_run, paper_numbers
+from .claims.summary import PAPERS, family_statement, family_wise, summary_rows
 from .experiment import output_root
 from .mdtable import markdown_table, md_cell
 
@@ -30,44 +33,46 @@ NOTEBOOK_TITLES = {
     "smoot_fig1_motivation": ("SMOOT Fig. 1", ["smoot_class_ii_share"]),
     "smoot_fig2_sgt_fig2_saliency_maps": (
         "SMOOT Fig. 2, SGT Fig. 2",
-        ["sgt_sparser_maps", "smoot_sparser_maps"],
+        ["sgt_sparser_maps", "sgt_maps_on_object", "smoot_maps_on_object"],
     ),
     "smoot_tab2_tab3_fig3_accuracy_drop": (
         "SMOOT Tables II-III, Fig. 3",
-        ["smoot_auc_below_sgt", "sgt_auc_below_traditional", "smoot_accuracy_comparable"],
+        ["sgt_auc_below_traditional", "smoot_auc_below_sgt", "smoot_steeper_drop_any_method",
+         "smoot_superior_accuracy", "sgt_accuracy_kept", "smoot_k_dynamic"],
     ),
-    "smoot_tab4_fig4_caltech_resnet18": ("SMOOT Table IV, Fig. 4", ["smoot_best_accuracy_caltech"]),
-    "smoot_tab5_tab6_fig5_cifar_deit": ("SMOOT Tables V-VI, Fig. 5", ["smoot_best_accuracy_cifar"]),
+    "smoot_tab4_fig4_caltech_resnet18": (
+        "SMOOT Table IV, Fig. 4", ["smoot_caltech_accuracy", "smoot_caltech_gradients"]),
+    "smoot_tab5_tab6_fig5_cifar_deit": (
+        "SMOOT Tables V-VI, Fig. 5",
+        ["smoot_cifar_accuracy", "smoot_cifar_sgt_above_traditional", "smoot_cifar_gradients"],
+    ),
     "hlgm_fig2_5_tab2_accuracy": (
         "HLGM Figs. 2-5, Table II",
-        ["hlgm_accuracy_above_baseline", "hlgm_accuracy_above_sgt"],
+        ["hlgm_superior_accuracy", "hlgm_gain_range", "hlgm_sgt_costs_accuracy",
+         "hlgm_train_accuracy_dip"],
     ),
-    "hlgm_fig6_saliency_maps": (
-        "HLGM Fig. 6",
-        ["hlgm_object_share_above_baseline", "hlgm_object_share_above_sgt"],
-    ),
+    "hlgm_fig6_saliency_maps": ("HLGM Fig. 6", ["hlgm_object_share"]),
     "hlgm_fig7_8_tab3_sib": (
         "HLGM Figs. 7-8, Table III",
-        ["hlgm_sib_above_baseline", "hlgm_sib_above_sgt"],
+        ["hlgm_sib_median", "hlgm_sib_mean", "hlgm_sib_majority"],
     ),
     "sgt_fig3_accuracy_drop_saliency_methods": (
-        "SGT Fig. 3",
-        ["sgt_fig3_faster_drop", "sgt_fig3_random_same", "sgt_fig3_beyond_random"],
-    ),
-    "sgt_fig5_mnist_sequence_maps": ("SGT Fig. 5", []),
+        "SGT Fig. 3", ["sgt_fig3_steeper_drop", "sgt_accuracy_kept"]),
+    "sgt_fig5_mnist_sequence_maps": ("SGT Fig. 5", ["sgt_fig5_maps_improve"]),
     "sgt_tab2_timeseries_benchmark": (
         "SGT Table 2",
-        ["sgt_tab2_tcn_ig_best", "sgt_tab2_sgt_raises_diff"],
+        ["sgt_tab2_tcn_ig_best", "sgt_tab2_precision_recall_up"],
     ),
     "sgt_fig6_lstm_time_bias": (
         "SGT Fig. 6",
-        ["sgt_fig6_trad_time_bias", "sgt_fig6_sgt_shrinks_bias"],
+        ["sgt_fig6_trad_time_bias", "sgt_fig6_sgt_no_time_bias"],
     ),
+    "own_training_loop": ("not a paper item: the public API on a new model and data", []),
     "sgt_fig4_feature_replacement": (
         "SGT Fig. 4",
-        ["sgt_fig4_replacement_differs", "sgt_fig4_faster_drop"],
+        ["sgt_fig4_replacements_differ", "sgt_fig4_faster_drop"],
     ),
-}
+}  # fmt: skip
 
 
 def _read_json(path: Path) -> Any:
@@ -95,7 +100,6 @@ def claims_of(metrics: dict) -> list[dict]:
 
 
 def _not_run_records(claim_ids: list[str], reason: str) -> list[dict]:
-    from .claims import not_run
 
     return [not_run(cid, reason=reason) for cid in claim_ids]
 
@@ -149,13 +153,60 @@ def hlgm_phase1_flags(metrics: dict) -> list[str]:
     return lines
 
 
-def _settings_line(metrics: dict) -> str:
-    s = metrics.get("settings", {})
-    parts = []
-    for key in ("datasets", "dataset", "training", "seeds"):
-        if key in s:
-            parts.append(f"{key} = `{json.dumps(s[key], sort_keys=True)}`")
-    return "; ".join(parts)
+SETTING_ROWS = ("model", "data", "images", "epochs", "seeds", "saliency")
+
+
+def _ours(settings: dict) -> dict[str, str]:
+    """Our setting in the report's rows, read from the ``settings`` a notebook recorded."""
+    training = settings.get("training") or {}
+    datasets = settings.get("datasets") or settings.get("dataset") or {}
+    if isinstance(datasets, str):
+        datasets = {datasets: {}}
+    elif isinstance(datasets, list):
+        datasets = {d: {} for d in datasets}
+    archs = settings.get("architectures") or {}
+    models = sorted({str(v.get("model", training.get("model", ""))) for v in datasets.values()
+                     if isinstance(v, dict)} - {""}) or ([training["model"]] if "model" in
+                                                        training else [])  # fmt: skip
+    models = list(archs) if archs else models
+    data, images, epochs = [], [], set()
+    for label, entry in datasets.items():
+        entry = entry if isinstance(entry, dict) else {}
+        name = entry.get("dataset", label)
+        data.append(str(name) if name == label else f"{name} ({label})")
+        sizes = [f"{entry[k]:,} {k.split('_')[0]}" for k in ("train_subset", "test_subset")
+                 if entry.get(k)]  # fmt: skip
+        if sizes:
+            images.append(
+                f"{label}: " + ", ".join(sizes) if len(datasets) > 1 else ", ".join(sizes)
+            )
+        epochs.add(entry.get("epochs", training.get("epochs")))
+    for arch in archs.values():
+        if isinstance(arch, dict) and "epochs" in arch:
+            epochs.add(arch["epochs"])
+    evals = [f"{settings[k]:,} {k.replace('_', ' ')}" for k in
+             ("eval_images", "method_eval_images", "sib_images", "sparsity_images")
+             if isinstance(settings.get(k), int)]  # fmt: skip
+    saliency = [settings["saliency"]] if isinstance(settings.get("saliency"), str) else []
+    saliency += [m for m in settings.get("saliency_methods") or [] if m not in saliency]
+    return {
+        "model": ", ".join(models) or "-",
+        "data": ", ".join(data) or "-",
+        "images": "; ".join(images + evals) or "all",
+        "epochs": ", ".join(str(e) for e in sorted(epochs, key=str) if e is not None) or "-",
+        "seeds": str(settings.get("seeds", "-")),
+        "saliency": ", ".join(saliency) or "gradient",
+    }
+
+
+def settings_table(name: str, metrics: dict) -> str:
+    """A short table of the paper's setting beside ours (model, data, images, epochs, seeds,
+    saliency) for a notebook's section; the paper's from ``paper_numbers.yaml``."""
+    paper = paper_numbers().get("settings", {}).get(name, {})
+    ours = _ours(metrics.get("settings", {}))
+    rows = [{"": key, "the paper": str(paper.get(key, "-")), "ours": ours[key]}
+            for key in SETTING_ROWS]  # fmt: skip
+    return markdown_table(pd.DataFrame(rows))
 
 
 def collect(profile: str, root: Path | None = None) -> list[dict]:
@@ -198,7 +249,7 @@ def collect(profile: str, root: Path | None = None) -> list[dict]:
                 "status": status,
                 "reason": metrics.get("reason", ""),
                 "seconds": timings.get(name, {}).get("seconds"),
-                "settings": _settings_line(metrics),
+                "settings": settings_table(name, metrics) if metrics else "",
                 "claims": claims,
                 "flags": hlgm_phase1_flags(metrics) if status == "complete" else [],
                 "items": report_items(folder, metrics) if status == "complete" else [],
@@ -225,8 +276,10 @@ def report_items(folder: Path, metrics: dict) -> list[dict]:
     return items
 
 
-CLAIM_COLUMNS = ["paper item", "setting (the paper's)", "claim (paper's words)", "compared",
-                 "verdict", "reason", "resolvable difference"]  # fmt: skip
+CLAIM_COLUMNS = ["paper item", "kind", "setting (the paper's)", "claim (paper's words)",
+                 "compared", "verdict", "after Holm", "reason", "resolvable difference",
+                 "detects (80 % power)", "control", "sensitivity"]  # fmt: skip
+KIND_WORDS = {"paper": "the paper's", "control": "our control", "check": "our check"}
 
 
 def _resolvable(c: dict) -> str:
@@ -243,23 +296,77 @@ def _setting(c: dict) -> str:
     return f"{ours} (paper: {paper})" if paper else ours
 
 
-def claims_table(entries: list[dict]) -> pd.DataFrame:
-    """One row per claim record: where it comes from, what it compares, the verdict, its reason
-    and the smallest difference the design resolves (the interval's half-width)."""
-    rows = []
+def _companion(c: dict | None) -> str:
+    if not c:
+        return ""
+    ci = ""
+    if c.get("ci_low") is not None:
+        ci = f": {c['mean_diff']:+.3g} [{c['ci_low']:+.3g}, {c['ci_high']:+.3g}]"
+    return f"{c['verdict']}{ci}"
+
+
+def all_records(entries: list[dict]) -> list[dict]:
+    """Every claim record of every notebook, with the notebook's status applied (a record of a
+    notebook that is not complete is *not run*) and Holm-adjusted verdicts
+    (:func:`saliency_lib.claims.summary.family_wise`)."""
+    recs = []
     for e in entries:
         for c in e["claims"]:
             verdict = c.get("verdict", "not run") if e["status"] == "complete" else "not run"
-            rows.append({
-                "paper item": c.get("paper_item") or e["title"],
-                "setting (the paper's)": _setting(c),
-                "claim (paper's words)": c.get("claim", ""),
-                "compared": c.get("compared", ""),
-                "verdict": verdict,
-                "reason": c.get("reason", ""),
-                "resolvable difference": _resolvable(c),
-            })  # fmt: skip
+            recs.append({**c, "verdict": verdict, "notebook": e.get("name", ""),
+                         "paper_item": c.get("paper_item") or e.get("title", "")})  # fmt: skip
+    return family_wise(recs)
+
+
+def claims_table(entries: list[dict]) -> pd.DataFrame:
+    """One row per claim record: where it comes from, what it compares, the verdict (and after
+    Holm's adjustment), its reason, the smallest difference the design resolves (the interval's
+    half-width), the smallest effect it detects with 80 % power, and the control and
+    sensitivity reading beside it."""
+    rows = []
+    for c in all_records(entries):
+        det = c.get("detectable")
+        rows.append({
+            "paper item": c.get("paper_item", ""),
+            "kind": KIND_WORDS.get(c.get("kind", "paper"), c.get("kind", "")),
+            "setting (the paper's)": _setting(c),
+            "claim (paper's words)": c.get("claim", ""),
+            "compared": c.get("compared", ""),
+            "verdict": c["verdict"],
+            "after Holm": c.get("holm_verdict", c["verdict"]),
+            "reason": c.get("reason", ""),
+            "resolvable difference": _resolvable(c),
+            "detects (80 % power)": "" if det is None else f"{det:+.3g}",
+            "control": _companion(c.get("control")),
+            "sensitivity": _companion(c.get("sensitivity")),
+        })  # fmt: skip
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+SUMMARY_COLUMNS = ["claim", "paper's words (where)", "measured as", "paper", "ours (a - b)",
+                   "verdict", "after Holm", "control (random ranking)", "sensitivity",
+                   "detects (80 % power)"]  # fmt: skip
+
+
+def summary_table(rows: list[dict]) -> pd.DataFrame:
+    """The per-paper summary rows (:func:`saliency_lib.claims.summary.summary_rows`) in the
+    report's columns."""
+    out = []
+    for r in rows:
+        ours = r["ours"] or r["reason"]
+        out.append({
+            "claim": r["paper_item"],
+            "paper's words (where)": f"\"{r['quote']}\" ({r['location']})",
+            "measured as": r["measured as"] + (f"; {r['reading']}" if r["reading"] else ""),
+            "paper": r["paper"],
+            "ours (a - b)": ours,
+            "verdict": r["verdict"],
+            "after Holm": r["after Holm"],
+            "control (random ranking)": r["control"],
+            "sensitivity": r["sensitivity"],
+            "detects (80 % power)": r["detects (80 % power)"],
+        })  # fmt: skip
+    return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
 
 
 def verdict_counts(table: pd.DataFrame) -> str:
@@ -298,12 +405,93 @@ def end_to_end_line(profile_dir: Path) -> str:
     return text + "."
 
 
-def build_report(profile: str, root: str | Path | None = None) -> Path:
-    """Write ``<root>/<profile>/REPORT.md`` from the notebooks' outputs; returns its path."""
+RULES = (
+    "Each claim is tested on per-seed values paired by seed (same seed, same data subset): the "
+    "95 % Student-t interval of the paired difference a - b decides. *holds* / *does not "
+    "hold*: the interval lies on the claimed / the other side of the claim's boundary (0; "
+    "the non-inferiority margin for 'without degrading'; the stated gain for a range; both "
+    "margins for an equivalence); *inconclusive*: it straddles it, or fewer than 3 seeds; *not "
+    "testable here*: a precondition is unmet, measured from the runs or computed from the "
+    "parameters before any training (*by design*); *not run*: no notebook of this profile "
+    "could run it (it says what it needs). A difference that is the same in every seed (a "
+    "discrete measure) is decided on the per-image values within the seeds (a paired "
+    "bootstrap over images). A claim with several records (per saliency method, per SIB "
+    "level, against both compared models) or several parts ('SMOOT > SGT > Traditional') "
+    "holds only if every one holds. Per-arm intervals in the tables below may overlap while "
+    "the paired difference is decided: pairing by seed removes the seed-to-seed variation "
+    "both arms share. 'resolvable difference' is the interval's half-width; 'detects (80 % "
+    "power)' is the smallest true a - b this design would decide with 80 % probability at "
+    "the measured spread. Rules: `saliency_lib/claims/`, docs/methods.md §8."
+)
+
+
+def _changes_lines() -> list[str]:
+    rows = [{"date": str(c.get("date", "")), "what": c.get("what", ""), "old": c.get("old", ""),
+             "new": c.get("new", ""), "why": c.get("why", "")} for c in changes()]  # fmt: skip
+    if not rows:
+        return []
+    return [
+        "## Changed after seeing results",
+        "",
+        "Every threshold, setting or rule that was changed after results had been seen "
+        "(`saliency_lib/claims/changes.yaml`), so a reader can judge whether a verdict was "
+        "tuned.",
+        "",
+        markdown_table(pd.DataFrame(rows)),
+        "",
+    ]
+
+
+def _summary_lines(records: list[dict], forest: Mapping[str, Path]) -> list[str]:
+
+    rows = summary_rows(records)
+    lines = [
+        "## What the evidence says, paper by paper",
+        "",
+        "One row per claim the papers make about a figure or table of theirs, quoted in their "
+        "own words, tested on the paper's measure or the closest standard one ('measured as'); "
+        "a claim with several parts or records is decided as one (every part must hold). "
+        "'ours' is the paired difference a - b with its 95 % interval (for a claim with several "
+        "records: how many hold, and the deciding record). The random-ranking control says "
+        "whether a steeper accuracy drop is more than fragility to any removal; the "
+        "sensitivity line is the other reading of an accuracy rule (the best epoch, chosen on "
+        "the test split). How to read the verdicts: below the tables.",
+        "",
+        family_statement(records),
+        "",
+    ]
+    for paper in PAPERS:
+        mine = [r for r in rows if r["source"] == paper]
+        counts: dict[str, int] = {}
+        for r in mine:
+            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+        lines += [f"### {paper}", "",
+                  "Claims: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".", "",
+                  markdown_table(summary_table(mine)), ""]  # fmt: skip
+        if paper in forest:
+            rel = f"summary/{Path(forest[paper]).name}"
+            lines += [
+                f"![{paper}: forest plot of its claims]({rel})",
+                "",
+                f"*{paper}: every record of its claims, effect a - b with its 95 % "
+                "interval, coloured by verdict; the paper's own effect as a diamond*",
+                "",
+            ]
+    return lines
+
+
+def build_report(
+    profile: str, root: str | Path | None = None, forest: Mapping[str, Path] | None = None
+) -> Path:
+    """Write ``<root>/<profile>/REPORT.md`` from the notebooks' outputs; returns its path.
+    ``forest``: paper -> the PNG of its forest plot, drawn by the summary notebook into its own
+    folder (``<profile>/summary/``, where the link points), shown under the paper's summary
+    table."""
     root = Path(root or output_root())
     profile_dir = root / profile
     profile_dir.mkdir(parents=True, exist_ok=True)
     entries = collect(profile, root)
+    records = all_records(entries)
     claims = claims_table(entries)
     total = sum(e["seconds"] or 0 for e in entries)
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -312,23 +500,23 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
         "",
         f"Generated {now} from the notebooks' outputs under `outputs/{profile}/`. Every number "
         "below was computed by the notebooks; the papers' numbers (docs/methods.md §5) sit beside "
-        "ours. Settings differ from the papers' unless the profile is `paper`: read each "
-        "section's settings line before comparing.",
+        "ours. Settings differ from the papers' unless the profile is `paper`: each section "
+        "has a table of the paper's setting beside ours.",
         "",
-        "## Claims",
+        *_summary_lines(records, forest or {}),
+        "## How to read the verdicts",
         "",
-        "Each claim is tested on per-seed values paired by seed (same seed, same data). "
-        "*holds* / *does not hold*: the 95 % interval of the paired difference lies on the "
-        "claimed / the other side (of the non-inferiority or equivalence margin where the claim "
-        "has one); *inconclusive*: it straddles it, or fewer than 3 seeds; *not testable here*: "
-        "a precondition measured from the runs is unmet (the mechanism under test did not act "
-        "at this scale). The resolvable difference is the interval's half-width: differences "
-        "smaller than it cannot be seen with this design. Rules: `saliency_lib/claims/`.",
-        "",
-        f"Verdicts: {verdict_counts(claims)}." if len(claims) else "No claims recorded.",
+        RULES,
         "",
         *[f"> **Flag** (`{e['name']}`): {flag}." for e in entries for flag in e["flags"]],
         *([""] if any(e["flags"] for e in entries) else []),
+        *_changes_lines(),
+        "## Every claim record",
+        "",
+        "The records the summary is built from, our controls and checks included (kind).",
+        "",
+        f"Verdicts: {verdict_counts(claims)}." if len(claims) else "No claims recorded.",
+        "",
         markdown_table(claims),
         "",
         "## Notebooks",
@@ -358,7 +546,7 @@ def build_report(profile: str, root: str | Path | None = None) -> Path:
             continue
         lines += ["", f"## {e['title']} (`{e['name']}`)", ""]
         if e["settings"]:
-            lines += [f"Settings: {e['settings']}", ""]
+            lines += ["Setting, the paper's beside ours:", "", e["settings"], ""]
         for flag in e["flags"]:
             lines += [f"> **Flag**: {flag}.", ""]
         if e["html"].is_file():

@@ -6,9 +6,11 @@ A run lives in ``<store>/<run_id>/`` where ``run_id = <method>-<dataset>-<model>
 * ``last.pt``   state after the latest epoch (model, optimiser, method state, every random
   generator's state, history, the epoch ``best.pt`` holds);
 * ``best.pt``   model weights at the best test accuracy so far (as the SGT reference code keeps);
-* method snapshots: extra full states a method asks for (``snapshot_epochs``), e.g. HLGM's
+* ``<label>.pt`` the snapshots a method asks for (:meth:`TrainingMethod.snapshots`), e.g. HLGM's
   ``phase1.pt`` at its plateau epoch, which the traditional continuation baseline starts from;
-* ``run.json``  config, history, provenance and ``"status": "complete"`` once finished;
+* ``run.json``  config, history, provenance, what the method records
+  (:meth:`TrainingMethod.record`, e.g. HLGM's ``plateau_epoch``) and ``"status": "complete"``
+  once finished;
 * ``lock``      the OS lock a trainer holds (a second trainer of the run waits, then loads).
 
 Crash safety. Every file is written to a per-process temporary and renamed over the old one
@@ -17,9 +19,10 @@ are written *before* ``last.pt``, the commit point, and ``run.json`` is marked c
 kill at any moment leaves either the previous epoch's state (the epoch is trained again, with the
 same numbers) or the new one. On resume the companions are checked against ``last.pt`` and
 rebuilt from it when they belong to its epoch. A continuation (``continue_from``) starts where
-the source run's ``run.json`` says (the source method's ``continuation_start``), never where a
-file happens to exist. A damaged or missing file gives one :class:`RunStoreError` naming the file
-and the fix; a damaged ``run.json`` is rebuilt from ``last.pt``.
+the source run's ``run.json`` says (:meth:`TrainingMethod.continuation_start` of the source's
+method), never where a file happens to exist. A damaged or missing file gives one
+:class:`RunStoreError` naming the file and the fix; a damaged ``run.json`` is rebuilt from
+``last.pt``.
 
 Checkpoints hold only tensors and plain containers and are read with ``weights_only=True``.
 """
@@ -37,6 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 from torch import nn
 
@@ -50,16 +54,18 @@ from ._fileio import (
     remove_stale_temporaries,
 )
 from ._project import run_store_root
-from .config import RunConfig
-from .methods import get_method
-from .methods.hlgm import hlgm_continuation
+from .config import RunConfig, hlgm_continuation
+from .data import get_dataset, make_loader
+from .methods import TrainingMethod, get_method
 from .models import create_model
 from .seeding import get_device, get_rng_state, seed_everything, set_rng_state
-from .trainer import Precision, Trainer, make_optimizer
+from .trainer import Precision, Trainer, TrainingDiverged, make_optimizer
 
 __all__ = [
     "Run",
     "RunStoreError",
+    "check_store",
+    "checkpointed_epoch",
     "default_store",
     "hlgm_continuation",
     "is_complete",
@@ -69,6 +75,8 @@ __all__ = [
 ]
 
 RECORD, LAST, BEST, LOCK = "run.json", "last.pt", "best.pt", "lock"
+#: The run store's own keys of ``run.json``; every other key is what the method recorded.
+RECORD_KEYS = ("run_id", "config", "status", "history", "best_epoch", "provenance", "shape_info")
 RunStoreError = StoreError  # a run-store file cannot be read or written; the message says the fix
 
 
@@ -89,12 +97,16 @@ class Run:
     path: Path
     k_history: torch.Tensor | None = None  # SMOOT: (epochs, N_train) K at the end of each epoch
     provenance: dict[str, Any] = field(default_factory=dict)
-    plateau_epoch: int | None = None  # HLGM: last phase-1 epoch
+    record: dict[str, Any] = field(default_factory=dict)  # what the method recorded
     shape_info: dict[str, int] = field(default_factory=dict)  # num_classes, in_channels, size
 
-    def history_frame(self):
-        import pandas as pd
+    @property
+    def plateau_epoch(self) -> int | None:
+        """HLGM: the last phase-1 epoch, from the method's record (``None`` for other methods
+        and for an HLGM run that never left phase 1)."""
+        return self.record.get("plateau_epoch")
 
+    def history_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.history)
 
     @property
@@ -189,14 +201,49 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     try:
         record = json.loads(data.decode("utf-8"))
     except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
-        record = e
-    if not isinstance(record, dict) or not isinstance(record.get("status"), str):
-        what = first_line(record) if isinstance(record, Exception) else "not a run record"
+        problem = first_line(e)
+    else:
+        problem = record_problem(record)
+    if problem:
         raise RunStoreError(
-            f"{file} is damaged ({what}); delete it: train_or_load(config) rebuilds it from "
+            f"{file} is damaged ({problem}); delete it: train_or_load(config) rebuilds it from "
             f"{path / LAST}"
         )
     return record
+
+
+#: The schema of ``run.json``: the keys every record has, and those of a complete one.
+RECORD_SCHEMA = {"run_id": str, "config": dict, "status": str}
+COMPLETE_SCHEMA = {
+    "history": list, "best_epoch": int, "provenance": dict, "shape_info": dict,
+}  # fmt: skip
+SHAPE_KEYS = ("num_classes", "in_channels", "image_size")
+
+
+def record_problem(record: Any) -> str | None:
+    """What is wrong with a ``run.json`` record (``None``: it fits :data:`RECORD_SCHEMA`, and a
+    complete one :data:`COMPLETE_SCHEMA` with a non-empty history of epochs)."""
+    if not isinstance(record, dict):
+        return f"not a run record but {type(record).__name__}"
+    schema = dict(RECORD_SCHEMA)
+    if record.get("status") == "complete":
+        schema.update(COMPLETE_SCHEMA)
+    elif record.get("status") != "running":
+        return f"status {record.get('status')!r} is neither 'running' nor 'complete'"
+    for key, kind in schema.items():
+        if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
+            return f"{key!r} is missing or not a {kind.__name__}"
+    if record["status"] != "complete":
+        return None
+    history = record["history"]
+    if not history:
+        return "its history is empty"
+    for h in history:
+        if not (isinstance(h, dict) and isinstance(h.get("epoch"), int)
+                and isinstance(h.get("test_acc"), int | float)):  # fmt: skip
+            return f"a history entry without an epoch and a test accuracy: {h!r}"[:120]
+    missing = [k for k in SHAPE_KEYS if not isinstance(record["shape_info"].get(k), int)]
+    return f"shape_info has no {', '.join(missing)}" if missing else None
 
 
 def _complete_record(path: Path, warn: bool = False) -> dict[str, Any] | None:
@@ -213,8 +260,6 @@ def _complete_record(path: Path, warn: bool = False) -> dict[str, Any] | None:
 
 @lru_cache(maxsize=4)
 def _cached_split(name: str, split: str, subset, seed: int, params_json: str):
-    from .data import get_dataset
-
     return get_dataset(name, split, subset=subset, seed=seed, **json.loads(params_json))
 
 
@@ -243,6 +288,24 @@ def run_path(config: RunConfig, store: str | Path | None = None) -> Path:
     return Path(store or default_store()) / config.run_id
 
 
+def check_store(store: str | Path | None = None) -> Path:
+    """The run store folder (created later as needed); a :class:`RunStoreError` line when the
+    path is a file, before any work."""
+    root = Path(store or default_store())
+    if root.exists() and not root.is_dir():
+        raise RunStoreError(
+            f"the run store {root} is a file, not a folder; move the file away or point "
+            "$SALIENCY_RUN_STORE (or --store) to a folder"
+        )
+    return root
+
+
+def checkpointed_epoch(config: RunConfig, store: str | Path | None = None) -> int:
+    """The last epoch an unfinished run checkpointed (``last.pt``); 0 when there is none or it
+    cannot be read (:func:`train_or_load` then says why)."""
+    return _checkpoint_epoch(run_path(config, store) / LAST) or 0
+
+
 def is_complete(config: RunConfig, store: str | Path | None = None) -> bool:
     """Whether the store holds ``config``'s run complete (a damaged ``run.json`` counts as not
     complete: :func:`train_or_load` rebuilds it)."""
@@ -262,7 +325,7 @@ def train_or_load(
     holds the run's lock: a second process training the same run waits, then loads the result
     (or resumes, if the first one stopped early).
     """
-    path = run_path(config, store)
+    path = check_store(store) / config.run_id
     progress = config.progress if progress is None else progress
     train_ds, test_ds = load_splits(config)  # fails fast on a missing dataset
     shape_info = {
@@ -297,8 +360,66 @@ def torch_threads(threads: int | None) -> Iterator[None]:
 
 
 def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
-    from .data import make_loader
+    """Train run ``config`` into ``path`` (the caller holds its lock): the objects, their state
+    (resumed from ``last.pt``, else a continuation's start or epoch 1), one epoch after another
+    with a checkpoint after each (:class:`_Checkpoint`), then the complete record
+    (:func:`_finish`). ``None`` when ``stop_after`` stopped it early."""
+    t = _setup(config, path, shape_info)
+    if (path / LAST).exists():
+        _resume(t)
+    else:
+        _start(t, store)
+    trainer = Trainer(
+        t.model, t.method, t.optimizer, t.train_loader, t.test_loader, progress=progress,
+        precision=t.precision,
+    )  # fmt: skip
+    try:
+        trainer.fit(config.epochs, start_epoch=t.start, on_epoch_end=_Checkpoint(t, stop_after))
+    except _Stop:
+        return None
+    except TrainingDiverged as e:
+        raise TrainingDiverged(
+            f"run {config.run_id}: {e} (likely cause: a learning rate too large for this "
+            f"optimizer, lr={config.lr}, or a non-finite option); the run is not marked "
+            f"complete; change the parameters (another run id) or delete {path}",
+            e.epoch,
+            e.loss,
+        ) from None
+    return _finish(t, store, shape_info)
 
+
+@dataclass
+class _Training:
+    """One training of a run: its objects (:func:`_setup`) and where it stands."""
+
+    config: RunConfig
+    path: Path
+    model: nn.Module
+    method: TrainingMethod
+    optimizer: torch.optim.Optimizer
+    precision: Precision
+    train_loader: Any
+    test_loader: Any
+    provenance: dict[str, Any]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    k_history: list[torch.Tensor] = field(default_factory=list)
+    start: int = 1  # the first epoch to train
+    best_kept: int | None = None  # the epoch whose weights best.pt holds
+    source: Path | None = None  # a continuation's starting checkpoint
+
+    def restore(self, state: dict[str, Any], file: Path, fix: str) -> None:
+        """Weights, optimiser, random generators, precision and history from checkpoint
+        ``state`` (read from ``file``); training goes on after its epoch."""
+        _load_weights(self.model, state, file, fix)
+        self.optimizer.load_state_dict(state["optimizer"])
+        set_rng_state(state["rng"])
+        self.precision.load_state_dict(state.get("precision", {}))
+        self.history = list(state["history"])
+        self.start = int(state["epoch"]) + 1
+
+
+def _setup(config: RunConfig, path: Path, shape_info: dict[str, int]) -> _Training:
+    """The seeded objects of a fresh training: model, method, optimiser, loaders, precision."""
     train_ds, test_ds = load_splits(config)
     device = get_device(config.device)
     seed_everything(config.seed)
@@ -316,110 +437,121 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
     test_loader = make_loader(
         test_ds, config.eval_batch_size, shuffle=False, device=device, on_device=on_device
     )
-    precision = Precision(config.precision, device)
+    provenance = {"train": train_ds.provenance, "test": test_ds.provenance}
+    return _Training(
+        config, path, model, method, optimizer, Precision(config.precision, device),
+        train_loader, test_loader, provenance,
+    )  # fmt: skip
 
-    history: list[dict] = []
-    k_history: list[torch.Tensor] = []
-    start = 1
-    best_kept: int | None = None  # the epoch whose weights best.pt holds
-    source: Path | None = None  # a continuation's starting checkpoint
-    last = path / LAST
-    if last.exists():
-        fix = f"delete {last} to retrain this run from epoch 1"
-        state = _load_checkpoint(last, fix, ("epoch", "model", "optimizer", "method", "rng"))
-        _load_weights(model, state, last, fix)
-        optimizer.load_state_dict(state["optimizer"])
-        method.load_state_dict(state["method"])
-        k_history = list(state["k_history"])
-        set_rng_state(state["rng"])
-        precision.load_state_dict(state.get("precision", {}))
-        history = list(state["history"])
-        start = int(state["epoch"]) + 1
-        best_kept = state.get("best_epoch", _best_epoch(history) if history else None)
-        _check_companions(path, method, int(state["epoch"]), best_kept, model)
-    else:
-        if config.continue_from:
-            source, state = _continuation_state(config, store)
-            _load_weights(model, state, source, f"delete the folder {source.parent} to retrain it")
-            optimizer.load_state_dict(state["optimizer"])
-            set_rng_state(state["rng"])
-            precision.load_state_dict(state.get("precision", {}))
-            history = list(state["history"])
-            start = int(state["epoch"]) + 1
-            best_kept = _inherit_best(source, history, model, path)
-        atomic_write_json(
-            path / RECORD,
-            {"run_id": config.run_id, "config": config.to_dict(), "status": "running"},
-        )
 
-    best_acc = max((h["test_acc"] for h in history), default=-1.0)
+def _resume(t: _Training) -> None:
+    """Go on from ``last.pt``: the whole state of its epoch (the method's and SMOOT's K history
+    included), its companions checked (:func:`_check_companions`)."""
+    last = t.path / LAST
+    fix = f"delete {last} to retrain this run from epoch 1"
+    state = _load_checkpoint(last, fix, ("epoch", "model", "optimizer", "method", "rng"))
+    t.restore(state, last, fix)
+    t.method.load_state_dict(state["method"])
+    t.k_history = list(state["k_history"])
+    t.best_kept = state.get("best_epoch", _best_epoch(t.history) if t.history else None)
+    _check_companions(t.path, t.method, int(state["epoch"]), t.best_kept, t.model)
 
-    def checkpoint(entry: dict) -> None:
-        # best.pt and snapshots first, last.pt (the commit point) after them
-        nonlocal best_acc, best_kept
-        history.append(entry)
-        k = method.per_sample_k()
+
+def _start(t: _Training, store) -> None:
+    """A run with no checkpoint yet: from epoch 1, or for a continuation from the state its
+    source run's method names (:func:`_continuation_state`); ``run.json`` says "running"."""
+    config = t.config
+    if config.continue_from:
+        t.source, state = _continuation_state(config, store)
+        t.restore(state, t.source, f"delete the folder {t.source.parent} to retrain it")
+        t.best_kept = _inherit_best(t.source, t.history, t.model, t.path)
+    record = {"run_id": config.run_id, "config": config.to_dict(), "status": "running"}
+    atomic_write_json(t.path / RECORD, record)
+
+
+class _Checkpoint:
+    """The end of every epoch (``Trainer.fit``'s ``on_epoch_end``): the history entry kept, then
+    ``best.pt`` when the test accuracy improved and the method's snapshots of this epoch, then
+    ``last.pt``, the commit point, after them; :class:`_Stop` once ``stop_after`` is reached."""
+
+    def __init__(self, t: _Training, stop_after: int | None):
+        self.t = t
+        self.stop_after = stop_after
+        self.best_acc = max((h["test_acc"] for h in t.history), default=-1.0)
+
+    def __call__(self, entry: dict[str, Any]) -> None:
+        t = self.t
+        t.history.append(entry)
+        k = t.method.per_sample_k()
         if k is not None:
-            k_history.append(k)
+            t.k_history.append(k)
         epoch = entry["epoch"]
-        if entry["test_acc"] > best_acc:
-            best_acc, best_kept = entry["test_acc"], epoch
-            _save({"epoch": epoch, "model": model.state_dict()}, path / BEST)
+        if entry["test_acc"] > self.best_acc:
+            self.best_acc, t.best_kept = entry["test_acc"], epoch
+            _save({"epoch": epoch, "model": t.model.state_dict()}, t.path / BEST)
         state = {
             "epoch": epoch,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "method": method.state_dict(),
+            "model": t.model.state_dict(),
+            "optimizer": t.optimizer.state_dict(),
+            "method": t.method.state_dict(),
             "rng": get_rng_state(),
-            "history": history,
-            "k_history": k_history,
-            "best_epoch": best_kept,
+            "history": t.history,
+            "k_history": t.k_history,
+            "best_epoch": t.best_kept,
         }
-        if precision.state_dict():  # fp16: the GradScaler's scale, for an identical resume
-            state["precision"] = precision.state_dict()
+        if t.precision.state_dict():  # fp16: the GradScaler's scale, for an identical resume
+            state["precision"] = t.precision.state_dict()
         buf = io.BytesIO()
         torch.save(state, buf)
-        for name, at in _snapshots(method).items():
+        for label, at in t.method.snapshots().items():
             if at == epoch:
-                atomic_write(path / name, buf.getbuffer())
-        atomic_write(last, buf.getbuffer())
-        if stop_after is not None and epoch >= stop_after:
+                atomic_write(t.path / snapshot_file(label), buf.getbuffer())
+        atomic_write(t.path / LAST, buf.getbuffer())
+        if self.stop_after is not None and epoch >= self.stop_after:
             raise _Stop
 
-    trainer = Trainer(
-        model, method, optimizer, train_loader, test_loader, progress=progress, precision=precision
-    )
-    try:
-        trainer.fit(config.epochs, start_epoch=start, on_epoch_end=checkpoint)
-    except _Stop:
-        return None
+
+def _finish(t: _Training, store, shape_info: dict[str, int]) -> Run:
+    """Mark the run complete: ``run.json`` with the history, the best epoch, the method's
+    record and the data's provenance, written last."""
+    last = t.path / LAST
     if not last.exists():  # a continuation with no epochs left: its last state is the source's
-        atomic_write(last, source.read_bytes())
+        atomic_write(last, t.source.read_bytes())
+    record = t.method.record()
+    clash = sorted(set(record) & set(RECORD_KEYS))
+    if clash:
+        raise ValueError(f"training method {t.method.name!r} records the run store's keys {clash}")
     meta = {
-        "run_id": config.run_id,
-        "config": config.to_dict(),
+        "run_id": t.config.run_id,
+        "config": t.config.to_dict(),
         "status": "complete",
-        "history": history,
-        "best_epoch": _best_epoch(history),
-        "plateau_epoch": getattr(method, "switched_at_epoch", None),
-        "provenance": {"train": train_ds.provenance, "test": test_ds.provenance},
+        "history": t.history,
+        "best_epoch": _best_epoch(t.history),
+        **record,
+        "provenance": t.provenance,
         "shape_info": shape_info,
     }
-    atomic_write_json(path / RECORD, meta)
-    return load_run(config, store, shape_info, model=model)
+    atomic_write_json(t.path / RECORD, meta)
+    return load_run(t.config, store, shape_info, model=t.model)
 
 
 class _Stop(Exception):
     """Internal: raised by the checkpoint hook when ``stop_after`` is reached."""
 
 
-def _snapshots(method) -> dict[str, int]:
-    """Extra checkpoints the method asks for: ``{file name: epoch}`` (HLGM: ``phase1.pt``)."""
-    fn = getattr(method, "snapshot_epochs", None)
-    return dict(fn()) if fn is not None else {}
+def snapshot_file(label: str) -> str:
+    """The file of a method's snapshot ``label`` in a run's folder (HLGM: ``phase1.pt``)."""
+    return f"{label}.pt"
 
 
-def _check_companions(path: Path, method, epoch: int, best_kept, model: nn.Module) -> None:
+def method_record(record: dict[str, Any]) -> dict[str, Any]:
+    """What the method recorded in a run's ``run.json`` (every key but the store's own)."""
+    return {k: v for k, v in record.items() if k not in RECORD_KEYS}
+
+
+def _check_companions(
+    path: Path, method: TrainingMethod, epoch: int, best_kept: int | None, model: nn.Module
+) -> None:
     """On resume from ``last.pt`` at ``epoch``: ``best.pt`` and the method's snapshots must hold
     the epochs ``last.pt`` says (or, for ``best.pt``, a later epoch a kill interrupted, which is
     trained again); rebuilt from ``last.pt`` when they belong to its epoch, else an error."""
@@ -433,19 +565,21 @@ def _check_companions(path: Path, method, epoch: int, best_kept, model: nn.Modul
                     f"epoch {best_kept}, which cannot be rebuilt; {fix}"
                 )
             _save({"epoch": epoch, "model": model.state_dict()}, path / BEST)
-    for name, at in _snapshots(method).items():
-        if _checkpoint_epoch(path / name) != at:
+    for label, at in method.snapshots().items():
+        file = path / snapshot_file(label)
+        if _checkpoint_epoch(file) != at:
             if at != epoch:
                 raise RunStoreError(
-                    f"{path / name} is missing or damaged; it should hold epoch {at}, which "
+                    f"{file} is missing or damaged; it should hold epoch {at}, which "
                     f"cannot be rebuilt; {fix}"
                 )
-            atomic_write(path / name, (path / LAST).read_bytes())
+            atomic_write(file, (path / LAST).read_bytes())
 
 
 def _continuation_state(config: RunConfig, store) -> tuple[Path, dict[str, Any]]:
-    """Where a continuation starts: the checkpoint the source run's method names from the
-    source's complete ``run.json`` (HLGM: ``phase1.pt`` at the recorded plateau epoch)."""
+    """Where a continuation starts: the checkpoint the source run's method names
+    (:meth:`TrainingMethod.continuation_start`) from what it recorded in the source's complete
+    ``run.json`` (HLGM: ``phase1.pt`` at the recorded plateau epoch)."""
     src = Path(store or default_store()) / config.continue_from
     fix = f"delete the folder {src} to retrain run {config.continue_from}"
     record = _read_record(src)
@@ -456,11 +590,11 @@ def _continuation_state(config: RunConfig, store) -> tuple[Path, dict[str, Any]]
         )
     src_config = RunConfig.from_dict(record["config"])
     src_method = get_method(src_config.method, src_config.method_params)
-    start_of = getattr(src_method, "continuation_start", None)
-    if start_of is None:
+    start = src_method.continuation_start(method_record(record), record["history"][-1]["epoch"])
+    if start is None:
         raise ValueError(f"run {config.continue_from!r} ({src_config.method}) has no continuation")
-    name, epoch = start_of(record)
-    file = src / name
+    epoch = start.epoch
+    file = src / (LAST if start.snapshot is None else snapshot_file(start.snapshot))
     state = _load_checkpoint(file, fix, ("epoch", "model", "optimizer", "rng", "history"))
     if int(state["epoch"]) != epoch or len(state["history"]) != epoch:
         raise RunStoreError(
@@ -519,6 +653,6 @@ def load_run(
         path=path,
         k_history=torch.stack(k_hist) if len(k_hist) else None,
         provenance=meta["provenance"],
-        plateau_epoch=meta.get("plateau_epoch"),
+        record=method_record(meta),
         shape_info=meta["shape_info"],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -34,11 +35,25 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device(device)
 
 
-def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
-    """A torch generator on ``device`` seeded with ``seed``."""
-    gen = torch.Generator(device=device)
-    gen.manual_seed(seed)
-    return gen
+def device_problem(device: str) -> str | None:
+    """Why ``device`` cannot train on this machine (``None``: it can): not a device name, or a
+    CUDA / MPS device this machine does not have. ``"auto"`` always can."""
+    if device == "auto":
+        return None
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        return f"{device!r} is not a device; use auto, cpu, cuda or cuda:<index>"
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= count:
+            return (
+                f"{device!r} does not exist on this machine ({count} CUDA device(s)); use auto "
+                "(a GPU when there is one, else the CPU) or cpu"
+            )
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        return f"{device!r} does not exist on this machine; use auto or cpu"
+    return None
 
 
 def get_rng_state() -> dict:
@@ -70,8 +85,6 @@ def set_rng_state(state: dict | torch.Tensor) -> None:
         for i, s in enumerate(cuda[:have]):
             torch.cuda.set_rng_state(s, i)
     if len(cuda) > have:
-        import warnings
-
         warnings.warn(
             f"checkpoint saved with {len(cuda)} CUDA device(s), resumed with {have}: the resumed "
             "run's random numbers differ from an uninterrupted run's",

@@ -3,7 +3,8 @@
 Standard library only, so it runs with the system Python before the virtual environment exists:
 ``python3 saliency_lib/setup_data.py`` (or ``python -m saliency_lib.setup_data``). In order:
 
-1. nothing to do if the files are where the library looks (``saliency_lib/data/mnist.py``):
+1. nothing to do if the files are where the library looks (``saliency_lib/data/mnist.py``,
+   the data root of ``saliency_lib/data/_sources.py``):
    the four IDX files in torchvision's layout ``<data root>/FashionMNIST/raw/`` (data root:
    ``$SALIENCY_DATA``, else ``~/.cache/saliency_lib/data``; ``.gz`` files put there are
    decompressed), or the ``.gz`` files of Debian's package in ``/usr/share/datasets/fashion-mnist``;
@@ -55,7 +56,8 @@ class DataUnavailable(Exception):
 
 
 def data_root() -> Path:
-    """``$SALIENCY_DATA``, else ``~/.cache/saliency_lib/data`` (as ``paths.resolve_root``)."""
+    """``$SALIENCY_DATA``, else ``~/.cache/saliency_lib/data`` (as
+    ``saliency_lib/data/_sources.py``'s ``resolve_root``)."""
     return Path(os.environ.get(DATA_ROOT_ENV) or DEFAULT_DATA_ROOT).expanduser()
 
 

@@ -4,6 +4,7 @@ bottom"). The method supplies the per-batch loss and its epoch hooks; the traine
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -11,22 +12,53 @@ from typing import IO
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from .methods.base import BatchLoss, TrainingMethod
 from .progress import INTERVAL, ProgressLog
+
+#: The optimizers a run may use (``RunConfig.optimizer``), name -> builder
+#: ``(params, lr, momentum, weight_decay)``: the one list (config and validation read it).
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    # the SGT reference code and the papers' CNN (docs/methods.md §6)
+    "adadelta": lambda p, lr, momentum, wd: torch.optim.Adadelta(p, lr=lr, weight_decay=wd),
+    # HLGM's ResNet-18 (docs/methods.md §3.6)
+    "sgd": lambda p, lr, momentum, wd: torch.optim.SGD(
+        p, lr=lr, momentum=momentum, weight_decay=wd
+    ),
+    "adam": lambda p, lr, momentum, wd: torch.optim.Adam(p, lr=lr, weight_decay=wd),
+}
 
 
 def make_optimizer(
     name: str, params: Iterable, lr: float, momentum: float = 0.0, weight_decay: float = 0.0
 ) -> torch.optim.Optimizer:
-    """Adadelta (SGT/SMOOT/HLGM CNN), SGD (HLGM ResNet-18) or Adam."""
-    if name == "adadelta":
-        return torch.optim.Adadelta(params, lr=lr, weight_decay=weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}; choose adadelta, sgd or adam")
+    """The optimizer ``name`` of :data:`OPTIMIZERS` over ``params`` (``momentum``: SGD only)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name](params, lr, momentum, weight_decay)
+
+
+class TrainingDiverged(FloatingPointError):
+    """An epoch ended with a non-finite training loss or non-finite weights: the run diverged
+    and must not be kept as trained (``epoch``, ``loss``: where and what)."""
+
+    def __init__(self, message: str, epoch: int, loss: float):
+        super().__init__(message)
+        self.epoch = epoch
+        self.loss = loss
+
+
+def check_finite(model: nn.Module, entry: dict) -> None:
+    """:class:`TrainingDiverged` when epoch ``entry``'s training loss or any weight of ``model``
+    is NaN or infinite (one reduction per parameter tensor per epoch)."""
+    loss = entry["train_loss"]
+    weights_ok = all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    if not math.isfinite(loss) or not weights_ok:
+        what = (
+            f"the training loss is {loss}" if not math.isfinite(loss) else "a weight is not finite"
+        )
+        raise TrainingDiverged(f"{what} at epoch {entry['epoch']}", entry["epoch"], loss)
 
 
 @torch.no_grad()
@@ -181,13 +213,13 @@ class Trainer:
         progress_file: IO[str] | None = None,
     ) -> list[dict]:
         """Train epochs ``start_epoch..epochs``; ``on_epoch_end(entry)`` runs after each one (the
-        run store checkpoints there). With ``progress``: one tqdm bar over all steps of the run,
-        and a line (:mod:`saliency_lib.progress`) at most every ``progress_interval`` seconds,
-        to ``progress_file`` (default stdout): after an epoch its loss, train and test accuracy,
+        run store checkpoints there); an epoch whose loss or weights are not finite raises
+        :class:`TrainingDiverged` before it (nothing of it is kept). With ``progress``: one tqdm
+        bar over all steps of the run, and a line (:mod:`saliency_lib.progress`) at most every
+        ``progress_interval`` seconds, to ``progress_file`` (default stdout): after an epoch its
+        loss, train and test accuracy,
         within a long epoch the batch reached; each with the time elapsed and the ETA. The
         last epoch's line is always printed."""
-        from tqdm.auto import tqdm
-
         history = []
         steps = len(self.train_loader) * max(epochs - start_epoch + 1, 0)
         log = ProgressLog(
@@ -208,6 +240,7 @@ class Trainer:
         with bar:
             for epoch in range(start_epoch, epochs + 1):
                 entry = self.train_epoch(epoch, bar, partial(heartbeat, epoch))
+                check_finite(self.model, entry)
                 history.append(entry)
                 bar.set_postfix(loss=f"{entry['train_loss']:.3f}", test=f"{entry['test_acc']:.2f}")
                 if log.due() or epoch == epochs:

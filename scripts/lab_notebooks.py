@@ -19,8 +19,9 @@ import sys
 from pathlib import Path
 
 from saliency_lib._project import output_root
+from saliency_lib.pipeline.jobs import prepare_jobs
 from saliency_lib.pipeline.params import ParameterError, parse_sets
-from saliency_lib.pipeline.runner import KERNEL_NAME, prepare_jobs
+from saliency_lib.pipeline.runner import KERNEL_NAME
 
 
 def prepare_notebooks(

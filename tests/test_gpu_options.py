@@ -324,7 +324,7 @@ def test_device_watch_catches_a_cpu_tensor(monkeypatch):
 
 
 def _planned(model, seed=0, device="auto", method="traditional"):
-    from saliency_lib.pipeline.cluster import PlannedRun
+    from saliency_lib.pipeline.plan import PlannedRun
 
     config = RunConfig(
         method=method, dataset="synthetic", model=model, seed=seed, epochs=2, batch_size=32,
@@ -335,7 +335,7 @@ def _planned(model, seed=0, device="auto", method="traditional"):
 
 
 def test_pack_runs_groups_small_cnn_runs_in_order():
-    from saliency_lib.pipeline.cluster import pack_runs
+    from saliency_lib.pipeline.executors import pack_runs
     from saliency_lib.pipeline.params import ParameterError
 
     runs = [_planned("cnn2", 0), _planned("resnet18", 0), _planned("cnn2", 1),
@@ -358,7 +358,7 @@ def test_pack_runs_groups_small_cnn_runs_in_order():
 
 
 def test_cluster_options_check_packing():
-    from saliency_lib.pipeline.cluster import ClusterOptions
+    from saliency_lib.pipeline.executors import ClusterOptions
     from saliency_lib.pipeline.params import ParameterError
 
     assert ClusterOptions("debug", runs_per_job=3, pack="sequential").runs_per_job == 3
@@ -384,7 +384,7 @@ def test_packed_job_results_equal_the_runs_trained_alone(tmp_path):
     """Two small runs in one job, at once in two processes and one after the other: every run
     completes with the numbers of the run trained alone (each process has its own generators);
     the packed result is read back per run; a requeue repeats the same call."""
-    from saliency_lib.pipeline.cluster import PackedTrainJob, TrainJob, _collect
+    from saliency_lib.pipeline.executors import PackedTrainJob, TrainJob, _collect
     from saliency_lib.runs import load_run
 
     runs = [_planned("cnn2", 0, method="sgt"), _planned("cnn2", 1, method="smoot")]
@@ -447,7 +447,7 @@ class _FakeExecutor:
 def test_waves_submit_packed_jobs_and_report_each_run(monkeypatch, executor):
     """A wave with packing: one submission per pack (PackedTrainJob with the pack mode), one
     result per run; without packing, one TrainJob per run as before."""
-    from saliency_lib.pipeline import cluster
+    from saliency_lib.pipeline import executors as cluster
 
     monkeypatch.setattr(cluster, "is_complete", lambda config, store: True)
     runs = [_planned("cnn2", 0), _planned("cnn2", 1), _planned("resnet18", 0), _planned("cnn2", 2)]

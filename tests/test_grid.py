@@ -22,7 +22,6 @@ from saliency_lib.grid import (
     run_grid,
 )
 from saliency_lib.methods import HLGMConfig, NoOptions, SGTConfig
-from saliency_lib.pipeline.cluster import plan
 from saliency_lib.pipeline.params import (
     RESERVED_KEYS,
     ParameterError,
@@ -31,6 +30,7 @@ from saliency_lib.pipeline.params import (
     notebook_parameters,
     validate_params,
 )
+from saliency_lib.pipeline.plan import plan
 from saliency_lib.pipeline.runner import list_notebooks, prepare_jobs
 
 LAYOUT = project_layout(Path(__file__).resolve().parents[1])  # this repository

@@ -198,7 +198,7 @@ def test_hlgm_patience_switches_phase_and_follows_schedule():
         ks.append(method.k)
         loss = losses[epoch - 1] if epoch <= len(losses) else 0.1
         method.end_epoch(epoch, {"train_loss": loss, "test_acc": 0.0})
-    assert method.switched_at_epoch == 4
+    assert method.plateau_epoch == 4
     expected = hlgm_schedule(4, 10)
     assert phases == [p for p, _ in expected]
     assert ks == [round(k * 100) for _, k in expected]
@@ -210,7 +210,7 @@ def test_hlgm_monitor_test_acc():
     for epoch, acc in enumerate([50.0, 60.0, 59.0], start=1):
         method.start_epoch(epoch)
         method.end_epoch(epoch, {"train_loss": 0.0, "test_acc": acc})
-    assert method.switched_at_epoch == 3
+    assert method.plateau_epoch == 3
 
 
 def test_train_step_gives_the_gradients_of_a_plain_backward():

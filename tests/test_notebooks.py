@@ -13,8 +13,10 @@ import re
 from pathlib import Path
 
 import pytest
+from test_runner import code_cells
 
 from saliency_lib._project import project_layout
+from saliency_lib.pipeline.jobs import list_notebooks as _list
 from saliency_lib.pipeline.params import (
     RESERVED_KEYS,
     load_params,
@@ -22,13 +24,7 @@ from saliency_lib.pipeline.params import (
     params_path,
     profile_status,
 )
-from saliency_lib.pipeline.runner import (
-    NBVAL_PROFILE,
-    code_cells,
-    injected_parameters,
-    strip_images,
-)
-from saliency_lib.pipeline.runner import list_notebooks as _list
+from saliency_lib.pipeline.runner import NBVAL_PROFILE, injected_parameters, strip_images
 
 LAYOUT = project_layout(Path(__file__).resolve().parents[1])  # this repository
 NOTEBOOKS_DIR = LAYOUT.notebooks

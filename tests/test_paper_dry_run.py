@@ -32,8 +32,9 @@ from pathlib import Path
 import pytest
 from paper_standins import write_all, write_sitecustomize
 
+from saliency_lib.pipeline.jobs import NotebookJob, list_notebooks
 from saliency_lib.pipeline.params import load_params, params_path, profile_status, validate_params
-from saliency_lib.pipeline.runner import NotebookJob, list_notebooks, run_notebook
+from saliency_lib.pipeline.runner import run_notebook
 
 pytestmark = pytest.mark.slow
 

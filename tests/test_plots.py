@@ -79,17 +79,6 @@ def test_gradient_distribution_plots(tmp_path):
         plots.plot_gradient_distribution(df, kind="pie")
 
 
-def test_k_plots(tmp_path):
-    rng = np.random.default_rng(0)
-    fig = plots.plot_k_histogram({"SMOOT": rng.integers(156, 628, 500)}, n_positions=784)
-    _check(fig, tmp_path, "k_hist")
-    traj = pd.DataFrame({"epoch": [1, 2, 3], "min": [392, 300, 250], "median": [392, 380, 370],
-                         "max": [392, 450, 520], "q25": [392, 350, 340],
-                         "q75": [392, 400, 410]})  # fmt: skip
-    _check(plots.plot_k_trajectory({"SMOOT": traj, "SGT": traj.assign(q25=np.nan)}), tmp_path,
-           "k_traj")  # fmt: skip
-
-
 def test_hlgm_plot(tmp_path):
     phases = ["traditional"] * 4 + ["regularize"] * 4 + ["denoise"] + ["regularize"] * 3
     phases += ["denoise"] * 2

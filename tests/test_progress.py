@@ -161,7 +161,8 @@ def _tiny_notebook(path):
 def test_runner_streams_a_notebooks_progress_lines_while_it_runs(tmp_path):
     """A throwaway notebook prints two progress lines 2 s apart: the runner's callback gets the
     first one before the second is printed (streamed, not at the end), the ordinary line not."""
-    from saliency_lib.pipeline.runner import NotebookJob, run_notebook
+    from saliency_lib.pipeline.jobs import NotebookJob
+    from saliency_lib.pipeline.runner import run_notebook
 
     path = tmp_path / "tiny.ipynb"
     _tiny_notebook(path)
@@ -184,7 +185,7 @@ def test_reproduce_relays_lines_only_with_progress(tmp_path, monkeypatch):
     (tmp_path / "nb").mkdir()
     _tiny_notebook(tmp_path / "nb" / "tiny.ipynb")
     (tmp_path / "params" / "smoke").mkdir(parents=True)
-    (tmp_path / "params" / "smoke" / "tiny.yaml").write_text("{}\n")
+    (tmp_path / "params" / "smoke" / "tiny.yaml").write_text("profile: smoke\n")
     given = []
 
     def fake_run(job, profile, profile_dir, on_line=None):

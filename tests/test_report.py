@@ -34,13 +34,14 @@ def _write(folder, metrics):
 
 
 def _new_records():
-    holds = claims.evaluate("hlgm_object_share_above_baseline", [0.7, 0.72, 0.71],
-                            [0.5, 0.52, 0.5], PIPE_SETTING)  # fmt: skip
+    holds = claims.evaluate("hlgm_object_share", [0.7, 0.72, 0.71], [0.5, 0.52, 0.5],
+                            PIPE_SETTING, versus="baseline")  # fmt: skip
     holds["reason"] += PIPE_REASON_TAIL
-    two = claims.evaluate("hlgm_object_share_above_sgt", [0.5, 0.6], [0.5, 0.55], PIPE_SETTING)
+    two = claims.evaluate("hlgm_object_share", [0.5, 0.6], [0.5, 0.55], PIPE_SETTING,
+                          versus="sgt")  # fmt: skip
     few = [Precondition("fewest HLGM phase-2 episodes", 1.0, minimum=4)]
-    stuck = claims.evaluate("hlgm_object_share_above_sgt", [0.5, 0.6, 0.7], [0.4, 0.5, 0.6],
-                            "fashion_mnist, top 10 %", few)  # fmt: skip
+    stuck = claims.evaluate("hlgm_object_share", [0.5, 0.6, 0.7], [0.4, 0.5, 0.6],
+                            "fashion_mnist, top 10 %", few, versus="sgt")  # fmt: skip
     return holds, two, stuck
 
 
@@ -194,7 +195,8 @@ def test_not_run_records_carry_the_notebooks_reason(outputs):
     skipped = entries["smoot_tab4_fig4_caltech_resnet18"]
     assert skipped["status"] == "skipped"
     assert [(c["claim_id"], c["verdict"]) for c in skipped["claims"]] == [
-        ("smoot_best_accuracy_caltech", "not run")
+        ("smoot_caltech_accuracy", "not run"),
+        ("smoot_caltech_gradients", "not run"),
     ]
     assert skipped["claims"][0]["reason"] == SKIP_REASON
     assert entries["smoot_tab5_tab6_fig5_cifar_deit"]["claims"][0]["reason"] == "notebook failed"
@@ -218,11 +220,14 @@ def test_claims_of_accepts_dicts_lists_and_legacy_records():
 
 def test_claims_table_and_counts_without_a_report():
     holds, two, stuck = _new_records()
-    entries = [{"title": "HLGM Fig. 6", "status": "complete", "claims": [holds, two, stuck]},
-               {"title": "x", "status": "failed", "claims": [holds]}]  # fmt: skip
+    entries = [{"name": "hlgm_fig6_saliency_maps", "title": "HLGM Fig. 6", "status": "complete",
+                "claims": [holds, two, stuck]},
+               {"name": "x", "title": "x", "status": "failed", "claims": [holds]}]  # fmt: skip
     t = claims_table(entries)
     assert list(t.columns) == CLAIM_COLUMNS
     assert t["verdict"].tolist() == ["holds", "inconclusive", "not testable here", "not run"]
+    assert t["after Holm"].tolist()[0] in ("holds", "inconclusive")
+    assert t["kind"].unique().tolist() == ["the paper's"]
     assert t["resolvable difference"].tolist()[1:3] == ["", ""]  # no interval from 2 seeds
     assert verdict_counts(t) == "1 holds, 1 inconclusive, 1 not testable here, 1 not run"
     assert claims_table([]).empty and list(claims_table([]).columns) == CLAIM_COLUMNS
@@ -314,3 +319,33 @@ def test_hlgm_phase1_flags_from_constructed_records(tmp_path):
     assert any("`hlgm_fig7_8_tab3_sib`" in ln and "`cnn2_cluttered`, seed(s) 0" in ln
                and "within 50 epochs" in ln for ln in flag_lines)  # fmt: skip
     assert text.index("**Flag**") < text.index("## Notebooks")
+
+
+def test_report_opens_with_the_per_paper_summary_and_its_forest_plots(outputs):
+    """Every paper claim of the catalogue is one summary row (decided, not testable or not run),
+    under its paper's heading, before the rules, the changes and the full table."""
+    from saliency_lib.claims import paper_claims
+    from saliency_lib.report import SUMMARY_COLUMNS
+
+    root, profile = outputs
+    forest = {"HLGM": root / profile / "summary" / "forest_hlgm.png"}
+    text = build_report(profile, root, forest=forest).read_text()
+    heads = [x for x in text.splitlines() if x.startswith("## ")]
+    assert heads[:4] == ["## What the evidence says, paper by paper", "## How to read the verdicts",
+                         "## Changed after seeing results", "## Every claim record"]  # fmt: skip
+    summaries = [t for t in _tables(text) if t[2] == SUMMARY_COLUMNS]
+    assert len(summaries) == 3  # SGT, SMOOT, HLGM
+    rows = [r for t in summaries for r in t[3]]
+    top = [c for c in paper_claims() if not c.part_of]
+    assert len(rows) == len(top)
+    col = {c: i for i, c in enumerate(SUMMARY_COLUMNS)}
+    assert all(r[col["verdict"]] in VERDICTS for r in rows)
+    fig6 = next(r for r in rows if r[col["claim"]] == "HLGM Fig. 6")
+    # two records: holds vs the baseline, not testable vs SGT (and a 2-seed one): together
+    # not testable; the quote is the paper's
+    assert fig6[col["verdict"]] == "not testable here"
+    assert fig6[col["paper's words (where)"]].startswith('"the HLGM method exhibits higher')
+    caltech = next(r for r in rows if r[col["claim"]] == "SMOOT Table IV")
+    assert caltech[col["verdict"]] == "not run" and caltech[col["paper"]].startswith("95.1 vs")
+    assert "![HLGM: forest plot of its claims](summary/forest_hlgm.png)" in text
+    assert "paper-claim records have an interval" in text  # the multiplicity statement

@@ -16,7 +16,8 @@ from saliency_lib import runs as runs_module
 from saliency_lib._project import SIDE_BY_SIDE
 from saliency_lib.config import RunConfig
 from saliency_lib.pipeline import side_by_side
-from saliency_lib.pipeline.runner import prepare_jobs, reproduce
+from saliency_lib.pipeline.jobs import prepare_jobs
+from saliency_lib.pipeline.runner import reproduce
 from saliency_lib.runs import torch_threads, train_or_load
 
 PROFILE, store_snapshot = test_cluster.PROFILE, test_cluster.store_snapshot
@@ -89,7 +90,7 @@ def test_side_by_side_gives_the_notebooks_numbers(project, monkeypatch):
             before = store_snapshot(store)
         results = reproduce(
             PROFILE, "grid_a", output_root=out, progress=False, check_data=False,
-            sets=THREADS_1, side_by_side=side_by_side.train_side_by_side if mode else None,
+            sets=THREADS_1, side_by_side=mode,
             **dirs,
         )  # fmt: skip
         assert [r.status for r in results] == ["complete"], results[0].error
@@ -118,7 +119,7 @@ def test_reproduce_times_its_side_by_side_stage(project, monkeypatch):
     out = tmp / "out"
     results = reproduce(
         PROFILE, "grid_a", output_root=out, progress=False, check_data=False, sets=THREADS_1,
-        side_by_side=side_by_side.train_side_by_side, **dirs,
+        side_by_side=True, **dirs,
     )  # fmt: skip
     assert [r.status for r in results] == ["complete"], results[0].error
     timings = {t["name"]: t for t in json.loads((out / PROFILE / "timings.json").read_text())}

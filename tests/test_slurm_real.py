@@ -34,7 +34,8 @@ import torch
 from engines import slurm_cluster
 
 from saliency_lib.__main__ import main
-from saliency_lib.pipeline.cluster import ClusterOptions, plan, train_runs
+from saliency_lib.pipeline.executors import ClusterOptions, train_runs
+from saliency_lib.pipeline.plan import plan
 from saliency_lib.runs import torch_threads, train_or_load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +125,7 @@ def sacct(cluster, *job_ids: str) -> list[dict[str, str]]:
 def reference(configs: list[dict], store: Path) -> subprocess.Popen:
     """Train ``configs`` uninterrupted, in order, in another process on one thread (what the
     jobs use with ``--cpus-per-job 1``), into ``store``."""
-    code = ("import json, sys\nfrom saliency_lib.pipeline.cluster import TrainJob\n"
+    code = ("import json, sys\nfrom saliency_lib.pipeline.executors import TrainJob\n"
             "for c in json.load(sys.stdin):\n    TrainJob(threads=1)(c, sys.argv[1])")  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-c", code, str(store)], cwd=ROOT,
                             stdin=subprocess.PIPE, text=True)  # fmt: skip

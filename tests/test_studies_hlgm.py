@@ -29,7 +29,7 @@ from saliency_lib.studies import (
     sib_per_seed,
     top_share_in_mask,
 )
-from saliency_lib.studies.hlgm import MIN_PHASE2_EPISODES, phase2_precondition
+from saliency_lib.studies.hlgm import MIN_PHASE2_EPISODES, phase2_precondition, train_dip
 
 
 def _run(phases, plateau, **method_params):
@@ -63,8 +63,8 @@ def _per_seed(n_seeds=3):
     rows = []
     acc = {  # method: [(best, final) per seed]
         "sgt": [(80.0, 79.0), (82.0, 81.0), (81.0, 80.0)],
-        "hlgm": [(83.0, 80.0), (85.0, 80.5), (84.5, 80.0)],
-        "baseline": [(82.0, 81.0), (83.5, 81.0), (83.0, 81.5)],
+        "hlgm": [(84.0, 83.0), (86.0, 85.0), (85.5, 84.5)],
+        "baseline": [(83.0, 82.0), (84.5, 83.5), (84.0, 83.0)],
     }
     for m, values in acc.items():
         for seed, (best, final) in enumerate(values[:n_seeds]):
@@ -83,14 +83,14 @@ def test_accuracy_table_orders_methods_and_adds_the_paper():
     assert t["seeds"].tolist() == [3, 3, 3]
     assert t["acc (paper)"].tolist() == ["74.13", "73.34", "74.72"]
     hlgm = t.set_index("method").loc["hlgm"]
-    assert hlgm["best test acc (ours)"].startswith("84.17 [")
-    assert hlgm["final test acc (ours)"].startswith("80.17 [")
+    assert hlgm["best test acc (ours)"].startswith("85.17 [")
+    assert hlgm["final test acc (ours)"].startswith("84.17 [")
     two = hlgm_accuracy_table(_per_seed(2), "cnn2_cifar10").set_index("method")
-    assert two.loc["hlgm", "best test acc (ours)"] == "84.00 (seeds: 83.00, 85.00)"  # no interval
-    assert two.loc["baseline", "final test acc (ours)"] == "81.00 (seeds: 81.00, 81.00)"
+    assert two.loc["hlgm", "best test acc (ours)"] == "85.00 (seeds: 84.00, 86.00)"  # no interval
+    assert two.loc["baseline", "final test acc (ours)"] == "82.75 (seeds: 82.00, 83.50)"
     one_seed = hlgm_accuracy_table(_per_seed().query("seed == 0"), "cnn2_fashion_mnist")
     assert one_seed["acc (paper)"].tolist() == ["-", "-", "-"]
-    assert one_seed.set_index("method").loc["baseline", "best test acc (ours)"] == "82.00"
+    assert one_seed.set_index("method").loc["baseline", "best test acc (ours)"] == "83.00"
 
 
 def test_accuracy_table_interval_is_clipped_to_100():
@@ -104,21 +104,39 @@ def _verdicts(records):
     return {r["id"]: r["verdict"] for r in records}
 
 
-def test_accuracy_claims_hold_with_three_seeds_and_enough_phase2():
-    recs = hlgm_accuracy_claims(_per_seed(), "s", _plateaus(4, 6, 5))
-    assert _verdicts(recs) == {"hlgm_accuracy_above_baseline:s": "holds",
-                               "hlgm_accuracy_above_sgt:s": "holds"}  # fmt: skip
+def test_accuracy_claims_on_the_final_epoch_with_the_best_beside():
+    recs = hlgm_accuracy_claims(_per_seed(), "s", _plateaus(4, 6, 5), paper_key=None)
+    assert _verdicts(recs) == {
+        "hlgm_superior_accuracy:s vs baseline": "holds",
+        "hlgm_superior_accuracy:s vs sgt": "holds",
+        "hlgm_gain_range:s": "inconclusive",  # +1.33 [0.62, 2.05]: straddles the 1 point
+        "hlgm_sgt_costs_accuracy:s": "holds",  # SGT 2.5-3 points below the baseline
+    }
     base = recs[0]
     assert base["per_seed_a"] == [83.0, 85.0, 84.5] and base["per_seed_b"] == [82.0, 83.5, 83.0]
     assert base["mean_diff"] == pytest.approx((1.0 + 1.5 + 1.5) / 3)
-    assert base["ci_low"] > 0 and base["resolvable"] > 0
-    assert base["paper"] is None  # the paper has no setting "s"
+    assert base["ci_low"] > 0 and base["resolvable"] > 0 and base["detectable"] > 0
+    assert base["paper"] is None  # no paper row named
     assert base["preconditions"][0]["met"] is True
     assert base["preconditions"][0]["value"] == 4 and base["preconditions"][0]["minimum"] == 4
+    # the best epoch (chosen on the test split) is the sensitivity reading beside it
+    assert base["sensitivity"]["verdict"] == "holds"
+    assert base["sensitivity"]["label"] == "best epoch (chosen on the test split)"
+    assert base["sensitivity"]["mean_diff"] == pytest.approx((1.0 + 1.5 + 1.5) / 3)
     # no plateau information: no precondition, decided on the numbers alone
-    assert set(_verdicts(hlgm_accuracy_claims(_per_seed(), "s")).values()) == {"holds"}
-    paper = hlgm_accuracy_claims(_per_seed(), "cnn2_cifar10")
-    assert [r["paper"] for r in paper] == [[74.72, 74.13], [74.72, 73.34]]
+    assert _verdicts(hlgm_accuracy_claims(_per_seed(), "s"))["hlgm_superior_accuracy:s vs sgt"] == (
+        "holds"
+    )
+    paper = hlgm_accuracy_claims(_per_seed(), "x", paper_key="cnn2_cifar10")
+    assert [r["paper"] for r in paper] == [[74.72, 74.13], [74.72, 73.34], [74.72, 74.13],
+                                           [73.34, 74.13]]  # fmt: skip
+
+
+def test_final_and_best_epoch_can_disagree():
+    ps = _per_seed()
+    ps.loc[ps["method"] == "hlgm", "accuracy"] = [82.0, 83.5, 83.0]  # final = the baseline's
+    rec = hlgm_accuracy_claims(ps, "s")[0]
+    assert rec["verdict"] == "inconclusive" and rec["sensitivity"]["verdict"] == "holds"
 
 
 def test_accuracy_claims_with_two_seeds_are_inconclusive():
@@ -138,19 +156,42 @@ def test_accuracy_claims_not_testable_when_a_seed_barely_left_phase_1():
 
 
 def test_accuracy_claims_ties_and_losses():
-    tie = _per_seed().assign(best_accuracy=80.0)
+    tie = _per_seed().assign(accuracy=80.0)
     recs = hlgm_accuracy_claims(tie, "s", _plateaus(5, 5, 5))
     assert {r["verdict"] for r in recs} == {"inconclusive"}  # a tie is never "does not hold"
     assert all("identical in every seed" in r["reason"] for r in recs)
     worse = _per_seed().copy()
-    worse.loc[worse["method"] == "hlgm", "best_accuracy"] = [70.0, 71.0, 70.5]
-    assert {r["verdict"] for r in hlgm_accuracy_claims(worse, "s")} == {"does not hold"}
+    worse.loc[worse["method"] == "hlgm", "accuracy"] = [70.0, 71.0, 70.5]
+    verdicts = _verdicts(hlgm_accuracy_claims(worse, "s"))
+    assert verdicts["hlgm_superior_accuracy:s vs baseline"] == "does not hold"
+    assert verdicts["hlgm_gain_range:s"] == "does not hold"
 
 
 def test_accuracy_claims_with_a_method_missing_are_not_run():
     recs = hlgm_accuracy_claims(_per_seed().query("method != 'sgt'"), "s")
-    assert _verdicts(recs) == {"hlgm_accuracy_above_baseline:s": "holds",
-                               "hlgm_accuracy_above_sgt:s": "not run"}  # fmt: skip
+    verdicts = _verdicts(recs)
+    assert verdicts["hlgm_superior_accuracy:s vs baseline"] == "holds"
+    assert verdicts["hlgm_superior_accuracy:s vs sgt"] == "not run"
+
+
+def test_train_accuracy_dip_at_the_first_regularize_epoch():
+    def run(seed, dip):
+        phases = ["traditional"] * 3 + ["regularize", "denoise"]
+        acc = [70.0, 80.0, 85.0 + seed, 85.0 + seed - dip, 86.0]
+        history = [{"epoch": i + 1, "phase": p, "train_acc": a}
+                   for i, (p, a) in enumerate(zip(phases, acc, strict=True))]  # fmt: skip
+        return SimpleNamespace(history=history)
+
+    assert train_dip(run(0, 4.0)) == (85.0, 81.0)
+    assert train_dip(SimpleNamespace(history=[{"phase": "traditional", "train_acc": 1.0}])) is None
+    runs = {("hlgm", s): run(s, d) for s, d in enumerate((4.0, 5.0, 3.5))}
+    (rec,) = [r for r in hlgm_accuracy_claims(_per_seed(), "s", runs=runs)
+              if r["claim_id"] == "hlgm_train_accuracy_dip"]  # fmt: skip
+    assert rec["verdict"] == "holds" and rec["mean_diff"] == pytest.approx(-(4 + 5 + 3.5) / 3)
+    flat = {("hlgm", s): run(s, d) for s, d in enumerate((0.5, -0.5, 0.1))}
+    (rec,) = [r for r in hlgm_accuracy_claims(_per_seed(), "s", runs=flat)
+              if r["claim_id"] == "hlgm_train_accuracy_dip"]  # fmt: skip
+    assert rec["verdict"] == "inconclusive"
 
 
 def test_phase2_precondition_takes_the_fewest_episodes():
@@ -251,34 +292,49 @@ def test_sib_per_seed_and_table():
 
 
 def test_sib_claims_carry_the_papers_numbers():
-    rec = hlgm_sib_claims(sib_per_seed(_sibs()), "oxford_pet")[1]
-    assert rec["claim_id"] == "hlgm_sib_above_sgt" and rec["paper"] == [0.59, 0.57]
+    recs = {r["id"]: r for r in hlgm_sib_claims(sib_per_seed(_sibs()), "oxford_pet")}
+    rec = recs["hlgm_sib_median:oxford_pet, SIB(1) vs sgt"]
+    assert rec["paper"] == [0.59, 0.57] and rec["paper_effect"] == pytest.approx(0.02)
 
 
 def test_sib_claims_verdicts():
-    ps = sib_per_seed(_sibs())
-    recs = hlgm_sib_claims(ps, "toy", plateaus=_plateaus(5, 5, 5))
-    assert _verdicts(recs) == {
-        "hlgm_sib_above_baseline:toy, SIB(1)": "holds",
-        "hlgm_sib_above_sgt:toy, SIB(1)": "holds",  # +0.10, +0.12, +0.14
-        "hlgm_sib_above_baseline:toy, SIB(5)": "inconclusive",  # +0.1 in every seed: no spread
-        "hlgm_sib_above_sgt:toy, SIB(5)": "inconclusive",  # a tie in every seed
-    }
-    sgt1 = recs[1]
+    sibs = _sibs()
+    ps = sib_per_seed(sibs)
+    recs = hlgm_sib_claims(ps, "toy", plateaus=_plateaus(5, 5, 5), sibs=sibs)
+    verdicts = _verdicts(recs)
+    for stat in ("median", "mean"):
+        assert verdicts[f"hlgm_sib_{stat}:toy, SIB(1) vs baseline"] == "holds"
+        assert verdicts[f"hlgm_sib_{stat}:toy, SIB(1) vs sgt"] == "holds"  # +0.10, +0.12, +0.14
+        # +0.1 on every image of every seed: the per-image values decide (no seed spread)
+        rec = next(r for r in recs if r["id"] == f"hlgm_sib_{stat}:toy, SIB(5) vs baseline")
+        assert rec["verdict"] == "holds" and rec["interval"] == "bootstrap"
+        assert "per-image values within the seeds" in rec["reason"]
+        assert verdicts[f"hlgm_sib_{stat}:toy, SIB(5) vs sgt"] == "inconclusive"  # a tie
+    # Fig. 8 right: HLGM higher on every image where they differ (a constant share of 1 is
+    # decided on the images); against SGT on SIB(5) no image differs
+    assert verdicts["hlgm_sib_majority:toy, SIB(1) vs baseline"] == "holds"
+    maj = next(r for r in recs if r["id"] == "hlgm_sib_majority:toy, SIB(1) vs sgt")
+    assert maj["per_seed_a"] == [1.0, 1.0, 1.0] and maj["verdict"] == "holds"
+    assert verdicts["hlgm_sib_majority:toy, SIB(5) vs sgt"] == "inconclusive"
+    sgt1 = next(r for r in recs if r["id"] == "hlgm_sib_median:toy, SIB(1) vs sgt")
     assert sgt1["per_seed_a"] == pytest.approx([0.6, 0.72, 0.84])
-    assert sgt1["mean_diff"] == pytest.approx(0.12)
+    assert sgt1["mean_diff"] == pytest.approx(0.12) and sgt1["interval"] == "t"
     assert sgt1["paper_item"] == "HLGM Table III" and sgt1["compared"] == "hlgm vs sgt"
-    assert "identical in every seed" in recs[3]["reason"]
-    same = [r for r in recs if "the same difference in every seed" in r["reason"]]
-    assert [r["verdict"] for r in same] == ["inconclusive"]  # SIB(5) vs baseline, +0.1 each
-    # the mean SIB as the statistic gives the same verdicts here
+    # without per-image values a constant difference says what would decide it
+    bare = {r["id"]: r for r in hlgm_sib_claims(ps, "toy")}
     assert (
-        _verdicts(hlgm_sib_claims(ps, "toy", stat="mean"))["hlgm_sib_above_sgt:toy, SIB(1)"]
-        == "holds"
+        "per-image values would decide" in bare["hlgm_sib_median:toy, SIB(5) vs baseline"]["reason"]
     )
+    assert not any(r["claim_id"] == "hlgm_sib_majority" for r in bare.values())
+    # the mean is recorded only for the box-plot columns
+    only5 = hlgm_sib_claims(ps, "toy", sibs=sibs, box_columns=("SIB(5)",))
+    assert {r["id"] for r in only5 if r["claim_id"] == "hlgm_sib_mean"} == {
+        "hlgm_sib_mean:toy, SIB(5) vs baseline",
+        "hlgm_sib_mean:toy, SIB(5) vs sgt",
+    }
     two = hlgm_sib_claims(sib_per_seed(_sibs((0, 1))), "toy")
     assert {r["verdict"] for r in two} == {"inconclusive"}
-    stuck = hlgm_sib_claims(ps, "toy", plateaus=_plateaus(5, 0, 5))
+    stuck = hlgm_sib_claims(ps, "toy", plateaus=_plateaus(5, 0, 5), sibs=sibs)
     assert {r["verdict"] for r in stuck} == {"not testable here"}
 
 
@@ -323,10 +379,10 @@ def _shares():
 def test_object_share_claims_paired_by_seed():
     recs = object_share_claims(_shares(), "toy", plateaus=_plateaus(4, 4, 4))
     assert _verdicts(recs) == {
-        "hlgm_object_share_above_baseline:toy, top 5 %": "holds",
-        "hlgm_object_share_above_sgt:toy, top 5 %": "holds",
-        "hlgm_object_share_above_baseline:toy, top 10 %": "holds",
-        "hlgm_object_share_above_sgt:toy, top 10 %": "inconclusive",  # a tie
+        "hlgm_object_share:toy, top 5 % vs baseline": "holds",
+        "hlgm_object_share:toy, top 5 % vs sgt": "holds",
+        "hlgm_object_share:toy, top 10 % vs baseline": "holds",
+        "hlgm_object_share:toy, top 10 % vs sgt": "inconclusive",  # a tie
     }
     # one value per seed: the mean over that seed's images
     assert recs[1]["per_seed_a"] == pytest.approx([0.65, 0.675, 0.7])
@@ -355,11 +411,13 @@ def test_dataset_images_reads_lazy_sets():
 
 def test_claim_line():
     rec = hlgm_accuracy_claims(_per_seed(), "cnn2_cifar10", _plateaus(5, 5, 5))[0]
+    assert rec["sensitivity"]
     line = claim_line(rec)
     assert line == claims_mod.record_line(rec)
     assert line.startswith("[holds] HLGM Table II (cnn2_cifar10): ")
     assert "(hlgm vs baseline)" in line and f"resolves {rec['resolvable']:.3g}" in line
+    assert line.endswith("| best epoch (chosen on the test split): holds")
     two = claim_line(hlgm_accuracy_claims(_per_seed(2), "s")[0])
     assert two.startswith("[inconclusive] HLGM Table II (s): ") and "resolves" not in two
-    not_run = claim_line(claims_mod.not_run("hlgm_accuracy_above_sgt", "s"))
+    not_run = claim_line(claims_mod.not_run("hlgm_superior_accuracy", "s"))
     assert not_run.startswith("[not run] HLGM Table II (s): ") and not_run.endswith("-- not run")

@@ -1,6 +1,6 @@
-"""SMOOT studies: Tables II-III claims with their preconditions (K spread, trained model), the
-variant labels, sparsity claims paired by seed, and the K null table / sparsity per run on a
-tiny synthetic problem."""
+"""SMOOT studies: Fig. 3 and Tables II-III claims with their preconditions (K spread by design
+and measured, trained model) and random-ranking controls, Fig. 2 map claims paired by seed, and
+the K null table / sparsity per run on a tiny synthetic problem."""
 
 from types import SimpleNamespace
 
@@ -11,37 +11,41 @@ import torch
 
 from saliency_lib.config import RunConfig
 from saliency_lib.data import get_dataset
-from saliency_lib.metrics import gini_index
+from saliency_lib.metrics import gini_index, k_null_spread
 from saliency_lib.runs import build_model
 from saliency_lib.studies import (
     k_null_table,
-    k_spread_precondition,
-    smoot_table_claims,
-    sparsity_claims,
+    k_spread_by_design,
+    k_spread_preconditions,
+    map_claims,
+    null_spreads,
+    smoot_claims,
     sparsity_per_seed,
     trained_precondition,
 )
 from saliency_lib.studies.maps import saliency_maps
 from saliency_lib.studies.smoot import paper_k_spread
 
-# Per method: accuracy, AUC, (k_min, k_max) per seed. SGT and both SMOOT labels drop faster than
-# traditional; the faithful SMOOT's K barely moved (spread 21, as at our epoch budget), the
-# variant's K spread 250 positions (Fashion-MNIST's paper spread: 353, so 176.5 needed).
+# Per method: final accuracy, best accuracy, Grad AUC, random-ranking AUC, (k_min, k_max) per
+# seed. SGT and SMOOT drop faster than traditional, and beyond their random rankings; SMOOT's K
+# spread 190 positions (Fashion-MNIST's paper spread: 353, so 176.5 needed).
 ROWS = {
-    "traditional": ([90.0, 90.5, 89.8], [40.0, 41.0, 40.5], (0, 0)),
-    "sgt": ([89.5, 90.2, 89.6], [38.0, 39.2, 38.1], (392, 392)),
-    "smoot": ([89.9, 90.3, 89.8], [35.0, 36.0, 35.5], (380, 401)),
-    "smoot_scaled_mu": ([90.1, 90.6, 89.7], [34.0, 35.5, 34.2], (200, 450)),
+    "traditional": ([90.0, 90.5, 89.8], [40.0, 41.0, 40.5], [70.0, 71.0, 70.2], (0, 0)),
+    "sgt": ([89.5, 90.2, 89.6], [38.0, 39.2, 38.1], [70.1, 70.8, 70.3], (392, 392)),
+    "smoot": ([90.4, 90.9, 90.3], [35.0, 36.0, 35.5], [70.0, 70.9, 70.1], (210, 400)),
 }
 
 
-def _per_seed(seeds=(0, 1, 2), rows=ROWS):
-    out = []
-    for m, (acc, auc, (k_min, k_max)) in rows.items():
+def _tables(seeds=(0, 1, 2), rows=ROWS):
+    per_seed, auc = [], []
+    for m, (acc, grad, rnd, (k_min, k_max)) in rows.items():
         for s in seeds:
             k = {"k_min": k_min, "k_median": (k_min + k_max) / 2, "k_max": k_max}
-            out.append({"method": m, "seed": s, "accuracy": acc[s], "auc": auc[s], **k})
-    return pd.DataFrame(out)
+            per_seed.append({"method": m, "seed": s, "accuracy": acc[s],
+                             "best_accuracy": acc[s] + 0.5, "auc": grad[s], **k})  # fmt: skip
+            auc += [{"saliency": "grad", "method": m, "seed": s, "auc": grad[s]},
+                    {"saliency": "random", "method": m, "seed": s, "auc": rnd[s]}]  # fmt: skip
+    return pd.DataFrame(per_seed), pd.DataFrame(auc)
 
 
 def _by_id(records):
@@ -53,115 +57,125 @@ def test_paper_k_spread():
     assert paper_k_spread("cifar10") is None
 
 
-def test_k_spread_unmet_makes_smoot_below_sgt_not_testable():
-    recs = _by_id(smoot_table_claims(_per_seed(), "fashion_mnist"))
+def test_k_spread_by_design_from_the_parameters():
+    # 784 positions, K from 392 within [156.8, 627.2]: mu = 10 for 4 epochs moves 40 each way
+    assert k_spread_by_design({"mu": 10.0}, 4, 784) == pytest.approx(80.0)
+    assert k_spread_by_design({"mu": 10.0}, 40, 784) == pytest.approx(627.2 - 156.8)
+    assert k_spread_by_design({"mu": 10.0, "mu_unit": "per_784"}, 4, 1568) == pytest.approx(160.0)
+
+
+def test_smoot_claims_with_controls_and_sensitivity():
+    per_seed, auc = _tables()
+    recs = _by_id(smoot_claims(per_seed, auc, "fashion_mnist", "fashion_mnist",
+                               min_accuracy=85.0, k_by_design=470.0,
+                               null_spread={0: 20.0, 1: 25.0, 2: 22.0}))  # fmt: skip
     assert list(recs) == [
-        "sgt_auc_below_traditional:fashion_mnist",
-        "smoot_auc_below_sgt:fashion_mnist",
-        "smoot_accuracy_comparable:fashion_mnist",
+        "sgt_auc_below_traditional:fashion_mnist, grad",
+        "sgt_accuracy_kept:fashion_mnist",
+        "smoot_auc_below_sgt:fashion_mnist, grad",
+        "smoot_steeper_drop_any_method:fashion_mnist, grad vs sgt",
+        "smoot_superior_accuracy:fashion_mnist vs sgt",
+        "smoot_steeper_drop_any_method:fashion_mnist, grad vs traditional",
+        "smoot_superior_accuracy:fashion_mnist vs traditional",
+        "smoot_k_dynamic:fashion_mnist",
     ]
-    assert recs["sgt_auc_below_traditional:fashion_mnist"]["verdict"] == "holds"
-    smoot = recs["smoot_auc_below_sgt:fashion_mnist"]
-    assert smoot["verdict"] == "not testable here"  # the AUCs alone would say "holds"
+    sgt = recs["sgt_auc_below_traditional:fashion_mnist, grad"]
+    assert sgt["verdict"] == "holds" and sgt["paper"] == [39.91, 40.79]
+    assert sgt["control"]["verdict"] == "holds"  # the drop is beyond the random-ranking drop
+    smoot = recs["smoot_auc_below_sgt:fashion_mnist, grad"]
+    assert smoot["verdict"] == "holds"
+    assert [p["by_design"] for p in smoot["preconditions"]] == [False, True, False]
+    acc = recs["smoot_superior_accuracy:fashion_mnist vs traditional"]
+    assert acc["verdict"] == "holds" and acc["paper"] == [93.65, 93.6]
+    assert acc["sensitivity"]["label"].startswith("best epoch")
+    assert recs["smoot_k_dynamic:fashion_mnist"]["verdict"] == "holds"
+    assert recs["smoot_k_dynamic:fashion_mnist"]["per_seed_b"] == [20.0, 25.0, 22.0]
+
+
+def test_k_spread_unmet_measured_or_by_design_makes_smoot_not_testable():
+    rows = {**ROWS, "smoot": (*ROWS["smoot"][:3], (380, 401))}  # spread 21
+    per_seed, auc = _tables(rows=rows)
+    recs = _by_id(smoot_claims(per_seed, auc, "fashion_mnist", "fashion_mnist"))
+    smoot = recs["smoot_auc_below_sgt:fashion_mnist, grad"]
+    assert smoot["verdict"] == "not testable here" and not smoot["by_design"]
     assert "smallest smoot K spread over the seeds (paper: 353) = 21 positions" in smoot["reason"]
-    assert "176.50 positions" in smoot["reason"]
-    assert smoot["paper"] == [36.18, 39.91]
-    # SMOOT's accuracy within the 1-point margin of traditional's: decided, no K precondition
-    assert recs["smoot_accuracy_comparable:fashion_mnist"]["verdict"] == "holds"
-    # the same table on MNIST: paper spread 310, 155 needed, 21 still unmet
-    mnist = _by_id(smoot_table_claims(_per_seed(), "mnist"))
-    assert mnist["smoot_auc_below_sgt:mnist"]["verdict"] == "not testable here"
-
-
-def test_k_spread_met_is_decided():
-    rows = {**ROWS, "smoot": (ROWS["smoot"][0], ROWS["smoot"][1], (210, 400))}  # spread 190
-    recs = _by_id(smoot_table_claims(_per_seed(rows=rows), "fashion_mnist"))
-    rec = recs["smoot_auc_below_sgt:fashion_mnist"]
-    assert rec["verdict"] == "holds"
-    assert rec["preconditions"] == [{
-        "what": "smallest smoot K spread over the seeds (paper: 353)", "value": 190.0,
-        "minimum": 176.5, "maximum": None, "unit": " positions", "met": True,
-    }]  # fmt: skip
-    # smoot's AUC above SGT's in every seed: does not hold
-    worse = {**rows, "smoot": (rows["smoot"][0], [39.0, 40.5, 39.3], (210, 400))}
-    rec = _by_id(smoot_table_claims(_per_seed(rows=worse), "fashion_mnist"))
-    assert rec["smoot_auc_below_sgt:fashion_mnist"]["verdict"] == "does not hold"
-    # two seeds: never decided
-    two = smoot_table_claims(_per_seed(seeds=(0, 1), rows=rows), "fashion_mnist")
-    assert {r["verdict"] for r in two} == {"inconclusive"}
+    assert recs["sgt_auc_below_traditional:fashion_mnist, grad"]["verdict"] == "holds"
+    # by design: a setting whose parameters cannot spread K far enough, whatever was measured
+    per_seed, auc = _tables()
+    recs = _by_id(smoot_claims(per_seed, auc, "fashion_mnist", "fashion_mnist", k_by_design=80.0))
+    smoot = recs["smoot_auc_below_sgt:fashion_mnist, grad"]
+    assert smoot["verdict"] == "not testable here" and smoot["by_design"]
+    assert "by design (from the parameters, before training)" in smoot["reason"]
 
 
 def test_k_spread_uses_the_smallest_spread_over_seeds():
-    ps = _per_seed()
-    ps.loc[(ps["method"] == "smoot_scaled_mu") & (ps["seed"] == 2), "k_max"] = 300  # spread 100
-    (pre,) = k_spread_precondition(ps, "fashion_mnist", "smoot_scaled_mu")
-    assert pre.value == 100.0 and not pre.met
-    assert k_spread_precondition(ps, "cifar10") == []  # no paper spread: no precondition
-    assert k_spread_precondition(ps, "mnist", label="absent") == []
+    ps, _ = _tables()
+    ps.loc[(ps["method"] == "smoot") & (ps["seed"] == 2), "k_max"] = 300  # spread 90
+    (pre,) = k_spread_preconditions(ps, "fashion_mnist")
+    assert pre.value == 90.0 and not pre.met
+    assert k_spread_preconditions(ps, "cifar10") == []  # no paper spread: no precondition
+    assert k_spread_preconditions(ps, "mnist", label="absent") == []
 
 
 def test_no_paper_spread_decides_on_the_numbers():
-    recs = _by_id(smoot_table_claims(_per_seed(), "synthetic"))
-    assert recs["smoot_auc_below_sgt:synthetic"]["verdict"] == "holds"
-    assert recs["smoot_auc_below_sgt:synthetic"]["preconditions"] == []
-    assert recs["smoot_auc_below_sgt:synthetic"]["paper"] is None
+    per_seed, auc = _tables()
+    recs = _by_id(smoot_claims(per_seed, auc, "synthetic", "synthetic"))
+    rec = recs["smoot_auc_below_sgt:synthetic, grad"]
+    assert rec["verdict"] == "holds" and rec["preconditions"] == [] and rec["paper"] is None
 
 
 def test_untrained_traditional_makes_claims_not_testable():
-    (pre,) = trained_precondition(_per_seed(), 95.0)
+    per_seed, auc = _tables()
+    (pre,) = trained_precondition(per_seed, 95.0)
     assert pre.value == pytest.approx(90.1) and not pre.met
-    assert trained_precondition(_per_seed(), None) == []
-    assert trained_precondition(_per_seed(), 80.0)[0].met
-    recs = smoot_table_claims(_per_seed(), "fashion_mnist", min_accuracy=95.0)
-    assert {r["verdict"] for r in recs} == {"not testable here"}
+    assert trained_precondition(per_seed, None) == []
+    recs = smoot_claims(per_seed, auc, "fashion_mnist", "fashion_mnist", min_accuracy=95.0)
+    assert {r["verdict"] for r in recs if r["claim_id"] != "smoot_k_dynamic"} == {
+        "not testable here"
+    }
     want = "traditional test accuracy (mean over seeds) = 90.10 % (needs >= 95 %)"
     assert all(want in r["reason"] for r in recs)
-    assert "smoot K spread" in recs[1]["reason"]  # every unmet precondition is named
-    ok = _by_id(smoot_table_claims(_per_seed(), "fashion_mnist", min_accuracy=85.0))
-    assert ok["sgt_auc_below_traditional:fashion_mnist"]["verdict"] == "holds"
 
 
-def test_variant_label_gets_its_own_records():
-    recs = smoot_table_claims(_per_seed(), "fashion_mnist",
-                              smoot_labels=("smoot", "smoot_scaled_mu"))  # fmt: skip
-    by_id = _by_id(recs)
-    assert len(recs) == 5
-    variant = by_id["smoot_auc_below_sgt:fashion_mnist, smoot_scaled_mu"]
-    assert variant["setting"] == "fashion_mnist, smoot_scaled_mu"
-    assert variant["verdict"] == "holds"  # its K spread 250 >= 176.5
-    assert variant["per_seed_a"] == ROWS["smoot_scaled_mu"][1]
-    assert "smoot_scaled_mu K spread" in variant["preconditions"][0]["what"]
-    assert by_id["smoot_auc_below_sgt:fashion_mnist"]["verdict"] == "not testable here"
-    acc = by_id["smoot_accuracy_comparable:fashion_mnist, smoot_scaled_mu"]
-    assert acc["verdict"] == "holds" and acc["per_seed_b"] == ROWS["traditional"][0]
-    # a label absent from the table gives no record; the faithful label can be left out
-    only = smoot_table_claims(_per_seed(), "fashion_mnist", smoot_labels=("smoot_scaled_mu",
-                                                                          "absent"))  # fmt: skip
-    assert [r["setting"] for r in only] == ["fashion_mnist"] + [
-        "fashion_mnist, smoot_scaled_mu"
-    ] * 2
+def test_two_seeds_are_never_decided_and_missing_methods_give_no_records():
+    per_seed, auc = _tables(seeds=(0, 1))
+    assert {r["verdict"] for r in smoot_claims(per_seed, auc, "mnist", "mnist")} == {"inconclusive"}
+    per_seed, auc = _tables()
+    keep = per_seed["method"].isin(["smoot", "traditional"])
+    recs = smoot_claims(per_seed[keep], auc[auc["method"].isin(["smoot", "traditional"])],
+                        "mnist", "mnist")  # fmt: skip
+    assert [r["claim_id"] for r in recs] == ["smoot_steeper_drop_any_method",
+                                            "smoot_superior_accuracy"]  # fmt: skip
 
 
-def test_missing_methods_give_no_records():
-    ps = _per_seed()
-    recs = smoot_table_claims(ps[ps["method"].isin(["smoot", "traditional"])], "mnist")
-    assert [r["claim_id"] for r in recs] == ["smoot_accuracy_comparable"]
-
-
-def test_sparsity_claims_paired_by_seed():
-    gini = {"traditional": {0: 0.30, 1: 0.35, 2: 0.32},
-            "sgt": {2: 0.41, 0: 0.40, 1: 0.46},  # rows out of seed order
-            "smoot": {0: 0.50, 1: 0.20}}  # fmt: skip
-    ps = pd.DataFrame([{"method": m, "seed": s, "gini": g}
-                       for m, v in gini.items() for s, g in v.items()])  # fmt: skip
-    recs = _by_id(sparsity_claims(ps, "mnist"))
+def test_map_claims_paired_by_seed():
+    maps = {"traditional": {0: (0.30, 0.60), 1: (0.35, 0.62), 2: (0.32, 0.61)},
+            "sgt": {2: (0.41, 0.71), 0: (0.40, 0.70), 1: (0.46, 0.74)},  # rows out of seed order
+            "smoot": {0: (0.50, 0.80), 1: (0.20, 0.81)}}  # fmt: skip
+    ms = pd.DataFrame([{"method": m, "seed": s, "gini": g, "top 10% on object": o}
+                       for m, v in maps.items() for s, (g, o) in v.items()])  # fmt: skip
+    per_seed, _ = _tables()
+    recs = _by_id(map_claims(ms, per_seed, "mnist", "mnist"))
     sgt = recs["sgt_sparser_maps:mnist"]
     assert sgt["verdict"] == "holds"
     assert sgt["per_seed_a"] == [0.40, 0.46, 0.41] and sgt["per_seed_b"] == [0.30, 0.35, 0.32]
-    smoot = recs["smoot_sparser_maps:mnist"]
+    assert recs["sgt_maps_on_object:mnist"]["verdict"] == "holds"
+    smoot = recs["smoot_maps_on_object:mnist vs sgt"]
     assert smoot["verdict"] == "inconclusive" and smoot["n"] == 2  # only seeds 0 and 1
-    assert smoot["per_seed_b"] == [0.30, 0.35]
-    assert sparsity_claims(ps[ps["method"] != "traditional"], "mnist") == []
+    assert "smoot_maps_on_object:mnist vs traditional" in recs
+    assert (
+        map_claims(ms[ms["method"] != "traditional"], per_seed, "mnist", "mnist")[0]["claim_id"]
+        == "smoot_maps_on_object"
+    )
+
+
+def test_k_null_spread_is_a_clipped_random_walk():
+    # all steps -1: every walk moves down by one per epoch, no spread at all
+    assert k_null_spread([-1, -1], 100, 10, 50, 20, 80) == 0.0
+    # steps of -10 or +10 for 100 epochs: the walks reach both bounds
+    assert k_null_spread([-10, 10], 500, 100, 50, 20, 80) == 60.0
+    a = k_null_spread([-1, 0, 1], 200, 40, 50, 0, 100, seed=3)
+    assert a == k_null_spread([-1, 0, 1], 200, 40, 50, 0, 100, seed=3) and 0 < a <= 80
 
 
 # ----------------------------------------------------------------------------- on tiny runs
@@ -191,6 +205,8 @@ def test_k_null_table_on_a_tiny_run():
     assert row["k_median"] == pytest.approx(np.median(final))
     assert row["observed mean change / epoch"] == pytest.approx((final.mean() - 32) / 3)
     assert row["null images"] == 64
+    assert 0 <= row["null K spread over the epochs"] <= 64 * 0.6  # within [K_min, K_max]
+    assert null_spreads(t) == {0: row["null K spread over the epochs"]}
     assert row["null mean step / epoch (eval mode)"] == 0.0  # no dropout: no step at all
     shares = row[["null share of negative steps", "null share of zero steps"]]
     assert ((shares >= 0) & (shares <= 1)).all()

@@ -3,6 +3,10 @@
 A training method is a small object the single :class:`~saliency_lib.trainer.Trainer` calls:
 ``setup`` once, ``start_epoch``/``end_epoch`` around each epoch (HLGM's schedule lives there) and
 ``loss`` once per batch. Its state (SMOOT's K, HLGM's phase) is saved whole in every checkpoint.
+What it may tell the run store (:mod:`saliency_lib.runs`) is declared here with defaults:
+extra snapshots of the training state (:meth:`TrainingMethod.snapshots`), facts recorded in the
+run's record (:meth:`TrainingMethod.record`) and where a continuation of a finished run starts
+(:meth:`TrainingMethod.continuation_start`); the run store names and writes the files.
 """
 
 from __future__ import annotations
@@ -126,6 +130,15 @@ class NoOptions:
     """The options of a method that has none (traditional training)."""
 
 
+class Continuation(NamedTuple):
+    """Where a run continuing a finished run starts: the training state the method kept as
+    snapshot ``snapshot`` (:meth:`TrainingMethod.snapshots`; ``None``: the run's final state),
+    which holds epoch ``epoch``."""
+
+    snapshot: str | None
+    epoch: int
+
+
 class TrainingMethod:
     """Base class: cross-entropy only, no state. Subclasses override what they change.
 
@@ -171,6 +184,25 @@ class TrainingMethod:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
+
+    # --- what the run store keeps ----------------------------------------------------------------
+    def snapshots(self) -> dict[str, int]:
+        """Whole training states to keep besides the latest, ``{label: epoch}``: the run store
+        keeps the state at the end of that epoch under ``label`` (HLGM: ``"phase1"`` at its
+        plateau epoch, once found). Default: none."""
+        return {}
+
+    def record(self) -> dict[str, Any]:
+        """Facts about this training the run store records with the finished run (plain JSON
+        values, read back by :meth:`continuation_start`; HLGM: ``plateau_epoch``). Default:
+        none."""
+        return {}
+
+    def continuation_start(self, record: dict[str, Any], last_epoch: int) -> Continuation | None:
+        """Where a run continuing a finished run of this method starts, from what :meth:`record`
+        recorded and the run's last epoch; ``None`` (the default): its runs have no
+        continuation."""
+        return None
 
 
 def build_config(cls, method_name: str, params: Any):

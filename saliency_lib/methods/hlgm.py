@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from .._validation import check_choice
 from .base import (
     BatchLoss,
+    Continuation,
     SaliencyGuidedConfig,
     TrainingMethod,
     masked_forward,
@@ -19,9 +20,9 @@ from .base import (
 )
 
 TRADITIONAL, REGULARIZE, DENOISE = "traditional", "regularize", "denoise"
-#: The run store keeps HLGM's full training state at its plateau epoch under this name: the
-#: traditional continuation baseline starts there (docs/methods.md §3.6).
-PHASE1_CHECKPOINT = "phase1.pt"
+#: The snapshot of HLGM's whole training state at its plateau epoch (the run store keeps it):
+#: the traditional continuation baseline starts there (docs/methods.md §3.6).
+PHASE1 = "phase1"
 
 
 @dataclass
@@ -138,25 +139,23 @@ class HLGM(TrainingMethod):
         if self.since_best >= self.cfg.patience:
             self.plateau_epoch = epoch
 
-    @property
-    def switched_at_epoch(self) -> int | None:
-        return self.plateau_epoch
+    def snapshots(self) -> dict[str, int]:
+        """The whole state at the plateau epoch (:data:`PHASE1`), once the plateau is found."""
+        return {} if self.plateau_epoch is None else {PHASE1: self.plateau_epoch}
 
-    def snapshot_epochs(self) -> dict[str, int]:
-        """Extra checkpoints for the run store (written before ``last.pt`` of that epoch):
-        ``phase1.pt``, the whole state at the plateau epoch, once the plateau is found."""
-        return {} if self.plateau_epoch is None else {PHASE1_CHECKPOINT: self.plateau_epoch}
+    def record(self) -> dict:
+        """``plateau_epoch``: the last phase-1 epoch (``None``: phase 1 never ended)."""
+        return {"plateau_epoch": self.plateau_epoch}
 
-    @staticmethod
-    def continuation_start(record: dict) -> tuple[str, int]:
-        """``(checkpoint file, epoch)`` the traditional continuation of a complete HLGM run
-        starts from, read from the run's record (``run.json``), never from which files exist:
-        ``phase1.pt`` at the recorded plateau epoch, or ``last.pt`` at the final epoch when HLGM
-        never left phase 1 (then every epoch was traditional: nothing is left to continue)."""
+    def continuation_start(self, record: dict, last_epoch: int) -> Continuation:
+        """The traditional continuation of a finished HLGM run starts from the :data:`PHASE1`
+        snapshot at the recorded plateau epoch, or from the final state when HLGM never left
+        phase 1 (every epoch was traditional: nothing is left to continue). Read from the
+        record, never from which files exist."""
         plateau = record.get("plateau_epoch")
         if plateau is None:
-            return "last.pt", int(record["history"][-1]["epoch"])
-        return PHASE1_CHECKPOINT, int(plateau)
+            return Continuation(None, int(last_epoch))
+        return Continuation(PHASE1, int(plateau))
 
     def k_stats(self):
         return (self.k, float(self.k), self.k)
@@ -172,14 +171,3 @@ class HLGM(TrainingMethod):
         self.plateau_epoch = None if state["plateau_epoch"] < 0 else int(state["plateau_epoch"])
         self.best = float(state["best"])
         self.since_best = int(state["since_best"])
-
-
-def hlgm_continuation(hlgm_config):
-    """The HLGM comparison baseline's :class:`~saliency_lib.config.RunConfig`: traditional
-    training continued from the HLGM run's phase-1 checkpoint for the same total epochs
-    (docs/methods.md §3.6; the run store finds the start with :meth:`HLGM.continuation_start`)."""
-    if hlgm_config.method != "hlgm":
-        raise ValueError(f"hlgm_continuation needs an hlgm config, got {hlgm_config.method!r}")
-    return hlgm_config.replace(
-        method="traditional", method_params={}, continue_from=hlgm_config.run_id
-    )

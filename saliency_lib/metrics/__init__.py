@@ -21,7 +21,7 @@ from .accuracy_drop import (
     masked_batch,
 )
 from .gradients import gini_index, gradient_distribution, saliency_concentration, scale_per_sample
-from .k_stats import KStatistics, k_null_drift, k_statistics, k_table
+from .k_stats import KStatistics, k_null_drift, k_null_spread, k_null_steps, k_statistics, k_table
 from .motivation import MotivationResult, classify_curves, motivation_curves, summarize_classes
 from .roar import remove_top, roar
 from .scores import saliency_scores
@@ -45,6 +45,8 @@ __all__ = [
     "gini_index",
     "gradient_distribution",
     "k_null_drift",
+    "k_null_spread",
+    "k_null_steps",
     "k_statistics",
     "k_table",
     "masked_batch",

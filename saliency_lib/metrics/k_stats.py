@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..methods.smoot import smoot_k_step
+from ._common import unpack_data
+
 
 @dataclass
 class KStatistics:
@@ -131,7 +134,7 @@ def k_table(runs: dict, quantiles: Iterable[float] = ()) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("label")
 
 
-def k_null_drift(
+def k_null_steps(
     model,
     data,
     n_top: int = 5,
@@ -141,17 +144,12 @@ def k_null_drift(
     k_update: str = "train",
     batch_size: int = 512,
     seed: int = 0,
-) -> dict:
-    """SMOOT's K step under the null: both passes see the *same* unmasked input, so any step is
-    noise (docs/methods.md §3.5). ``k_update="train"`` takes the two passes in train mode, as
-    SMOOT's loss does (different dropout masks); ``"eval"`` takes them dropout-free (the step is
-    then exactly 0). One pass over ``data`` is one epoch of updates: returns ``mean_step``
-    (positions per sample per epoch), ``share_negative``, ``share_zero``, ``share_positive``
-    and ``n``. Dropout draws come from a generator seeded by ``seed`` (global state untouched).
-    """
-    from ..methods.smoot import smoot_k_step
-    from ._common import unpack_data
-
+) -> torch.Tensor:
+    """SMOOT's K step under the null, per sample of ``data`` (int64): both passes see the *same*
+    unmasked input, so any step is noise (docs/methods.md §3.5). ``k_update="train"`` takes the
+    two passes in train mode, as SMOOT's loss does (different dropout masks); ``"eval"`` takes
+    them dropout-free (every step is then exactly 0). Dropout draws come from a generator seeded
+    by ``seed`` (global state untouched)."""
     x_all, _ = unpack_data(data)
     device = next(model.parameters()).device
     was_training = model.training
@@ -168,7 +166,14 @@ def k_null_drift(
                 steps.append(smoot_k_step(clean, other, n_top, alpha, mu, rank).cpu())
     finally:
         model.train(was_training)
-    s = torch.cat(steps).double()
+    return torch.cat(steps)
+
+
+def k_null_drift(model, data, **options) -> dict:
+    """Summary of :func:`k_null_steps` (same options): one pass over ``data`` is one epoch of
+    updates: ``mean_step`` (positions per sample per epoch), ``share_negative``,
+    ``share_zero``, ``share_positive`` and ``n``."""
+    s = k_null_steps(model, data, **options).double()
     return {
         "mean_step": float(s.mean()),
         "share_negative": float((s < 0).double().mean()),
@@ -176,3 +181,21 @@ def k_null_drift(
         "share_positive": float((s > 0).double().mean()),
         "n": int(len(s)),
     }
+
+
+def k_null_spread(
+    steps, n: int, epochs: int, k_init: float, k_min: float, k_max: float, seed: int = 0
+) -> float:
+    """The K spread (max - min over ``n`` samples) that SMOOT's update gives when every step is
+    noise: ``n`` walks from ``k_init`` over ``epochs`` epochs, each epoch's step drawn from the
+    null ``steps`` (:func:`k_null_steps`, pooled over samples), clipped to ``[k_min, k_max]``
+    after every step as SMOOT Alg. 2 line 6 does. Deterministic (generator seeded by ``seed``).
+    The null of the claim "SMOOT adjusts the value of K dynamically" (docs/methods.md §8)."""
+    pool = np.asarray(torch.as_tensor(steps).cpu(), dtype=float)
+    if pool.size == 0:
+        raise ValueError("no null steps to draw from")
+    rng = np.random.default_rng(seed)
+    k = np.full(int(n), float(k_init))
+    for _ in range(int(epochs)):
+        k = np.clip(k + rng.choice(pool, size=len(k)), k_min, k_max)
+    return float(k.max() - k.min())

@@ -1,12 +1,14 @@
 """The notebook runner: papermill over ``notebooks/*.ipynb`` with one profile's parameters.
 
 ``reproduce(profile)`` first validates every selected notebook's ``params/<profile>/<name>.yaml``
-(keys, types, run grid, data availability: :mod:`.params`) and fails before any execution if one
-is wrong. It then runs the notebooks in order (sorted by name, ``summary`` last), each into a
-staging folder ``outputs/<profile>/.<name>.partial/`` holding the executed ``<name>.ipynb``, its
-HTML rendering and whatever the notebook writes (``output_dir`` is injected). On success the
-staging folder atomically replaces ``outputs/<profile>/<name>/``; on failure it becomes
-``outputs/<profile>/<name>.FAILED/`` and any earlier complete ``<name>/`` is left as it was.
+(keys, types, run grid, data availability: :func:`.jobs.prepare_jobs`) and fails before any
+execution if one is wrong. With ``side_by_side`` it trains the runs with a fixed thread count
+in parallel local processes (:mod:`.side_by_side`). It then runs the notebooks in order (sorted
+by name, ``summary`` last), each into a staging folder ``outputs/<profile>/.<name>.partial/``
+holding the executed ``<name>.ipynb``, its HTML rendering and whatever the notebook writes
+(``output_dir`` is injected). On success the staging folder atomically replaces
+``outputs/<profile>/<name>/``; on failure it becomes ``outputs/<profile>/<name>.FAILED/`` and
+any earlier complete ``<name>/`` is left as it was.
 
 A folder is complete iff its ``metrics.json`` has ``"status": "complete"`` (stamped by the
 runner after the notebook finished) or ``"not run"`` (a notebook disabled in the profile with
@@ -31,8 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fnmatch
 import json
+import logging
 import os
 import re
 import shutil
@@ -42,6 +44,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+from papermill.translators import translate_parameters
+from tqdm import tqdm
 
 from .._fileio import (
     FolderLock,
@@ -54,20 +62,12 @@ from .._project import END_TO_END, SIDE_BY_SIDE, project_layout, run_store_root
 from .._project import display_path as _rel
 from .._project import output_root as default_output_root
 from ..allocator import tuning_enabled
-from ..grid import Grid
 from ..progress import TAG
-from .params import (
-    ParameterError,
-    check_profile,
-    load_params,
-    notebook_parameters,
-    parameters_grid,
-    params_path,
-    profile_status,
-    validate_params,
-)
+from ..runs import check_store
+from .jobs import NotebookJob, list_notebooks, prepare_jobs, select_notebooks
+from .params import ParameterError, cell_source, parse_assignments
+from .side_by_side import train_side_by_side
 
-SUMMARY = "summary"
 KERNEL_NAME = "python3"
 # The kernel's own log at ERROR: ipykernel warns at every start that its local TCP sockets are
 # not encrypted (papermill's kernels listen on 127.0.0.1 only), one line per notebook in the
@@ -76,30 +76,6 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 NBVAL_PROFILE = "smoke"
 INJECTED_TAG = "injected-parameters"
 COMPLETE_STATUSES = ("complete", "not run")
-PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
-class ValidationFailed(ParameterError):
-    """Several notebooks have invalid parameters; ``errors`` holds ``(name, exception)`` pairs."""
-
-    def __init__(self, errors: list[tuple[str, Exception]], profile: str):
-        self.errors = errors
-        lines = [f"{len(errors)} notebooks have invalid parameters for profile {profile!r}:"]
-        lines += [f"  - {name}: {err}" for name, err in errors]
-        super().__init__("\n".join(lines))
-
-
-@dataclass
-class NotebookJob:
-    """One notebook to run in one profile, with validated parameters."""
-
-    name: str
-    path: Path
-    params_file: Path
-    parameters: dict[str, Any]  # the values to inject besides profile/output_dir
-    enabled: bool = True
-    reason: str | None = None
-    grid: Grid = field(default_factory=dict)  # the runs it trains (saliency_lib.grid)
 
 
 @dataclass
@@ -115,133 +91,6 @@ class NotebookResult:
     @property
     def ok(self) -> bool:
         return self.status in COMPLETE_STATUSES
-
-
-# --------------------------------------------------------------------------- selection
-
-
-def list_notebooks(notebooks_dir: str | Path | None = None) -> list[str]:
-    """Notebook names in run order: sorted by name, ``summary`` last.
-
-    Files whose name starts with ``_`` or ``.`` (drafts, helpers) are not notebooks of the
-    reproduction.
-    """
-    root = Path(notebooks_dir or project_layout().notebooks)
-    names = sorted(
-        p.stem for p in root.glob("*.ipynb") if p.is_file() and not p.name.startswith(("_", "."))
-    )
-    if SUMMARY in names:
-        names.remove(SUMMARY)
-        names.append(SUMMARY)
-    return names
-
-
-def _matches(name: str, pattern: str) -> bool:
-    if any(ch in pattern for ch in "*?["):
-        return fnmatch.fnmatchcase(name, pattern)
-    return pattern in name
-
-
-def select_notebooks(
-    only: str | Sequence[str] | None = None, notebooks_dir: str | Path | None = None
-) -> list[str]:
-    """The notebooks matching ``only`` (a glob if it has ``*?[``, else a substring; several
-    patterns, as a list or comma-separated, select their union), in run order."""
-    names = list_notebooks(notebooks_dir)
-    if only is None:
-        return names
-    patterns = [only] if isinstance(only, str) else list(only)
-    patterns = [p.strip() for item in patterns for p in item.split(",") if p.strip()]
-    chosen = [n for n in names if any(_matches(n, p) for p in patterns)]
-    if not chosen:
-        where = _rel(Path(notebooks_dir or project_layout().notebooks))
-        raise ParameterError(
-            f"no notebook in {where} matches {', '.join(patterns)!r}; "
-            f"notebooks: {', '.join(names) or 'none'}"
-        )
-    return chosen
-
-
-def _check_seeds(seeds: Any) -> None:
-    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
-        raise ParameterError(f"seeds must be a positive int (number of seeds), got {seeds!r}")
-
-
-def check_profile_name(profile: Any) -> None:
-    """A profile is a folder name under params/ (letters, digits, ``_ . -``), never a path."""
-    if not isinstance(profile, str) or not PROFILE_NAME.fullmatch(profile):
-        raise ParameterError(
-            f"profile must be the name of a folder in params/ (letters, digits, _ . -), not a "
-            f"path; got {profile!r}"
-        )
-
-
-def prepare_jobs(
-    profile: str = "cpu",
-    only: str | Sequence[str] | None = None,
-    seeds: int | None = None,
-    *,
-    notebooks_dir: str | Path | None = None,
-    params_dir: str | Path | None = None,
-    check_data: bool = True,
-    sets: dict[str, Any] | None = None,
-) -> list[NotebookJob]:
-    """Validate every selected notebook's parameters (all of them, before any work).
-
-    ``seeds`` overrides the ``seeds`` parameter of the notebooks that have one; ``sets``
-    (``--set``, :func:`.params.parse_sets`) the (dotted) keys of the notebooks whose parameters
-    hold their first part; a key no selected notebook has is an error. Raises the single error,
-    or :class:`ValidationFailed` listing all of them when several notebooks fail.
-    """
-    from ..data import DatasetNotFoundError
-
-    check_profile_name(profile)
-    check_profile(profile, params_dir)
-    _check_seeds(seeds)
-    nb_dir = Path(notebooks_dir or project_layout().notebooks)
-    jobs: list[NotebookJob] = []
-    errors: list[tuple[str, Exception]] = []
-    names = select_notebooks(only, nb_dir)
-    sets = sets or {}
-    used: set[str] = set()
-    for name in names:
-        path = nb_dir / f"{name}.ipynb"
-        try:
-            own = {k: v for k, v in sets.items() if k.split(".")[0] in notebook_parameters(path)}
-            used.update(own)
-            raw = load_params(name, profile, params_dir)
-            enabled, reason = profile_status(raw, _rel(params_path(name, profile, params_dir)))
-            overrides = {}
-            if seeds is not None and "seeds" in notebook_parameters(path):
-                overrides["seeds"] = seeds
-            values = validate_params(
-                name,
-                profile,
-                raw,
-                overrides=overrides,
-                notebooks_dir=nb_dir,
-                params_dir=params_dir,
-                check_data=check_data,
-                sets=own,
-            )
-        except (ParameterError, DatasetNotFoundError) as e:
-            errors.append((name, e))
-            continue
-        file = params_path(name, profile, params_dir)
-        effective = {**notebook_parameters(path), **values}
-        grid = parameters_grid(name, effective, _rel(file))  # checked by validate_params
-        jobs.append(NotebookJob(name, path, file, values, enabled, reason, grid))
-    unused = [k for k in sets if k not in used]
-    if unused and not errors:
-        raise ParameterError(
-            f"--set {unused[0]}: no selected notebook ({', '.join(names)}) has a parameter "
-            f"{unused[0].split('.')[0]!r}"
-        )
-    if len(errors) == 1:
-        raise errors[0][1]
-    if errors:
-        raise ValidationFailed(errors, profile)
-    return jobs
 
 
 # --------------------------------------------------------------------------- files
@@ -326,8 +175,6 @@ def _env(**values: str | None) -> Iterator[None]:
 def _quiet_papermill() -> Iterator[None]:
     """Hide papermill's parameter warnings ("Passed unknown parameter", "Unable to parse line"):
     its parser trips on comments after values, and validate_params already checked every key."""
-    import logging
-
     log = logging.getLogger("papermill")
     level = log.level
     log.setLevel(logging.ERROR)
@@ -348,8 +195,6 @@ def render_html(notebook: Path, html: Path, shared_css: Path | None = None) -> N
     folder), the template's style sheets (about 260 kB, the same for every notebook) are written
     once to that file and the page links to ``../<its name>``; styles inside the body (tables of
     the outputs) stay in the page."""
-    from nbconvert import HTMLExporter
-
     body, _ = HTMLExporter().from_filename(str(notebook))
     if shared_css is not None and "</head>" in body:
         head, rest = body.split("</head>", 1)
@@ -446,8 +291,6 @@ def _run_notebook(
     staging: Path,
     on_line: Callable[[str], None] | None = None,
 ) -> NotebookResult:
-    import papermill
-
     name = job.name
     final = profile_dir / name
     failed = profile_dir / f"{name}.FAILED"
@@ -537,8 +380,6 @@ def _run_notebook(
 
 def _say(msg: str = "", file=None) -> None:
     """One line above the runner's bar, flushed (shown at once when the output is a pipe)."""
-    from tqdm import tqdm
-
     out = file or sys.stdout
     tqdm.write(msg, file=out)
     out.flush()
@@ -556,7 +397,7 @@ def reproduce(
     params_dir: str | Path | None = None,
     check_data: bool = True,
     sets: dict[str, Any] | None = None,
-    side_by_side: Callable[..., dict[str, Any] | None] | None = None,
+    side_by_side: bool = False,
 ) -> list[NotebookResult]:
     """Run the notebooks of ``profile`` with papermill; return one result per notebook run.
 
@@ -564,16 +405,12 @@ def reproduce(
     ``seeds`` parameter where a notebook has one; ``output_root``: instead of
     ``$SALIENCY_OUTPUT_ROOT`` or outputs/ (also passed to the kernels, so ``summary`` reads the
     same tree); ``fail_fast``: stop after the first failure instead of continuing; ``sets``:
-    ``--set`` values (:func:`prepare_jobs`); ``side_by_side``: a stage run before the
-    notebooks, called as ``side_by_side(jobs, store, log_dir, say, profile=...)``: the CLI
-    passes :func:`.side_by_side.train_side_by_side` (runs with a thread count trained in
-    parallel processes, the same numbers as trained in the notebooks; a hook, because that
-    module sits above this one).
+    ``--set`` values (:func:`.jobs.prepare_jobs`); ``side_by_side``: first train the runs with a
+    thread count in parallel local processes (:func:`.side_by_side.train_side_by_side`; the
+    same numbers as trained in the notebooks; the CLI's default).
     All parameters are validated before anything runs (:func:`prepare_jobs`). Per-notebook
     timings are printed and kept in ``<output_root>/<profile>/timings.json``.
     """
-    from tqdm import tqdm
-
     jobs = prepare_jobs(
         profile,
         only,
@@ -583,6 +420,7 @@ def reproduce(
         check_data=check_data,
         sets=sets,
     )
+    check_store(run_store_root())
     if seeds is not None and not any("seeds" in j.parameters for j in jobs):
         _say(f"note: --seeds {seeds} ignored: no selected notebook has a 'seeds' parameter")
     root = resolve_output_root(output_root)
@@ -606,9 +444,9 @@ def reproduce(
     training = False  # inside the side-by-side stage (what an interruption there keeps differs)
     try:
         with _env(**env):
-            if side_by_side is not None:
+            if side_by_side:
                 training = True
-                stage = _train_side_by_side(side_by_side, jobs, root, profile, profile_dir, order)
+                stage = _train_side_by_side(jobs, root, profile, profile_dir, order)
                 training = False
             for job in bar:
                 bar.set_postfix_str(job.name)
@@ -644,7 +482,6 @@ def _store_is_empty() -> bool:
 
 
 def _train_side_by_side(
-    train_side_by_side: Callable[..., dict[str, Any] | None],
     jobs: list[NotebookJob],
     root: Path,
     profile: str,
@@ -766,22 +603,8 @@ def output_status(name: str, profile: str, output_root: str | Path | None = None
 # --------------------------------------------------------------------------- nbval copies
 
 
-def code_cells(nb: dict[str, Any]) -> list[str]:
-    """Sources of the code cells, without papermill's injected-parameters cell."""
-    from .params import cell_source
-
-    return [
-        cell_source(c)
-        for c in nb.get("cells", [])
-        if c.get("cell_type") == "code"
-        and INJECTED_TAG not in c.get("metadata", {}).get("tags", [])
-    ]
-
-
 def injected_parameters(nb: dict[str, Any]) -> dict[str, Any] | None:
     """The values of papermill's injected-parameters cell (``None`` if there is none)."""
-    from .params import cell_source, parse_assignments
-
     for c in nb.get("cells", []):
         if INJECTED_TAG in c.get("metadata", {}).get("tags", []):
             return parse_assignments(cell_source(c), "injected-parameters cell")
@@ -793,9 +616,6 @@ def store_for_nbval(executed: str | Path, dest: str | Path) -> Path:
     injected cell (so a test run writes under ``$SALIENCY_OUTPUT_ROOT``), outputs kept without
     their images (:func:`strip_images`), and the volatile papermill metadata (paths, timestamps,
     durations) dropped."""
-    import nbformat
-    from papermill.translators import translate_parameters
-
     nb = nbformat.read(str(executed), as_version=4)
     params = injected_parameters(nb)
     if params is None:

@@ -6,7 +6,7 @@ Small models use a few threads poorly (cnn2 on this 2-core machine: 418 ms per T
 on 1 thread, 277 ms on 2, 430 ms each with two 1-thread processes at once: 1.29x the throughput
 of one 2-thread process; docs/performance.md). So before executing the notebooks, ``reproduce``
 trains the missing fixed-thread runs of the selected notebooks in ``cores // threads`` local
-processes at once (:func:`.cluster.train_runs`, the ``train`` command's machinery), and the
+processes at once (:func:`.executors.train_runs`, the ``train`` command's machinery), and the
 notebooks then load them from the run store. Runs without a thread count are left to the
 notebooks (their numbers depend on the thread count of whoever trains them).
 """
@@ -19,11 +19,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .cluster import ClusterOptions, PlannedRun, plan_jobs, train_runs
+from .executors import ClusterOptions, train_runs
+from .jobs import NotebookJob
+from .plan import PlannedRun, plan_jobs
 
 
-def side_by_side_runs(jobs: Sequence[Any], store: Path) -> list[PlannedRun]:
-    """The runs of the enabled ``jobs`` (``NotebookJob``) that have a thread count and are not
+def side_by_side_runs(jobs: Sequence[NotebookJob], store: Path) -> list[PlannedRun]:
+    """The runs of the enabled ``jobs`` that have a thread count and are not
     complete in ``store``, each once, in the order the notebooks first use them."""
     return [r for r in plan_jobs(jobs, store).missing if r.config.threads is not None]
 
@@ -37,7 +39,7 @@ def processes_for(runs: Sequence[PlannedRun], cpus: int | None = None) -> int:
 
 
 def train_side_by_side(
-    jobs: Sequence[Any],
+    jobs: Sequence[NotebookJob],
     store: Path,
     log_dir: Path,
     say: Callable[[str], None],

@@ -9,6 +9,7 @@
 
 from ..grid import HLGM_BASELINE, run_grid
 from .common import (
+    accuracy_claim,
     curve_aucs,
     eval_subset,
     format_mean_ci,
@@ -19,12 +20,14 @@ from .common import (
     per_seed_table,
     summary_table,
     train_all,
+    trained_precondition,
 )
 from .replacement import (
     REPLACEMENTS,
     auc_gain_over,
     auc_matrix,
     curve_gap,
+    drop_claims,
     replacement_curves,
     roar_curves,
     roar_train_fn,
@@ -35,6 +38,9 @@ from .replacement import (
 
 __all__ = [
     "HLGM_BASELINE",
+    "accuracy_claim",
+    "drop_claims",
+    "trained_precondition",
     "curve_aucs",
     "eval_subset",
     "format_mean_ci",
@@ -121,23 +127,31 @@ __all__ += [
 ]
 
 from .smoot import (  # noqa: E402
+    PAPER_TABLE,
     accuracy_k_tables,
     k_null_table,
-    k_spread_precondition,
-    smoot_table_claims,
-    sparsity_claims,
+    k_spread_by_design,
+    k_spread_preconditions,
+    map_claims,
+    null_spreads,
+    smoot_accuracy_claims,
+    smoot_claims,
+    smoot_k_design,
     sparsity_per_seed,
-    trained_precondition,
 )
 
 __all__ += [
     "accuracy_k_tables",
     "k_null_table",
-    "k_spread_precondition",
-    "smoot_table_claims",
-    "sparsity_claims",
+    "k_spread_by_design",
+    "k_spread_preconditions",
+    "map_claims",
+    "null_spreads",
+    "PAPER_TABLE",
+    "smoot_accuracy_claims",
+    "smoot_claims",
+    "smoot_k_design",
     "sparsity_per_seed",
-    "trained_precondition",
 ]
 
 from . import timeseries  # noqa: E402  (SGT section 5.3, used as studies.timeseries.*)

@@ -8,9 +8,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
+import torch
 
+from .. import claims
+from ..claims import Precondition, paper_numbers
 from ..config import RunConfig
 from ..grid import run_grid
+from ..metrics import accuracy_drop_curve, auc, k_statistics, seed_summary
 from ..progress import ProgressLog, track
 from ..runs import Run, is_complete, train_or_load
 
@@ -57,8 +61,6 @@ def train_all(
 def per_seed_table(runs: Mapping[tuple[str, int], Run], extra: Mapping | None = None):
     """One row per run: ``method``, ``seed``, final and best test accuracy, K min/median/max,
     epochs, seconds of training, plus any ``extra[(label, seed)]`` dict of values."""
-    from ..metrics import k_statistics
-
     rows = []
     for (label, seed), run in runs.items():
         k = k_statistics(run)
@@ -95,8 +97,6 @@ def summary_table(per_seed: pd.DataFrame, values: Iterable[str], by: str = "meth
     """Mean, 95 % t-interval (3+ seeds, clipped to :data:`VALUE_RANGES`) and n over seeds of
     each column in ``values``, one row per group: columns ``<value>_mean``, ``<value>_ci_low``,
     ``<value>_ci_high``, ``<value>_values`` (the seeds' values), ``n_seeds``."""
-    from ..metrics import seed_summary
-
     rows = []
     for key, g in per_seed.groupby(by, sort=False):
         row = {by: key, "n_seeds": len(g)}
@@ -129,20 +129,8 @@ def format_mean_ci(table: pd.DataFrame, values: Iterable[str], digits: int = 2) 
     return out
 
 
-def paper_numbers(key: str | None = None) -> dict:
-    """The papers' published numbers (docs/methods.md §5) from ``paper_numbers.yaml``."""
-    from pathlib import Path
-
-    import yaml
-
-    data = yaml.safe_load((Path(__file__).with_name("paper_numbers.yaml")).read_text())
-    return data if key is None else data[key]
-
-
 def eval_subset(dataset, n: int | None, seed: int = 0):
     """A seeded subset of ``n`` test images for the expensive evaluations (all when ``None``)."""
-    import torch
-
     if n is None or n >= len(dataset):
         return dataset
     g = torch.Generator().manual_seed(seed)
@@ -162,10 +150,6 @@ def method_curves(
     """Accuracy-drop curves (docs/methods.md §4.1) of every run and saliency method: DataFrame with
     ``method`` (training label), ``seed``, ``saliency``, ``level``, ``accuracy``, ``n``.
     ``progress``: a bar and lines over the curves and over each curve's batches."""
-    import torch
-
-    from ..metrics import accuracy_drop_curve
-
     saliencies = [saliency] if isinstance(saliency, str) else list(saliency)
     jobs = [(key, run, sal) for key, run in runs.items() for sal in saliencies]
     frames = []
@@ -182,8 +166,6 @@ def method_curves(
 
 def curve_aucs(curves: pd.DataFrame) -> dict[tuple[str, int], dict[str, float]]:
     """``{(method, seed): {"auc": ...}}`` (one saliency method) for :func:`per_seed_table`."""
-    from ..metrics import auc
-
     return {
         (label, seed): {"auc": auc(g)} for (label, seed), g in curves.groupby(["method", "seed"])
     }
@@ -210,3 +192,42 @@ def paper_comparison(
             entry[f"{v} (paper)"] = paper.get(v, "")
         out.append(entry)
     return pd.DataFrame(out)
+
+
+def trained_precondition(
+    per_seed: pd.DataFrame, min_accuracy: float | None, label: str = "traditional"
+):
+    """The models are trained far enough for a claim on their saliency or accuracy: the mean
+    final test accuracy of ``label`` is at least ``min_accuracy`` (%); no precondition when
+    ``min_accuracy`` is None."""
+    rows = per_seed[per_seed["method"] == label]
+    if min_accuracy is None or rows.empty:
+        return []
+    acc = float(rows["accuracy"].mean())
+    return [Precondition(f"{label} test accuracy (mean over seeds)", acc, minimum=min_accuracy,
+                         unit=" %")]  # fmt: skip
+
+
+def accuracy_claim(
+    claim_id: str,
+    per_seed: pd.DataFrame,
+    a: str,
+    b: str,
+    setting: str,
+    preconditions=(),
+    versus: str | None = None,
+    paper_key: str | None = None,
+) -> dict:
+    """An accuracy claim decided by the rule fixed in advance, the final-epoch test accuracy
+    (``per_seed`` column ``accuracy``), with the best epoch chosen on the test split
+    (``best_accuracy``, the papers' "max test accuracy") as the sensitivity reading beside it.
+    Paired by seed (:func:`saliency_lib.claims.evaluate`)."""
+    fa, fb = claims.paired(per_seed, "accuracy", a, b)
+    sensitivity = None
+    if "best_accuracy" in per_seed:
+        ba, bb = claims.paired(per_seed, "best_accuracy", a, b)
+        sensitivity = claims.evaluate(claim_id, ba, bb, setting, preconditions, versus=versus,
+                                      paper_key=paper_key)  # fmt: skip
+    return claims.evaluate(claim_id, fa, fb, setting, preconditions, versus=versus,
+                           paper_key=paper_key, sensitivity=sensitivity,
+                           sensitivity_label="best epoch (chosen on the test split)")  # fmt: skip

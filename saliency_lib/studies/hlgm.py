@@ -27,11 +27,14 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .. import claims
+from ..claims import Precondition, record_line
 from ..grid import HLGM_BASELINE
+from ..methods import method_config
 from ..metrics import DEFAULT_FRACTIONS, positions_for_fraction, saliency_scores, sib
 from ..plots import plot_hlgm_accuracy
 from ..progress import track
-from .common import format_mean_ci, paper_numbers, summary_table
+from .common import accuracy_claim, format_mean_ci, paper_numbers, summary_table
 
 HLGM_METHODS = (HLGM_BASELINE, "sgt", "hlgm")  # the papers' column order (Tables II and III)
 ACCURACY_VALUES = {"best_accuracy": "best", "accuracy": "final"}
@@ -46,8 +49,6 @@ def _ordered(labels: Iterable[str], order: Iterable[str] = HLGM_METHODS) -> list
 def hlgm_plateau_info(run) -> dict:
     """Where phase 1 of an HLGM run ended: ``plateau_epoch`` (last traditional epoch, or None),
     ``reached``, ``epochs`` (run length), ``phase2_epochs`` and the epochs per phase."""
-    from ..methods import method_config
-
     phases = [h.get("phase", "traditional") for h in run.history]
     p = run.plateau_epoch
     n = len(run.history)
@@ -132,8 +133,6 @@ MIN_PHASE2_EPISODES = 4  # below this, HLGM's schedule has barely acted: claims 
 def phase2_precondition(plateaus: Mapping[int, dict] | None):
     """The precondition of every HLGM claim: the fewest phase-2 episodes over the HLGM seeds
     (from :func:`hlgm_plateau_info` per seed) is at least :data:`MIN_PHASE2_EPISODES`."""
-    from ..claims import Precondition
-
     if not plateaus:
         return []
     episodes = min(p["phase2_episodes"] for p in plateaus.values())
@@ -142,26 +141,63 @@ def phase2_precondition(plateaus: Mapping[int, dict] | None):
 
 
 def hlgm_accuracy_claims(
-    per_seed: pd.DataFrame, setting: str, plateaus: Mapping[int, dict] | None = None
+    per_seed: pd.DataFrame,
+    setting: str,
+    plateaus: Mapping[int, dict] | None = None,
+    runs: Mapping | None = None,
+    paper_key: str | None = None,
 ) -> list[dict]:
-    """HLGM Table II's claims for one setting: HLGM's best-epoch test accuracy is higher than
-    the baseline's (traditional continuation) and than SGT's, paired by seed
-    (:func:`saliency_lib.claims.evaluate`). ``plateaus`` (seed -> :func:`hlgm_plateau_info`)
-    gives the precondition: every seed ran at least 4 phase-2 episodes."""
-    from .. import claims
-
+    """HLGM Table II's claims for one setting, paired by seed, on the final-epoch test accuracy
+    (the rule fixed in advance) with the best epoch beside it (:func:`accuracy_claim`): HLGM
+    above the baseline (traditional continuation) and above SGT; HLGM's gain over the baseline
+    above the 1 point its stated range starts at; SGT below the baseline (HLGM's introduction).
+    With ``runs``, also Fig. 2's dip in training accuracy when the first regularize epoch
+    starts (:func:`train_dip`). ``plateaus`` (seed -> :func:`hlgm_plateau_info`) gives the
+    precondition: every seed ran at least 4 phase-2 episodes. ``paper_key``: the paper's
+    Table II row shown beside (default: :func:`paper_row` of the setting)."""
     pre = phase2_precondition(plateaus)
-    out = []
-    for other in (HLGM_BASELINE, "sgt"):
-        a, b = claims.paired(per_seed, "best_accuracy", "hlgm", other)
-        out.append(claims.evaluate(f"hlgm_accuracy_above_{other}", a, b, setting, pre))
+    paper_key = paper_key or paper_row(setting)
+    out = [accuracy_claim("hlgm_superior_accuracy", per_seed, "hlgm", other, setting, pre,
+                          versus=other, paper_key=paper_key)
+           for other in (HLGM_BASELINE, "sgt")]  # fmt: skip
+    out.append(accuracy_claim("hlgm_gain_range", per_seed, "hlgm", HLGM_BASELINE, setting, pre,
+                              paper_key=paper_key))  # fmt: skip
+    out.append(accuracy_claim("hlgm_sgt_costs_accuracy", per_seed, "sgt", HLGM_BASELINE,
+                              setting, pre, paper_key=paper_key))  # fmt: skip
+    if runs is not None:
+        dips = {seed: train_dip(run) for (label, seed), run in runs.items() if label == "hlgm"}
+        seeds = sorted(s for s, d in dips.items() if d is not None)
+        if seeds:
+            a = [dips[s][1] for s in seeds]
+            b = [dips[s][0] for s in seeds]
+            out.append(claims.evaluate("hlgm_train_accuracy_dip", a, b, setting, pre))
     return out
+
+
+def paper_row(setting: str) -> str | None:
+    """The HLGM Table II row to show beside a setting: the row of that name (the paper profile's
+    settings are named after them), else the CIFAR-10 row of the same model (``cnn2_...`` ->
+    ``cnn2_cifar10``: the 2-layer CNN on the offline data is compared with the paper's 2-layer
+    CNN), else None."""
+    rows = paper_numbers("hlgm_table2")["rows"]
+    if setting in rows:
+        return setting
+    guess = f"{setting.split('_')[0]}_cifar10"
+    return guess if guess in rows else None
+
+
+def train_dip(run) -> tuple[float, float] | None:
+    """HLGM Fig. 2's dip: the training accuracy (%) of the run's last phase-1 epoch and of its
+    first regularize epoch (None if phase 2 never started)."""
+    history = run.history
+    first = next((i for i, h in enumerate(history) if h.get("phase") == "regularize"), None)
+    if first is None or first == 0:
+        return None
+    return float(history[first - 1]["train_acc"]), float(history[first]["train_acc"])
 
 
 def claim_line(claim: Mapping) -> str:
     """One printable line per claim record (:func:`saliency_lib.claims.record_line`)."""
-    from ..claims import record_line
-
     return record_line(claim)
 
 
@@ -216,11 +252,9 @@ def object_share_claims(
     setting: str,
     plateaus: Mapping[int, dict] | None = None,
 ) -> list[dict]:
-    """HLGM Fig. 6's claim as a number, per top fraction: HLGM's mean share of top
-    positions on the object is higher than each other model's, paired by seed. ``shares`` is
+    """HLGM Fig. 6's claim as a number, per top fraction: HLGM's mean share of top positions on
+    the object is higher than each other model's, paired by seed. ``shares`` is
     :func:`object_share` output with a ``seed`` column (one mean per model and seed)."""
-    from .. import claims
-
     if "seed" not in shares.columns:
         raise KeyError(
             "object_share_claims needs a 'seed' column in shares: concatenate the "
@@ -233,8 +267,9 @@ def object_share_claims(
     for frac, g in per_seed.groupby("fraction", sort=False):
         for other in [m for m in _ordered(g["method"]) if m != "hlgm"]:
             a, b = claims.paired(g, "share", "hlgm", other)
-            out.append(claims.evaluate(f"hlgm_object_share_above_{other}", a, b,
-                                       f"{setting}, top {100 * frac:g} %", pre))  # fmt: skip
+            out.append(claims.evaluate("hlgm_object_share", a, b,
+                                       f"{setting}, top {100 * frac:g} %", pre,
+                                       versus=other))  # fmt: skip
     return out
 
 
@@ -354,22 +389,55 @@ def hlgm_sib_table(
     return pd.DataFrame(rows)
 
 
+def _paired_images(sibs: Mapping, a_key, b_key, column: str):
+    """Per-image SIB values of two runs on the images both have a value for, in image order."""
+    both = pd.concat([sibs[a_key][column], sibs[b_key][column]], axis=1, keys=["a", "b"])
+    both = both.dropna()
+    return both["a"].to_numpy(), both["b"].to_numpy()
+
+
 def hlgm_sib_claims(
     per_seed: pd.DataFrame,
     setting: str,
-    stat: str = "median",
     plateaus: Mapping[int, dict] | None = None,
+    sibs: Mapping | None = None,
+    box_columns: Iterable[str] = ("SIB(1)", "SIB(5)"),
 ) -> list[dict]:
-    """HLGM Table III's claim for each SIB(x): HLGM's ``stat`` of SIB is higher than each
-    other model's, paired by seed (:func:`sib_per_seed` rows)."""
-    from .. import claims
+    """HLGM's SIB claims, paired by seed against each other model (:func:`sib_per_seed` rows):
 
+    * Table III: HLGM's median SIB(x) is higher at every x; a median can be the same in every
+      seed (SIB is a share of a few positions), then the per-image values of ``sibs``
+      (:func:`sib_by_run`) decide it (a paired bootstrap over images within the seeds);
+    * Fig. 8 left: HLGM's mean SIB is higher for the box-plot columns;
+    * Fig. 8 right: on more than half of the images where the two differ, HLGM's SIB is the
+      higher (``sibs`` needed).
+    """
     pre = phase2_precondition(plateaus)
     out = []
     for frac, g in per_seed.groupby("fraction", sort=False):
         for other in [m for m in _ordered(g["method"]) if m != "hlgm"]:
-            a, b = claims.paired(g, stat, "hlgm", other)
-            rec = claims.evaluate(f"hlgm_sib_above_{other}", a, b, f"{setting}, {frac}", pre,
-                                  paper_key=frac)  # fmt: skip
-            out.append(rec)
+            seeds = sorted(
+                set(g[g["method"] == "hlgm"]["seed"]) & set(g[g["method"] == other]["seed"])
+            )
+            units = ([_paired_images(sibs, ("hlgm", s), (other, s), frac) for s in seeds]
+                     if sibs is not None else None)  # fmt: skip
+            for stat, claim_id in (("median", "hlgm_sib_median"), ("mean", "hlgm_sib_mean")):
+                if stat == "mean" and frac not in set(box_columns):
+                    continue
+                a, b = claims.paired(g, stat, "hlgm", other)
+                out.append(claims.evaluate(
+                    claim_id, a, b, f"{setting}, {frac}", pre, versus=other,
+                    paper_key=frac, units=units, statistic=getattr(np, stat),
+                ))  # fmt: skip
+            if units is not None and frac in set(box_columns):
+                # per image where the two differ: 1 if HLGM's SIB is the higher; its mean is the
+                # share tested against one half (a seed with no difference counts as a half)
+                wins = [(ua[ua != ub] > ub[ua != ub]).astype(float) for ua, ub in units]
+                wins = [w if len(w) else np.array([0.5]) for w in wins]
+                share = [float(w.mean()) for w in wins]
+                out.append(claims.evaluate(
+                    "hlgm_sib_majority", share, [0.5] * len(share), f"{setting}, {frac}", pre,
+                    versus=other, units=[(w, np.full(len(w), 0.5)) for w in wins],
+                    statistic=np.mean,
+                ))  # fmt: skip
     return out

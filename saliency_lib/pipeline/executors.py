@@ -1,25 +1,23 @@
-"""Handing a profile's training runs to an executor (local processes, a Slurm cluster) before the
-notebooks run.
+"""Executors: training a plan's missing runs as jobs, in local processes, on a Slurm cluster, or in
+this process (debug), through `submitit <https://github.com/facebookincubator/submitit>`_.
 
-Every training a notebook does goes through the run store (:func:`saliency_lib.runs.train_or_load`),
-and a training notebook's runs are its run grid (:func:`saliency_lib.grid.run_grid`), which the
-parameter validation builds (``NotebookJob.grid``). So the runs of a profile can be listed from
-its params files without executing any notebook (:func:`plan`), trained as independent jobs through
-`submitit <https://github.com/facebookincubator/submitit>`_ (:func:`train`), and the notebooks
-then find every run complete in the store and train nothing::
+A profile's runs are listed from its params files without running a notebook (:mod:`.plan`);
+:func:`train` (the ``train`` command) trains the missing ones as independent jobs, and the
+notebooks then find every run complete in the store and train nothing::
 
     python -m saliency_lib plan  --profile paper
     python -m saliency_lib train --profile paper --executor slurm --partition gpu --gpus-per-job 1
     python -m saliency_lib reproduce --profile paper
 
-A job calls the same ``train_or_load`` the notebooks use. It is a
+A job calls the same :func:`saliency_lib.runs.train_or_load` the notebooks use. It is a
 ``submitit.helpers.Checkpointable``: when the job is preempted or about to time out, submitit
 calls its ``checkpoint`` hook, which requeues the same call; the requeued call resumes from the
-run's ``last.pt`` (written after every epoch), so no finished epoch is lost and the results are
-those of an uninterrupted run.
+run's last checkpoint (written after every epoch), so no finished epoch is lost and the results
+are those of an uninterrupted run.
 
-Runs are submitted in waves: first every run that needs no other run, then the HLGM continuation
-baselines (``continue_from`` an HLGM run), once their HLGM runs are complete.
+An HLGM continuation baseline (``continue_from`` an HLGM run) starts once its HLGM run is
+complete: local processes start it as soon as that run completes, Slurm and debug in a second
+wave (:func:`train_runs`, also what ``reproduce``'s side-by-side stage calls).
 """
 
 from __future__ import annotations
@@ -27,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -35,18 +34,21 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import submitit
+import torch
 
 from .._project import display_path as _rel
 from .._project import output_root
 from ..config import RunConfig
-from ..grid import grid_configs
-from ..runs import default_store, is_complete, run_path
+from ..data import check_available, get_dataset
+from ..runs import check_store, checkpointed_epoch, is_complete, train_or_load
 from .params import ParameterError
+from .plan import PlannedRun, plan, plural
 
 EXECUTORS = ("local", "slurm", "debug")
 #: Default job time limits (minutes). A job that reaches its limit is requeued and resumes from
@@ -59,216 +61,6 @@ DEFAULT_MAX_REQUEUES = 30
 PACK_MODES = ("processes", "sequential")
 #: Models small enough to share one GPU with other runs: only runs of these are packed.
 SHAREABLE_MODELS = ("cnn2",)
-
-
-# --------------------------------------------------------------------------- plan
-
-
-@dataclass
-class PlannedRun:
-    """One training run a profile needs."""
-
-    run_id: str
-    config: RunConfig
-    notebooks: list[str]  # the notebooks that use it, in run order
-    depends_on: str | None  # run id that must be complete first (HLGM continuations)
-    complete: bool  # in the run store with status "complete"
-    epochs_done: int = 0  # epochs already checkpointed (last.pt) by an unfinished run
-
-    @property
-    def epochs_to_train(self) -> int:
-        """Epochs left to train (an HLGM continuation counts all of its epochs: an upper bound,
-        it starts after the HLGM run's phase 1)."""
-        return 0 if self.complete else max(self.config.epochs - self.epochs_done, 0)
-
-
-class Plan(list):
-    """``list[PlannedRun]`` (deduplicated by run id, in the order the notebooks first use them)
-    with what else :func:`format_plan` reports."""
-
-    def __init__(
-        self,
-        runs: Sequence[PlannedRun] = (),
-        *,
-        profile: str = "",
-        store: Path | None = None,
-        notebooks: Sequence[str] = (),
-        disabled: Sequence[tuple[str, str | None]] = (),
-    ):
-        super().__init__(runs)
-        self.profile = profile
-        self.store = store
-        self.notebooks = list(notebooks)  # enabled notebooks selected, in run order
-        self.disabled = list(disabled)  # (notebook, reason): enabled: false, contribute nothing
-
-    @property
-    def missing(self) -> list[PlannedRun]:
-        return [r for r in self if not r.complete]
-
-    @property
-    def epochs_to_train(self) -> int:
-        return sum(r.epochs_to_train for r in self)
-
-
-def _checkpointed_epoch(path: Path) -> int:
-    """The epoch of ``<run>/last.pt`` (0 if there is none or it cannot be read)."""
-    last = path / "last.pt"
-    if not last.is_file():
-        return 0
-    import torch
-
-    try:
-        return int(torch.load(last, map_location="cpu", weights_only=True)["epoch"])
-    except Exception:  # noqa: BLE001  (a damaged checkpoint: train_or_load will say so)
-        return 0
-
-
-def plan(
-    profile: str = "cpu",
-    only: str | Sequence[str] | None = None,
-    seeds: int | None = None,
-    *,
-    notebooks_dir: str | Path | None = None,
-    params_dir: str | Path | None = None,
-    store: str | Path | None = None,
-    check_data: bool = False,
-    sets: dict[str, Any] | None = None,
-) -> Plan:
-    """The training runs the selected notebooks of ``profile`` need, from their params files.
-
-    ``only``, ``seeds`` and ``sets`` (``--set`` values) select notebooks and override parameters
-    as ``reproduce`` does; the parameters are validated the same way
-    (:func:`.runner.prepare_jobs`, which builds each notebook's grid; the data only when
-    ``check_data``). Runs are deduplicated by run id; each lists the notebooks that use it and
-    whether ``store`` (default ``$SALIENCY_RUN_STORE`` or the project's ``outputs/runs``) holds
-    it complete. Disabled notebooks (``enabled: false``)
-    contribute no runs and are listed in ``Plan.disabled``.
-    """
-    from .runner import prepare_jobs
-
-    store_path = Path(store) if store else default_store()
-    jobs = prepare_jobs(
-        profile,
-        only,
-        seeds,
-        notebooks_dir=notebooks_dir,
-        params_dir=params_dir,
-        check_data=check_data,
-        sets=sets,
-    )
-    return plan_jobs(jobs, store_path, profile)
-
-
-def plan_jobs(jobs: Sequence[Any], store: Path, profile: str = "") -> Plan:
-    """The :class:`Plan` of validated notebook jobs (``runner.NotebookJob``, each with its
-    grid): every run once, with the notebooks using it and its state in ``store``."""
-    runs: dict[str, PlannedRun] = {}
-    enabled, disabled = [], []
-    for job in jobs:
-        if not job.enabled:
-            disabled.append((job.name, job.reason))
-            continue
-        enabled.append(job.name)
-        for cfg in grid_configs(job.grid):  # built and checked by prepare_jobs
-            run_id = cfg.run_id
-            if run_id in runs:
-                if job.name not in runs[run_id].notebooks:
-                    runs[run_id].notebooks.append(job.name)
-                continue
-            done = is_complete(cfg, store)
-            runs[run_id] = PlannedRun(
-                run_id=run_id,
-                config=cfg,
-                notebooks=[job.name],
-                depends_on=cfg.continue_from,
-                complete=done,
-                epochs_done=0 if done else _checkpointed_epoch(run_path(cfg, store)),
-            )
-    return Plan(runs.values(), profile=profile, store=store, notebooks=enabled, disabled=disabled)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def format_plan(runs: Plan | Sequence[PlannedRun]) -> str:
-    """A readable table of the planned runs (one line each) with totals: runs, complete,
-    missing, epochs to train; then the runs per notebook and the disabled notebooks."""
-    from tabulate import tabulate
-
-    notebooks = list(getattr(runs, "notebooks", []))
-    for r in runs:
-        notebooks += [n for n in r.notebooks if n not in notebooks]
-    index = {name: i + 1 for i, name in enumerate(notebooks)}
-    row_of = {r.run_id: i + 1 for i, r in enumerate(runs)}
-    rows = []
-    for r in runs:
-        c = r.config
-        if r.complete:
-            status = "complete"
-        elif r.epochs_done:
-            status = f"partial ({r.epochs_done}/{c.epochs})"
-        else:
-            status = "missing"
-        if r.depends_on:
-            needs = f"#{row_of[r.depends_on]}" if r.depends_on in row_of else r.depends_on
-        else:
-            needs = ""
-        rows.append(
-            [
-                row_of[r.run_id],
-                r.run_id,
-                c.epochs,
-                c.train_subset if c.train_subset is not None else "all",
-                status,
-                needs,
-                ",".join(str(index[n]) for n in r.notebooks),
-            ]
-        )
-    lines = []
-    profile = getattr(runs, "profile", "")
-    store = getattr(runs, "store", None)
-    head = f"profile {profile!r}: " if profile else ""
-    lines.append(f"{head}run store {_rel(store) if store else default_store()}")
-    if rows:
-        headers = ["#", "run id", "epochs", "train imgs", "status", "after", "notebooks"]
-        align = ("right", "left", "right", "right", "left", "left", "left")
-        table = tabulate(
-            [[str(v) for v in row] for row in rows],
-            headers=headers,
-            tablefmt="simple",
-            disable_numparse=True,
-            colalign=align,
-        )
-        lines += ["", table]
-    missing = [r for r in runs if not r.complete]
-    epochs = sum(r.epochs_to_train for r in runs)
-    lines += [
-        "",
-        f"{_n(len(runs), 'run')}: {len(runs) - len(missing)} complete, {len(missing)} missing; "
-        f"{_n(epochs, 'epoch')} to train",
-    ]
-    if any(r.depends_on and not r.complete for r in runs):
-        lines.append(
-            "(an HLGM continuation baseline counts all its epochs: it trains only those after "
-            "its HLGM run's phase 1)"
-        )
-    if notebooks:
-        lines += ["", "notebooks (runs shared by several notebooks count in the first):"]
-        counted: set[str] = set()
-        for name in notebooks:
-            own = [r for r in runs if name in r.notebooks]
-            new = [r for r in own if r.run_id not in counted]
-            counted.update(r.run_id for r in own)
-            n_missing = sum(not r.complete for r in own)
-            left = sum(r.epochs_to_train for r in new)
-            lines.append(
-                f"  [{index[name]}] {name}: {_n(len(own), 'run')}, {n_missing} missing, "
-                f"{_n(left, 'epoch')} to train"
-            )
-    for name, reason in getattr(runs, "disabled", []):
-        lines.append(f"  disabled {name}: {reason} (no runs)")
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- the job
@@ -320,12 +112,8 @@ class TrainJob(submitit.helpers.Checkpointable):
             }
 
     def _train(self, config_dict: dict[str, Any], store: str) -> dict[str, Any]:
-        if self.visible_devices is not None:  # before torch initialises CUDA
+        if self.visible_devices is not None:  # before torch initialises CUDA (on first use)
             os.environ["CUDA_VISIBLE_DEVICES"] = self.visible_devices
-        import torch
-
-        from ..runs import train_or_load
-
         if self.threads:
             torch.set_num_threads(self.threads)
         config = RunConfig.from_dict(dict(config_dict))
@@ -337,8 +125,7 @@ class TrainJob(submitit.helpers.Checkpointable):
                 f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r}, "
                 f"device {config.device!r}); not training on the CPU"
             )
-        path = run_path(config, store)
-        resumed = 0 if is_complete(config, store) else _checkpointed_epoch(path)
+        resumed = 0 if is_complete(config, store) else checkpointed_epoch(config, store)
         what = f"resuming after epoch {resumed}" if resumed else "starting"
         print(
             f"{config.run_id}: {what} of {config.epochs} on {config.device} (store {store})",
@@ -404,9 +191,6 @@ class PackedTrainJob(submitit.helpers.Checkpointable):
         job = TrainJob(**{**self.job_options, "catch_errors": True})
         if self.mode == "sequential" or len(config_dicts) == 1:
             return [job(c, store) for c in config_dicts]
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         ctx = multiprocessing.get_context("spawn")  # no CUDA state inherited from the parent
         pool = ProcessPoolExecutor(len(config_dicts), mp_context=ctx, initializer=_leave_signals)
         with pool:
@@ -597,16 +381,12 @@ def _visible_gpus() -> list[str]:
     env = os.environ.get("CUDA_VISIBLE_DEVICES")
     if env is not None:
         return [d.strip() for d in env.split(",") if d.strip()]
-    import torch
-
     return [str(i) for i in range(torch.cuda.device_count())]
 
 
 def _prefetch_data(runs: Sequence[PlannedRun], say: Callable[[str], None]) -> None:
     """Download any dataset the runs need on this host, once, before the jobs start (so jobs do
     not race to download the same files, and compute nodes need no network)."""
-    from ..data import check_available, get_dataset
-
     seen = set()
     for r in runs:
         c = r.config
@@ -722,7 +502,7 @@ def train(
             raise ParameterError(
                 f"gpus_per_job={o.gpus_per_job} but this host has {len(gpus)} visible GPU(s)"
             )
-    store_path = (Path(store) if store else default_store()).resolve()
+    store_path = check_store(store).resolve()
     log_path = Path(log_dir or output_root() / "submitit").resolve()
     planned = plan(
         profile,
@@ -733,6 +513,7 @@ def train(
         store=store_path,
         check_data=check_data,
         sets=sets,
+        check_devices=o.executor != "slurm",  # Slurm jobs train on the cluster's nodes
     )
     missing = planned.missing
     say(
@@ -772,10 +553,11 @@ def train_runs(
     # Jobs run elsewhere (other processes, other hosts): the store is passed as an absolute path.
     waves = _Waves(ex, o, list(gpus), str(store_path), on_submit, say)
     if o.executor == "local":
-        waiting = f"; each of {_n(len(wave2), 'HLGM continuation')} starts when its run completes"
+        waiting = plural(len(wave2), "HLGM continuation")
+        waiting = f"; each of {waiting} starts when its run completes"
         say(
-            f"{_n(len(missing), 'run')} on executor 'local' (at most {o.jobs} at a time, logs in "
-            f"{_rel(log_path)}{_packing(o)}{waiting if wave2 else ''})"
+            f"{plural(len(missing), 'run')} on executor 'local' (at most {o.jobs} at a time, logs "
+            f"in {_rel(log_path)}{_packing(o)}{waiting if wave2 else ''})"
         )
         results = {res.run_id: res for res in waves.run(wave1, continuations=wave2)}
     else:
@@ -966,15 +748,10 @@ __all__ = [
     "SHAREABLE_MODELS",
     "ClusterOptions",
     "PackedTrainJob",
-    "Plan",
-    "PlannedRun",
     "TrainJob",
     "TrainResult",
-    "format_plan",
     "make_executor",
     "pack_runs",
-    "plan",
-    "plan_jobs",
     "train",
     "train_runs",
 ]
