@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -563,3 +564,20 @@ def build_report(
     path = profile_dir / "REPORT.md"
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path
+
+
+_LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)(\))")
+
+
+def rebase_links(markdown: str, prefix: str) -> str:
+    """``markdown`` with every relative link and image path prefixed by ``prefix`` (e.g. ``..``
+    for the summary notebook, whose HTML sits one folder below ``REPORT.md``); absolute paths,
+    URLs and in-page anchors are left as they are."""
+
+    def fix(m: re.Match) -> str:
+        target = m.group(2)
+        if target.startswith(("#", "/")) or re.match(r"^[a-z][a-z0-9+.-]*:", target):
+            return m.group(0)
+        return f"{m.group(1)}{prefix.rstrip('/')}/{target}{m.group(3)}"
+
+    return _LINK.sub(fix, markdown)
