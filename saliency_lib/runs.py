@@ -55,7 +55,7 @@ from .methods import get_method
 from .methods.hlgm import hlgm_continuation
 from .models import create_model
 from .seeding import get_device, get_rng_state, seed_everything, set_rng_state
-from .trainer import Precision, Trainer, make_optimizer
+from .trainer import Precision, Trainer, make_optimizer, stop_reached
 
 __all__ = [
     "Run",
@@ -389,8 +389,10 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
     trainer = Trainer(
         model, method, optimizer, train_loader, test_loader, progress=progress, precision=precision
     )
+    # a run resumed after the epoch that met its stopping rule trains no further
+    end = start - 1 if history and stop_reached(history[-1], config.stop_at_acc) else config.epochs
     try:
-        trainer.fit(config.epochs, start_epoch=start, on_epoch_end=checkpoint)
+        trainer.fit(end, start_epoch=start, on_epoch_end=checkpoint, stop_at_acc=config.stop_at_acc)
     except _Stop:
         return None
     if not last.exists():  # a continuation with no epochs left: its last state is the source's
