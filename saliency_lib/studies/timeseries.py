@@ -2,18 +2,23 @@
 seed), the box precision/recall evaluation of every (architecture, saliency method) pair, the
 Table 2 summary beside the paper's, the Fig. 5 / Fig. 6 figures, and the claims.
 
-Attribution goes through :func:`saliency_lib.saliency.attribute` (captum). Pairs captum cannot
-compute are listed in :data:`UNSUPPORTED` and skipped with the reason recorded in the results
-(never silently): captum's DeepLIFT applies its rescale rule only at non-linearity *modules*
-used once per forward pass; in ``nn.LSTM`` the gate non-linearities are inside one fused
-operator, so DeepLIFT and DeepSHAP would silently return gradient x (input - baseline), not
-DeepLIFT. The TCN's non-linearities are all ``nn.ReLU`` modules (exact rule); in the Transformer
-the ReLUs get the rule and the attention softmax and layer norms pass plain gradients (captum's
-documented behaviour for other operations), stated in the results' ``note``.
+Attribution goes through :func:`saliency_lib.saliency.attribute` (captum). Pairs that are not
+computed are skipped with the reason recorded in the results (never silently). DeepLIFT and
+DeepSHAP apply their rules only at non-linearity *modules* (ReLU, max-pool; the package
+registers them so adjacent modules stay complete, :func:`saliency_lib.saliency._rule_hooks`):
+
+* in ``nn.LSTM`` the gate non-linearities are inside one fused operator, so DeepLIFT would
+  silently be gradient x (input - baseline): :data:`UNSUPPORTED`;
+* every other model is checked per run: DeepLIFT's completeness error
+  (:func:`saliency_lib.saliency.deeplift_completeness`) must be under :data:`COMPLETENESS_TOL`.
+  The TCN (ReLU and max-pool modules) passes (about 1e-6); the Transformer does not (attention
+  softmax, layer norm and the max over time pass plain gradients), and its DeepLIFT-family
+  columns are skipped with the measured error as the reason.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,9 +27,9 @@ import pandas as pd
 import torch
 
 from ..metrics import box_mask
-from ..metrics.timeseries import DEFAULT_LEVELS, box_scores
+from ..metrics.timeseries import DEFAULT_LEVELS, BoxScores, areas, permute_features
 from ..progress import track
-from ..saliency import attribute
+from ..saliency import attribute, deeplift_completeness, make_baseline
 from .common import paper_numbers
 
 #: (architecture family, saliency method) -> why it is not computed.
@@ -36,10 +41,14 @@ UNSUPPORTED: dict[tuple[str, str], str] = {
     for arch in ("lstm", "lstm_cell_attention")
     for method in ("deeplift", "deepshap")
 }
-_TRANSFORMER_NOTE = "DeepLIFT rule at the ReLUs; attention softmax and layer norm pass gradients"
-NOTES: dict[tuple[str, str], str] = {
-    ("transformer", m): _TRANSFORMER_NOTE for m in ("deeplift", "deepshap")
-}
+#: (architecture family, saliency method) -> a note shown with its results.
+NOTES: dict[tuple[str, str], str] = {}
+#: The DeepLIFT-family saliency methods (their pairs are checked for completeness).
+DEEPLIFT_FAMILY = ("deeplift", "deepshap")
+#: Largest completeness error (relative) at which DeepLIFT is reported (float32: about 1e-6).
+COMPLETENESS_TOL = 1e-3
+#: Random-baseline definitions (:func:`evaluate_runs`).
+RANDOM_BASELINES = ("benchmark", "own")
 #: Saliency methods of SGT Table 2, in its column order, with the paper's labels.
 SALIENCY_LABELS = {
     "grad": "Gradient",
@@ -75,17 +84,33 @@ def evaluate_runs(
     levels: Sequence[float] = DEFAULT_LEVELS,
     batch_size: int = 50,
     progress: bool = True,
+    random_baseline: str = "benchmark",
+    ties: str = "random",
 ) -> pd.DataFrame:
     """One row per (dataset, architecture, method, seed, saliency): AUP, AUR, the random
     baseline's, Diff(AUP), Diff(AUR) (SGT eqs. 7-8), the model's test accuracy and, for a pair
-    captum cannot do, ``skipped`` with the reason. The model is the best-test-accuracy checkpoint
+    not computed, ``skipped`` with the reason. The model is the best-test-accuracy checkpoint
     (as the benchmark); ``eval_samples`` limits the test samples (first ``n``). ``progress``: a
-    bar and lines over the runs."""
+    bar and lines over the runs.
+
+    ``random_baseline``: ``"benchmark"`` (default; the benchmark's ``createMasks.py``): per run
+    one saliency method is drawn at random among those computed, its map is permuted along
+    features, and that one baseline is subtracted from every method (``random_source`` names
+    it); ``"own"``: each method's own map permuted. ``ties``: order of equal saliency values
+    (:mod:`saliency_lib.metrics.timeseries`). DeepLIFT-family pairs are computed only where
+    DeepLIFT is complete on the run's model (:func:`saliency_lib.saliency.deeplift_completeness`
+    on the first 16 test samples, ``completeness_error``); otherwise skipped with the measured
+    error as the reason."""
     from ..runs import load_splits
 
+    if random_baseline not in RANDOM_BASELINES:
+        raise ValueError(
+            f"random_baseline must be one of {RANDOM_BASELINES}, got {random_baseline!r}"
+        )
     rows = []
     what = "saliency evaluation"
-    for (ds, arch, label, seed), run in track(runs.items(), what, unit="run", progress=progress):
+    for key, run in track(runs.items(), what, unit="run", progress=progress):
+        ds, arch, label, seed = key
         test = load_splits(run.config)[1]
         n = len(test) if eval_samples is None else min(eval_samples, len(test))
         x, y = test.x[:n], test.y[:n]
@@ -95,18 +120,55 @@ def evaluate_runs(
             accuracy = float((model(x).argmax(1) == y).double().mean() * 100)
         base = {"dataset": ds, "architecture": arch, "method": label, "seed": seed,
                 "accuracy": accuracy, "best_accuracy": run.best_test_acc}  # fmt: skip
+        complete_err = None
+        if any(sal in DEEPLIFT_FAMILY for sal in saliency_methods):
+            complete_err = _completeness(model, arch, x, y, seed)
+        maps, out = {}, {}
         for j, sal in enumerate(saliency_methods):
             reason = unsupported_reason(arch, sal)
+            if reason is None and sal in DEEPLIFT_FAMILY and complete_err > COMPLETENESS_TOL:
+                reason = (
+                    f"DeepLIFT is not complete on this model: its attributions miss the logit "
+                    f"difference by {complete_err:.0%} (rules only at ReLU / max-pool modules; "
+                    "captum passes plain gradients through the other operations)"
+                )
             if reason:
-                rows.append({**base, "saliency": sal, "skipped": reason})
+                out[sal] = {"skipped": reason}
+                if sal in DEEPLIFT_FAMILY and np.isfinite(complete_err):
+                    out[sal]["completeness_error"] = complete_err
                 continue
             gen = torch.Generator().manual_seed(1000 * seed + j)
-            maps = attribute(model, x, y, sal, abs=True, batch_size=batch_size, generator=gen,
-                             **dict((options or {}).get(sal, {})))  # fmt: skip
-            scores = box_scores(maps, box, levels, generator=gen)
-            rows.append({**base, "saliency": sal, **scores.as_dict(), "skipped": None,
-                         "note": NOTES.get((family(arch), sal))})  # fmt: skip
+            maps[sal] = attribute(model, x, y, sal, abs=True, batch_size=batch_size,
+                                  generator=gen, **dict((options or {}).get(sal, {})))  # fmt: skip
+            out[sal] = {"skipped": None, "note": NOTES.get((family(arch), sal)),
+                        "generator": gen}  # fmt: skip
+            if sal in DEEPLIFT_FAMILY:
+                out[sal]["completeness_error"] = complete_err
+        source, shared = None, None
+        if random_baseline == "benchmark" and maps:
+            pick = torch.Generator().manual_seed(zlib.crc32(repr(key).encode()))
+            source = list(maps)[int(torch.randint(len(maps), (1,), generator=pick))]
+            shared = areas(permute_features(maps[source], pick), box, levels, ties, pick)
+        for sal in saliency_methods:
+            entry = out[sal]
+            if entry["skipped"] is None:
+                gen = entry.pop("generator")
+                rnd = shared or areas(permute_features(maps[sal], gen), box, levels, ties, gen)
+                aup, aur, p, r = areas(maps[sal], box, levels, ties, gen)
+                scores = BoxScores(aup, aur, rnd[0], rnd[1], p, r)
+                entry.update(scores.as_dict(), random_source=source or sal)
+            rows.append({**base, "saliency": sal, **entry})
     return pd.DataFrame(rows)
+
+
+def _completeness(model, arch: str, x: torch.Tensor, y: torch.Tensor, seed: int) -> float:
+    """DeepLIFT's completeness error on the first 16 samples with a uniform baseline (the
+    attribution baseline); ``inf`` for a pair listed in :data:`UNSUPPORTED`."""
+    if any(unsupported_reason(arch, m) for m in DEEPLIFT_FAMILY):
+        return float("inf")
+    gen = torch.Generator().manual_seed(seed)
+    xs = x[:16]
+    return deeplift_completeness(model, xs, y[:16], make_baseline(xs, "uniform", gen))
 
 
 def per_seed_means(scores: pd.DataFrame, min_accuracy: float | None = None) -> pd.DataFrame:
@@ -340,14 +402,20 @@ def example_maps(
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[tuple[str, str, str], torch.Tensor | str]:
     """``{(architecture, saliency, method): (N, T, F) normalised |map| or the skip reason}``
-    for the given samples (SGT Fig. 5), from each run's best checkpoint."""
+    for the given samples (SGT Fig. 5), from each run's best checkpoint (DeepLIFT-family pairs
+    only where DeepLIFT is complete, as :func:`evaluate_runs`)."""
     from ..metrics.timeseries import normalise_maps
 
     out = {}
-    for (_ds, arch, label, _seed), run in runs.items():
+    for (_ds, arch, label, seed), run in runs.items():
         model = run.best_model()
+        complete_err = None
+        if any(sal in DEEPLIFT_FAMILY for sal in saliency_methods):
+            complete_err = _completeness(model, arch, x, y, seed)
         for j, sal in enumerate(saliency_methods):
             reason = unsupported_reason(arch, sal)
+            if reason is None and sal in DEEPLIFT_FAMILY and complete_err > COMPLETENESS_TOL:
+                reason = f"DeepLIFT not complete on this model ({complete_err:.0%})"
             if reason:
                 out[(arch, sal, label)] = reason
                 continue
@@ -376,7 +444,9 @@ def plot_map_grid(maps: Mapping[tuple[str, str, str], Any], sample: int = 0, tit
             if isinstance(value, torch.Tensor):
                 ax.imshow(value[sample].numpy(), cmap="hot", vmin=0, vmax=1)
             else:
-                ax.text(0.5, 0.5, "not computed\n(captum)", ha="center", va="center", fontsize=7)
+                ax.text(
+                    0.5, 0.5, "not computed\n(see reason)", ha="center", va="center", fontsize=7
+                )
             if r == 0:
                 ax.set_title(f"{ARCH_LABELS.get(family(arch), arch)}\n{sal}", fontsize=7)
             if c == 0:
