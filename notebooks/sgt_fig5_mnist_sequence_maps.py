@@ -17,7 +17,9 @@
 #
 # * Each panel is |attribution| at the true label, min-max normalised per sample; time runs
 #   down the vertical axis. Row 1: traditional training, row 2: SGT (as the paper's figure).
-# * Pairs captum cannot compute (DeepLIFT / DeepSHAP through an LSTM) show "not computed".
+# * Pairs not computed show "not computed": DeepLIFT / DeepSHAP through an LSTM (captum has no
+#   rule for its fused gates) and wherever DeepLIFT is not complete on the network (the
+#   Transformer's attention; the reason, with the measured error, is printed at the end).
 #
 # **The paper's claim (qualitative):** the maps are visibly cleaner (less noise off the digit)
 # with SGT, across networks and saliency methods. No number is judged here; compare the rows.
@@ -118,5 +120,8 @@ exp.record("results", accuracy=accuracy, example_indices=idx,
 # NBVAL_CHECK_OUTPUT
 for row in accuracy:
     print(f"{row['architecture']} {row['method']}: best test accuracy {row['best_accuracy']:.1f} %")
+for (arch, sal, meth), value in maps.items():
+    if isinstance(value, str):
+        print(f"not computed: {arch} {sal} {meth}: {value}")
 exp.record_claims([])
 exp.write_metrics();

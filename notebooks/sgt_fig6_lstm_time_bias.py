@@ -17,9 +17,18 @@
 #
 # * Recurrent networks' gradients vanish over time (Ismail et al. 2019), so a traditionally
 #   trained LSTM should find late boxes better than early ones: AUP/AUR grow from early to late.
-# * The bias is measured per seed as `late - early` of AUP and AUR. A model at chance level has
-#   no meaningful saliency: a seed counts for the claims only if all its models reach
-#   `min_accuracy` (the test accuracies are in the first table).
+# * **The LSTM.** The paper does not give its LSTM. The time-series benchmark's LSTM (hidden 5,
+#   its last state read by a linear layer) stays at chance on the early box even after
+#   hundreds of epochs: it cannot carry the box across 40 steps. This notebook trains the
+#   benchmark's wider LSTM (hidden 25, the size of its MNIST experiments), which learns all
+#   three boxes; the learning is a late jump from chance to 100 % (often after 40-80 epochs).
+# * **Stopping** as the benchmark's training code: after the first epoch whose train or test
+#   accuracy reaches 99 % (`training.stop_at_acc`), at most `training.epochs`; the checkpoint
+#   with the best test accuracy is interpreted. A model under `min_accuracy` (90 %, the
+#   benchmark's gate) has no meaningful saliency: a seed counts for the claims only if all its
+#   models pass, and the claims need 3 such seeds.
+# * The bias is measured per seed as `late - early` of AUP and AUR. Cells of equal saliency are
+#   ranked in a seeded random order (`ties`), so no time step is favoured by the tie-breaking.
 #
 # **The paper's claims:** the traditional LSTM shows a clear bias toward later time steps; with
 # SGT there is no time bias (here: the bias shrinks, paired by seed).
@@ -35,20 +44,21 @@ datasets: Union[list[str], dict[str, dict]] = [
 ]  # datasets trained with every model
 dataset_params: dict = {}  # loader options shared by every dataset (root, source, canvas_size, n)
 architectures: dict[str, dict] = {
-    "lstm": {},
+    "lstm_mnist": {},
 }  # model -> training overrides; every dataset trains each model
 training: dict = {
-    "epochs": 15,
+    "epochs": 200,
     "batch_size": 50,
     "optimizer": "adam",
     "lr": 0.001,
     "threads": 1,
-}  # RunConfig fields of every run (threads: torch threads while training, fixed)
+    "stop_at_acc": 99.0,
+}  # RunConfig fields of every run (threads: torch threads; stop_at_acc: stopping rule, %)
 methods: dict[str, dict] = {
     "traditional": {},
     "sgt": {"k_fraction": 0.5, "lambda_kl": 1.0, "fill": "uniform_feature"},
 }  # label -> training method options (key 'method' if not the label)
-seeds: int = 3  # number of training seeds (0, 1, ..., seeds - 1)
+seeds: int = 5  # number of training seeds (0, 1, ..., seeds - 1)
 saliency_methods: list[str] = [
     "grad", "ig",
 ]  # saliency methods compared (saliency_lib.saliency registry)
@@ -58,6 +68,8 @@ saliency_options: dict[str, dict] = {
 bias_saliency: str = "grad"  # the saliency method the claims are judged on
 eval_samples: Optional[int] = None  # test samples evaluated (None: all)
 min_accuracy: float = 90.0  # models under this test accuracy (%) are not interpreted
+random_baseline: str = "benchmark"  # "benchmark": one random method's map permuted; "own"
+ties: str = "random"  # order of equal saliency values: "random" (seeded), "first", "last"
 
 # %%
 import pandas as pd
@@ -71,12 +83,14 @@ exp = Experiment("sgt_fig6_lstm_time_bias", profile, output_dir)
 exp.record("settings", datasets=datasets, dataset_params=dataset_params,
            architectures=architectures, training=training, methods=methods, seeds=seeds,
            saliency_methods=saliency_methods, saliency_options=saliency_options,
-           bias_saliency=bias_saliency, eval_samples=eval_samples, min_accuracy=min_accuracy)
+           bias_saliency=bias_saliency, eval_samples=eval_samples, min_accuracy=min_accuracy,
+           random_baseline=random_baseline, ties=ties)
 
 # %% [markdown]
 # ## Train (or load) the LSTMs, then AUP / AUR per dataset
 #
-# The best-test-accuracy checkpoint of each run is interpreted; its accuracy is in the table.
+# The best-test-accuracy checkpoint of each run is interpreted. The first table gives each run's
+# epochs trained (where the stopping rule ended it) and its interpreted checkpoint.
 
 # %%
 grid = studies.run_grid(datasets=datasets, dataset_params=dataset_params,
@@ -87,7 +101,14 @@ for (dataset_name, model), setting in grid.items():
     for (label, seed), run in studies.train_all(setting).items():
         runs[(dataset_name, model, label, seed)] = run
 exp.record_runs(runs.values())
-scores = ts.evaluate_runs(runs, saliency_methods, saliency_options, eval_samples)
+trained = pd.DataFrame([{"dataset": k[0], "method": k[2], "seed": k[3], "epochs": len(r.history),
+                         "best_epoch": r.best_epoch, "best_test_acc": r.best_test_acc}
+                        for k, r in runs.items()])
+exp.show_table(trained, "training_per_run",
+               "SGT Fig. 6: epochs each LSTM trained (stopping rule) and its interpreted "
+               "best-test-accuracy checkpoint")
+scores = ts.evaluate_runs(runs, saliency_methods, saliency_options, eval_samples,
+                          random_baseline=random_baseline, ties=ties)
 exp.save_table(scores, "scores_per_run", floatfmt=".3f")
 accuracy = (scores.drop_duplicates(["dataset", "method", "seed"])
             .pivot_table(index="dataset", columns="method", values="accuracy").reset_index())
@@ -111,7 +132,7 @@ for s, b in bias.items():
                     in_report=s == bias_saliency)
 claims = ts.timeseries_claims("fig6", scores, datasets=datasets, saliency=bias_saliency,
                               min_accuracy=min_accuracy)
-exp.record("results", scores=scores, accuracy=accuracy, time_bias=bias,
+exp.record("results", scores=scores, accuracy=accuracy, time_bias=bias, trained=trained,
            claim_data={c["id"]: c["per_seed"] for c in claims})
 exp.record_claims(claims)
 

@@ -22,7 +22,7 @@ from .trainer import OPTIMIZERS
 NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size", "data_on_device")
 # Fields added after runs were stored: part of the identity only when they differ from these
 # defaults, so every configuration that existed before them keeps its run id.
-DEFAULT_ONLY_FIELDS = {"precision": "fp32", "threads": None}
+DEFAULT_ONLY_FIELDS = {"precision": "fp32", "threads": None, "stop_at_acc": None}
 #: Training precisions: float32, or mixed precision (autocast) in bfloat16 / float16.
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -63,6 +63,10 @@ class RunConfig:
     # machine and lets `reproduce` train runs side by side (cores // threads processes,
     # docs/performance.md); part of the run id when set
     threads: int | None = None
+    # stop after the first epoch whose train or test accuracy (%) reaches this value; ``epochs``
+    # is then the cap. None: train all ``epochs``. The time-series benchmark stops at 99
+    # (docs/methods.md, time series); part of the run id when set
+    stop_at_acc: float | None = None
     device: str = "auto"
     eval_batch_size: int = 1024
     progress: bool = True
@@ -126,6 +130,7 @@ FIELD_RANGES = {
     "train_subset": Range(1),
     "test_subset": Range(1),
     "threads": Range(1),
+    "stop_at_acc": Range(0, 100, lo_open=True),
 }
 
 

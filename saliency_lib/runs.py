@@ -59,7 +59,7 @@ from .data import get_dataset, make_loader
 from .methods import TrainingMethod, get_method
 from .models import create_model
 from .seeding import get_device, get_rng_state, seed_everything, set_rng_state
-from .trainer import Precision, Trainer, TrainingDiverged, make_optimizer
+from .trainer import Precision, Trainer, TrainingDiverged, make_optimizer, stop_reached
 
 __all__ = [
     "Run",
@@ -373,8 +373,12 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
         t.model, t.method, t.optimizer, t.train_loader, t.test_loader, progress=progress,
         precision=t.precision,
     )  # fmt: skip
+    # a run resumed after the epoch that met its stopping rule trains no further
+    done = t.history and stop_reached(t.history[-1], config.stop_at_acc)
+    end = t.start - 1 if done else config.epochs
     try:
-        trainer.fit(config.epochs, start_epoch=t.start, on_epoch_end=_Checkpoint(t, stop_after))
+        trainer.fit(end, start_epoch=t.start, on_epoch_end=_Checkpoint(t, stop_after),
+                    stop_at_acc=config.stop_at_acc)  # fmt: skip
     except _Stop:
         return None
     except TrainingDiverged as e:

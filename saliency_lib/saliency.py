@@ -7,6 +7,7 @@ added in one place.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import torch
@@ -102,9 +103,12 @@ def reduce_channels(attr: torch.Tensor, abs: bool = False) -> torch.Tensor:
 
 def make_baseline(x: torch.Tensor, kind: str | float | torch.Tensor, generator=None):
     """Baselines for IG / DeepLIFT / GradientSHAP: ``"uniform"`` noise in each sample's channel
-    range (the SGT reference code), ``"zeros"``, or a given value/tensor."""
+    range (the SGT reference code), ``"zeros"``, or a given value/tensor. Always detached: a
+    baseline built from an input that requires grad would carry gradient back into that input
+    at its minimum and maximum cells (DeepLIFT differentiates through its baseline half)."""
+    x = x.detach()
     if isinstance(kind, torch.Tensor):
-        return kind.to(x)
+        return kind.detach().to(x)
     if kind == "uniform":
         lo = x.amin(dim=(2, 3), keepdim=True)
         hi = x.amax(dim=(2, 3), keepdim=True)
@@ -143,19 +147,86 @@ def _smoothgrad(f, x, y, generator=None, nt_samples=10, stdev_fraction=0.15):
     )
 
 
+def _rule_hooks(module: nn.Module, rule: Callable) -> list:
+    """Hooks that apply a DeepLIFT ``rule(module, grad_input, grad_output)`` in ``module``'s
+    backward pass (docs/methods.md, DeepLIFT).
+
+    The gradient at the module's output is kept by a hook on its output tensor; the rule
+    rewrites the gradient at the *copy of the input the module consumes* (captum hooks the
+    tensor it was given). When two rule modules are adjacent (ReLU -> MaxPool), captum's hooks
+    sit on one tensor and the ReLU reads the pool's gradient before the pool's rule rewrites it,
+    which loses completeness (captum issue 1104, fixed after captum 0.9.0). Here the pool's rule
+    acts on its own copy, so the ReLU's output hook receives the rewritten gradient."""
+    if getattr(module, "inplace", False):
+        raise ValueError(
+            f"DeepLIFT needs out-of-place activations; {module} is in-place (use inplace=False)"
+        )
+    grad_out: dict[torch.device, torch.Tensor] = {}
+
+    def consume_copy(mod: nn.Module, args: tuple):
+        if len(args) != 1:
+            raise ValueError(
+                f"DeepLIFT rules need one input tensor per module, {mod} got {len(args)}"
+            )
+        consumed = args[0].clone()
+
+        def rewrite(grad: torch.Tensor):
+            if grad.device not in grad_out:
+                return None
+            return rule(mod, grad, grad_out[grad.device])
+
+        consumed.register_hook(rewrite)
+        return (consumed,)
+
+    def keep_output_grad(mod: nn.Module, args: tuple, out: torch.Tensor) -> None:
+        out.register_hook(lambda grad: grad_out.__setitem__(grad.device, grad))
+
+    return [
+        module.register_forward_pre_hook(consume_copy),
+        module.register_forward_hook(keep_output_grad),
+    ]
+
+
+class _AdjacentRuleHooks:
+    """Mixin for captum's ``DeepLift`` / ``DeepLiftShap``: the same rules, registered with
+    :func:`_rule_hooks` so adjacent rule modules stay complete."""
+
+    def _register_hooks(self, module: nn.Module, attribute_to_layer_input: bool = True) -> None:
+        if not self._can_register_hook(module) or (
+            not attribute_to_layer_input and module is getattr(self, "layer", None)
+        ):
+            return
+        self.forward_handles.append(module.register_forward_hook(self._forward_hook))
+        self.forward_handles.append(module.register_forward_pre_hook(self._forward_pre_hook))
+        self.backward_handles.extend(_rule_hooks(module, self._backward_hook))
+
+
+@functools.cache
+def deeplift_classes() -> tuple[type, type]:
+    """captum's ``DeepLift`` and ``DeepLiftShap`` with the adjacent-module fix of
+    :func:`_rule_hooks` (built on first use: captum is slow to import)."""
+    from captum.attr import DeepLift, DeepLiftShap
+
+    class FixedDeepLift(_AdjacentRuleHooks, DeepLift):
+        """captum ``DeepLift``; rules registered by :func:`_rule_hooks`."""
+
+    class FixedDeepLiftShap(_AdjacentRuleHooks, DeepLiftShap):
+        """captum ``DeepLiftShap``; rules registered by :func:`_rule_hooks`."""
+
+    return FixedDeepLift, FixedDeepLiftShap
+
+
 @SALIENCY_METHODS.register("deeplift")
 def _deeplift(f, x, y, generator=None, baseline="uniform"):
-    from captum.attr import DeepLift
-
     base = make_baseline(x, baseline, generator)
-    return DeepLift(f).attribute(x, baselines=base, target=y)
+    return deeplift_classes()[0](f).attribute(x, baselines=base, target=y)
 
 
 @SALIENCY_METHODS.register("gradshap")
 def _gradshap(f, x, y, generator=None, n_baselines=10, n_samples=5, stdevs=0.0):
     from captum.attr import GradientShap
 
-    lo, hi = x.amin(), x.amax()
+    lo, hi = x.detach().amin(), x.detach().amax()
     base = lo + (hi - lo) * torch.rand(
         (n_baselines, *x.shape[1:]), generator=generator, device=x.device
     )
@@ -166,15 +237,13 @@ def _gradshap(f, x, y, generator=None, n_baselines=10, n_samples=5, stdevs=0.0):
 
 @SALIENCY_METHODS.register("deepshap")
 def _deepshap(f, x, y, generator=None, n_baselines=10):
-    """DeepSHAP (captum ``DeepLiftShap``): DeepLIFT averaged over ``n_baselines`` uniform-noise
-    baselines in the batch's range (as ``gradshap``)."""
-    from captum.attr import DeepLiftShap
-
-    lo, hi = x.amin(), x.amax()
+    """DeepSHAP (captum ``DeepLiftShap``, with :func:`_rule_hooks`): DeepLIFT averaged over
+    ``n_baselines`` uniform-noise baselines in the batch's range (as ``gradshap``)."""
+    lo, hi = x.detach().amin(), x.detach().amax()
     base = lo + (hi - lo) * torch.rand(
         (n_baselines, *x.shape[1:]), generator=generator, device=x.device
     )
-    return DeepLiftShap(f).attribute(x, baselines=base, target=y)
+    return deeplift_classes()[1](f).attribute(x, baselines=base, target=y)
 
 
 @SALIENCY_METHODS.register("random")
@@ -238,3 +307,29 @@ def attribute(
 
 def list_saliency_methods() -> list[str]:
     return SALIENCY_METHODS.names()
+
+
+def deeplift_completeness(
+    model: nn.Module, x: torch.Tensor, target: torch.Tensor, baselines: torch.Tensor
+) -> float:
+    """DeepLIFT's completeness error on ``model``'s logits (docs/methods.md, DeepLIFT): the
+    largest ``|sum of attributions - (f(x) - f(b))[target]|`` over the samples, divided by the
+    mean ``|(f(x) - f(b))[target]|``. About 1e-6 in float32 where every non-linearity has a
+    rule (ReLU and max-pool modules); of order 1 where captum passes plain gradients (LSTM
+    gates, attention softmax, layer norm). DeepSHAP averages DeepLIFT over baselines, so the
+    same number holds for it. Model in eval mode (state restored)."""
+    was_training = model.training
+    model.eval()
+    try:
+        xb = x.detach().clone().requires_grad_(True)
+        target = torch.as_tensor(target, device=x.device).expand(len(x))
+        with torch.enable_grad():
+            attr = deeplift_classes()[0](model).attribute(xb, baselines=baselines, target=target)
+        with torch.no_grad():
+            out = model(x).gather(1, target[:, None])[:, 0]
+            ref = model(baselines).gather(1, target[:, None])[:, 0]
+    finally:
+        model.train(was_training)
+    diff = (out - ref).double()
+    miss = attr.detach().double().sum(dim=tuple(range(1, attr.dim()))) - diff
+    return float(miss.abs().max() / diff.abs().mean().clamp_min(1e-12))

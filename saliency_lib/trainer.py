@@ -75,6 +75,14 @@ def evaluate_accuracy(model: nn.Module, batches: Iterable) -> float:
     return 100.0 * int(correct) / max(total, 1)
 
 
+def stop_reached(entry: dict, stop_at_acc: float | None) -> bool:
+    """Whether an epoch's history ``entry`` meets the stopping rule: its train or test accuracy
+    (%) reaches ``stop_at_acc`` (``None``: never). The time-series benchmark's rule with 99."""
+    if stop_at_acc is None:
+        return False
+    return entry["train_acc"] >= stop_at_acc or entry["test_acc"] >= stop_at_acc
+
+
 _AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -211,11 +219,13 @@ class Trainer:
         on_epoch_end: Callable[[dict], None] | None = None,
         progress_interval: float = INTERVAL,
         progress_file: IO[str] | None = None,
+        stop_at_acc: float | None = None,
     ) -> list[dict]:
         """Train epochs ``start_epoch..epochs``; ``on_epoch_end(entry)`` runs after each one (the
         run store checkpoints there); an epoch whose loss or weights are not finite raises
-        :class:`TrainingDiverged` before it (nothing of it is kept). With ``progress``: one tqdm
-        bar over all steps of the run, and a line (:mod:`saliency_lib.progress`) at most every
+        :class:`TrainingDiverged` before it (nothing of it is kept). ``stop_at_acc``: stop after
+        the first epoch that meets :func:`stop_reached`. With ``progress``: one tqdm bar over all
+        steps of the run, and a line (:mod:`saliency_lib.progress`) at most every
         ``progress_interval`` seconds, to ``progress_file`` (default stdout): after an epoch its
         loss, train and test accuracy,
         within a long epoch the batch reached; each with the time elapsed and the ETA. The
@@ -243,14 +253,19 @@ class Trainer:
                 check_finite(self.model, entry)
                 history.append(entry)
                 bar.set_postfix(loss=f"{entry['train_loss']:.3f}", test=f"{entry['test_acc']:.2f}")
-                if log.due() or epoch == epochs:
+                stop = stop_reached(entry, stop_at_acc)
+                if log.due() or epoch == epochs or stop:
                     text = (
                         f"epoch {epoch}/{epochs} [{entry['phase']}] loss {entry['train_loss']:.4f}"
                         f", train acc {entry['train_acc']:.2f} %"
                     )
                     if has_test:
                         text += f", test acc {entry['test_acc']:.2f} %"
+                    if stop:
+                        text += f" (stop: accuracy reached {stop_at_acc:g} %)"
                     log.say(text)
                 if on_epoch_end is not None:
                     on_epoch_end(entry)
+                if stop:
+                    break
         return history

@@ -2,29 +2,38 @@
 seed), the box precision/recall evaluation of every (architecture, saliency method) pair, the
 Table 2 summary beside the paper's, the Fig. 5 / Fig. 6 figures, and the claims.
 
-Attribution goes through :func:`saliency_lib.saliency.attribute` (captum). Pairs captum cannot
-compute are listed in :data:`UNSUPPORTED` and skipped with the reason recorded in the results
-(never silently): captum's DeepLIFT applies its rescale rule only at non-linearity *modules*
-used once per forward pass; in ``nn.LSTM`` the gate non-linearities are inside one fused
-operator, so DeepLIFT and DeepSHAP would silently return gradient x (input - baseline), not
-DeepLIFT. The TCN's non-linearities are all ``nn.ReLU`` modules (exact rule); in the Transformer
-the ReLUs get the rule and the attention softmax and layer norms pass plain gradients (captum's
-documented behaviour for other operations), stated in the results' ``note``.
+Attribution goes through :func:`saliency_lib.saliency.attribute` (captum). Pairs that are not
+computed are skipped with the reason recorded in the results (never silently). DeepLIFT and
+DeepSHAP apply their rules only at non-linearity *modules* (ReLU, max-pool; the package
+registers them so adjacent modules stay complete, :func:`saliency_lib.saliency._rule_hooks`):
+
+* in ``nn.LSTM`` the gate non-linearities are inside one fused operator, so DeepLIFT would
+  silently be gradient x (input - baseline): :data:`UNSUPPORTED`;
+* every other model is checked per run: DeepLIFT's completeness error
+  (:func:`saliency_lib.saliency.deeplift_completeness`) must be under :data:`COMPLETENESS_TOL`.
+  The TCN (ReLU and max-pool modules) passes (about 1e-6); the Transformer does not (attention
+  softmax, layer norm and the max over time pass plain gradients), and its DeepLIFT-family
+  columns are skipped with the measured error as the reason.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
 
+from .. import claims
+from ..claims import MIN_SEEDS, Precondition
 from ..metrics import box_mask
-from ..metrics.timeseries import DEFAULT_LEVELS, box_scores
+from ..metrics.timeseries import DEFAULT_LEVELS, BoxScores, areas, normalise_maps, permute_features
 from ..progress import track
-from ..saliency import attribute
+from ..runs import load_splits
+from ..saliency import attribute, deeplift_completeness, make_baseline
 from .common import paper_numbers
 
 #: (architecture family, saliency method) -> why it is not computed.
@@ -36,10 +45,14 @@ UNSUPPORTED: dict[tuple[str, str], str] = {
     for arch in ("lstm", "lstm_cell_attention")
     for method in ("deeplift", "deepshap")
 }
-_TRANSFORMER_NOTE = "DeepLIFT rule at the ReLUs; attention softmax and layer norm pass gradients"
-NOTES: dict[tuple[str, str], str] = {
-    ("transformer", m): _TRANSFORMER_NOTE for m in ("deeplift", "deepshap")
-}
+#: (architecture family, saliency method) -> a note shown with its results.
+NOTES: dict[tuple[str, str], str] = {}
+#: The DeepLIFT-family saliency methods (their pairs are checked for completeness).
+DEEPLIFT_FAMILY = ("deeplift", "deepshap")
+#: Largest completeness error (relative) at which DeepLIFT is reported (float32: about 1e-6).
+COMPLETENESS_TOL = 1e-3
+#: Random-baseline definitions (:func:`evaluate_runs`).
+RANDOM_BASELINES = ("benchmark", "own")
 #: Saliency methods of SGT Table 2, in its column order, with the paper's labels.
 SALIENCY_LABELS = {
     "grad": "Gradient",
@@ -75,17 +88,32 @@ def evaluate_runs(
     levels: Sequence[float] = DEFAULT_LEVELS,
     batch_size: int = 50,
     progress: bool = True,
+    random_baseline: str = "benchmark",
+    ties: str = "random",
 ) -> pd.DataFrame:
     """One row per (dataset, architecture, method, seed, saliency): AUP, AUR, the random
     baseline's, Diff(AUP), Diff(AUR) (SGT eqs. 7-8), the model's test accuracy and, for a pair
-    captum cannot do, ``skipped`` with the reason. The model is the best-test-accuracy checkpoint
+    not computed, ``skipped`` with the reason. The model is the best-test-accuracy checkpoint
     (as the benchmark); ``eval_samples`` limits the test samples (first ``n``). ``progress``: a
-    bar and lines over the runs."""
-    from ..runs import load_splits
+    bar and lines over the runs.
 
+    ``random_baseline``: ``"benchmark"`` (default; the benchmark's ``createMasks.py``): per run
+    one saliency method is drawn at random among those computed, its map is permuted along
+    features, and that one baseline is subtracted from every method (``random_source`` names
+    it); ``"own"``: each method's own map permuted. ``ties``: order of equal saliency values
+    (:mod:`saliency_lib.metrics.timeseries`). DeepLIFT-family pairs are computed only where
+    DeepLIFT is complete on the run's model (:func:`saliency_lib.saliency.deeplift_completeness`
+    on the first 16 test samples, ``completeness_error``); otherwise skipped with the measured
+    error as the reason."""
+
+    if random_baseline not in RANDOM_BASELINES:
+        raise ValueError(
+            f"random_baseline must be one of {RANDOM_BASELINES}, got {random_baseline!r}"
+        )
     rows = []
     what = "saliency evaluation"
-    for (ds, arch, label, seed), run in track(runs.items(), what, unit="run", progress=progress):
+    for key, run in track(runs.items(), what, unit="run", progress=progress):
+        ds, arch, label, seed = key
         test = load_splits(run.config)[1]
         n = len(test) if eval_samples is None else min(eval_samples, len(test))
         x, y = test.x[:n], test.y[:n]
@@ -95,18 +123,55 @@ def evaluate_runs(
             accuracy = float((model(x).argmax(1) == y).double().mean() * 100)
         base = {"dataset": ds, "architecture": arch, "method": label, "seed": seed,
                 "accuracy": accuracy, "best_accuracy": run.best_test_acc}  # fmt: skip
+        complete_err = None
+        if any(sal in DEEPLIFT_FAMILY for sal in saliency_methods):
+            complete_err = _completeness(model, arch, x, y, seed)
+        maps, out = {}, {}
         for j, sal in enumerate(saliency_methods):
             reason = unsupported_reason(arch, sal)
+            if reason is None and sal in DEEPLIFT_FAMILY and complete_err > COMPLETENESS_TOL:
+                reason = (
+                    f"DeepLIFT is not complete on this model: its attributions miss the logit "
+                    f"difference by {complete_err:.0%} (rules only at ReLU / max-pool modules; "
+                    "captum passes plain gradients through the other operations)"
+                )
             if reason:
-                rows.append({**base, "saliency": sal, "skipped": reason})
+                out[sal] = {"skipped": reason}
+                if sal in DEEPLIFT_FAMILY and np.isfinite(complete_err):
+                    out[sal]["completeness_error"] = complete_err
                 continue
             gen = torch.Generator().manual_seed(1000 * seed + j)
-            maps = attribute(model, x, y, sal, abs=True, batch_size=batch_size, generator=gen,
-                             **dict((options or {}).get(sal, {})))  # fmt: skip
-            scores = box_scores(maps, box, levels, generator=gen)
-            rows.append({**base, "saliency": sal, **scores.as_dict(), "skipped": None,
-                         "note": NOTES.get((family(arch), sal))})  # fmt: skip
+            maps[sal] = attribute(model, x, y, sal, abs=True, batch_size=batch_size,
+                                  generator=gen, **dict((options or {}).get(sal, {})))  # fmt: skip
+            out[sal] = {"skipped": None, "note": NOTES.get((family(arch), sal)),
+                        "generator": gen}  # fmt: skip
+            if sal in DEEPLIFT_FAMILY:
+                out[sal]["completeness_error"] = complete_err
+        source, shared = None, None
+        if random_baseline == "benchmark" and maps:
+            pick = torch.Generator().manual_seed(zlib.crc32(repr(key).encode()))
+            source = list(maps)[int(torch.randint(len(maps), (1,), generator=pick))]
+            shared = areas(permute_features(maps[source], pick), box, levels, ties, pick)
+        for sal in saliency_methods:
+            entry = out[sal]
+            if entry["skipped"] is None:
+                gen = entry.pop("generator")
+                rnd = shared or areas(permute_features(maps[sal], gen), box, levels, ties, gen)
+                aup, aur, p, r = areas(maps[sal], box, levels, ties, gen)
+                scores = BoxScores(aup, aur, rnd[0], rnd[1], p, r)
+                entry.update(scores.as_dict(), random_source=source or sal)
+            rows.append({**base, "saliency": sal, **entry})
     return pd.DataFrame(rows)
+
+
+def _completeness(model, arch: str, x: torch.Tensor, y: torch.Tensor, seed: int) -> float:
+    """DeepLIFT's completeness error on the first 16 samples with a uniform baseline (the
+    attribution baseline); ``inf`` for a pair listed in :data:`UNSUPPORTED`."""
+    if any(unsupported_reason(arch, m) for m in DEEPLIFT_FAMILY):
+        return float("inf")
+    gen = torch.Generator().manual_seed(seed)
+    xs = x[:16]
+    return deeplift_completeness(model, xs, y[:16], make_baseline(xs, "uniform", gen))
 
 
 def per_seed_means(scores: pd.DataFrame, min_accuracy: float | None = None) -> pd.DataFrame:
@@ -172,9 +237,9 @@ def _paired(frame: pd.DataFrame, value: str, a: str = "sgt", b: str = "tradition
 def _catalogue_id(cid: str) -> tuple[str, str]:
     for prefix, claim_id in (
         ("tab2_tcn_ig_best_", "sgt_tab2_tcn_ig_best"),
-        ("tab2_sgt_raises_", "sgt_tab2_sgt_raises_diff"),
+        ("tab2_sgt_raises_", "sgt_tab2_precision_recall_up"),
         ("fig6_trad_time_bias_", "sgt_fig6_trad_time_bias"),
-        ("fig6_sgt_shrinks_bias_", "sgt_fig6_sgt_shrinks_bias"),
+        ("fig6_sgt_shrinks_bias_", "sgt_fig6_sgt_no_time_bias"),
     ):
         if cid.startswith(prefix):
             return claim_id, cid[len(prefix) :]
@@ -184,7 +249,6 @@ def _catalogue_id(cid: str) -> tuple[str, str]:
 def _claim(cid: str, text: str, values: pd.Series, detail: str, preconditions=()) -> dict:
     """The record of one claim tested on ``values`` (one per seed, positive = as claimed) against
     0 by :func:`saliency_lib.claims.evaluate`; ``text`` and ``detail`` go into its note."""
-    from .. import claims
 
     claim_id, setting = _catalogue_id(cid)
     values = values.dropna()
@@ -200,13 +264,14 @@ def timeseries_claims(study: str, data: pd.DataFrame, **options) -> list[dict[st
     ``study="tab2"``: ``data`` = :func:`per_seed_means`. Claims: (1) under SGT, (TCN, IG) has the
     highest mean Diff(AUP) and Diff(AUR) of the pairs run (per seed: its margin over the best
     other SGT pair); (2) per architecture and metric, SGT raises Diff over traditional training,
-    averaged over the saliency methods where the paper's Table 2 shows a rise (per seed: SGT -
-    Trad). ``study="fig6"``: ``data`` = :func:`evaluate_runs` rows on the early / middle / late
-    datasets (``options``: ``datasets`` in time order, ``saliency`` the method judged, default
-    ``grad``; ``min_accuracy``: a seed counts only when all its models reach this test accuracy,
-    since the saliency of a model at chance says nothing about the box). Claims: (3) the
-    traditional LSTM's AUP and AUR grow from the early to the late box (per seed: late - early);
-    (4) SGT shrinks that time bias (per seed: bias(Trad) - bias(SGT)).
+    averaged over every saliency method run (per seed: SGT - Trad; the paper's general claim,
+    not only the methods whose row rises in its own Table 2). ``study="fig6"``: ``data`` =
+    :func:`evaluate_runs` rows on the early / middle / late datasets (``options``: ``datasets``
+    in time order, ``saliency`` the method judged, default ``grad``; ``min_accuracy``: a seed
+    counts only when all its models reach this test accuracy, since the saliency of a model at
+    chance says nothing about the box). Claims: (3) the traditional LSTM's AUP and AUR grow from
+    the early to the late box (per seed: late - early); (4) SGT shrinks that time bias (per
+    seed: bias(Trad) - bias(SGT)).
 
     Each claim is decided by :mod:`saliency_lib.claims` on those per-seed values against 0 and
     carries ``per_seed`` (seed -> value).
@@ -250,17 +315,18 @@ def _tab2_claims(per_seed: pd.DataFrame) -> list[dict[str, Any]]:
         fam = family(arch)
         g = per_seed[per_seed["architecture"] == arch]
         for metric, label in (("diff_aup", "Diff(AUP)"), ("diff_aur", "Diff(AUR)")):
-            sals = [
-                s
-                for s in g["saliency"].unique()
-                if shown.get((metric, fam, s, "sgt"), -np.inf)
-                > shown.get((metric, fam, s, "traditional"), np.inf)
-            ]
+            sals = list(g["saliency"].unique())
             cid = f"tab2_sgt_raises_{metric}_{fam}"
             text = (f"SGT raises {label} of {ARCH_LABELS.get(fam, fam)} (mean over the saliency "
-                    "methods where the paper shows a rise)")  # fmt: skip
+                    "methods run)")  # fmt: skip
+            rises = sum(
+                shown.get((metric, fam, x, "sgt"), -np.inf)
+                > shown.get((metric, fam, x, "traditional"), np.inf)
+                for x in sals
+            )
+            text += f"; the paper's Table 2 shows a rise for {rises} of these {len(sals)}"
             if not sals:
-                why = "no saliency method run where the paper shows a rise"
+                why = "no saliency method run"
                 claims.append(_claim(cid, text, pd.Series(dtype=float), why))
                 continue
             sub = g[g["saliency"].isin(sals)]
@@ -309,7 +375,6 @@ def _fig6_claims(
             ),
             sorted(set(low["seed"].tolist())),
         )
-    from ..claims import MIN_SEEDS, Precondition
 
     kept = int(bias["seed"].nunique())
     pre = [Precondition(f"seeds whose every model reaches {min_accuracy:g} % test accuracy",
@@ -340,14 +405,19 @@ def example_maps(
     options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[tuple[str, str, str], torch.Tensor | str]:
     """``{(architecture, saliency, method): (N, T, F) normalised |map| or the skip reason}``
-    for the given samples (SGT Fig. 5), from each run's best checkpoint."""
-    from ..metrics.timeseries import normalise_maps
+    for the given samples (SGT Fig. 5), from each run's best checkpoint (DeepLIFT-family pairs
+    only where DeepLIFT is complete, as :func:`evaluate_runs`)."""
 
     out = {}
-    for (_ds, arch, label, _seed), run in runs.items():
+    for (_ds, arch, label, seed), run in runs.items():
         model = run.best_model()
+        complete_err = None
+        if any(sal in DEEPLIFT_FAMILY for sal in saliency_methods):
+            complete_err = _completeness(model, arch, x, y, seed)
         for j, sal in enumerate(saliency_methods):
             reason = unsupported_reason(arch, sal)
+            if reason is None and sal in DEEPLIFT_FAMILY and complete_err > COMPLETENESS_TOL:
+                reason = f"DeepLIFT not complete on this model ({complete_err:.0%})"
             if reason:
                 out[(arch, sal, label)] = reason
                 continue
@@ -361,7 +431,6 @@ def example_maps(
 def plot_map_grid(maps: Mapping[tuple[str, str, str], Any], sample: int = 0, title: str = ""):
     """Fig. 5 layout: one column per (architecture, saliency), rows traditional / SGT; time on
     the vertical axis. A skipped pair shows its reason."""
-    import matplotlib.pyplot as plt
 
     pairs = list(dict.fromkeys((a, s) for a, s, _ in maps))
     methods = list(dict.fromkeys(m for _, _, m in maps))
@@ -376,7 +445,9 @@ def plot_map_grid(maps: Mapping[tuple[str, str, str], Any], sample: int = 0, tit
             if isinstance(value, torch.Tensor):
                 ax.imshow(value[sample].numpy(), cmap="hot", vmin=0, vmax=1)
             else:
-                ax.text(0.5, 0.5, "not computed\n(captum)", ha="center", va="center", fontsize=7)
+                ax.text(
+                    0.5, 0.5, "not computed\n(see reason)", ha="center", va="center", fontsize=7
+                )
             if r == 0:
                 ax.set_title(f"{ARCH_LABELS.get(family(arch), arch)}\n{sal}", fontsize=7)
             if c == 0:
@@ -389,7 +460,6 @@ def plot_map_grid(maps: Mapping[tuple[str, str, str], Any], sample: int = 0, tit
 
 def plot_time_bias(bias: pd.DataFrame, datasets: Sequence[str], title: str = ""):
     """SGT Fig. 6 (B): AUP and AUR per dataset (early, middle, late), mean +- sd over seeds."""
-    import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3))
     xs = np.arange(len(datasets))
@@ -410,7 +480,6 @@ def plot_time_bias(bias: pd.DataFrame, datasets: Sequence[str], title: str = "")
 def plot_table2(per_seed: pd.DataFrame, title: str = ""):
     """Table 2 as bars: Diff(AUP) and Diff(AUR) per (architecture, saliency), traditional vs SGT,
     mean +- sd over seeds; the paper's values as black ticks."""
-    import matplotlib.pyplot as plt
 
     paper = paper_table2()
     pairs = list(dict.fromkeys(zip(per_seed["architecture"], per_seed["saliency"], strict=True)))
