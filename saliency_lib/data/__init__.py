@@ -12,7 +12,7 @@ layouts and downloads, generated sets), ``_registry`` (specs, source resolution 
 points) and ``_loader`` (epoch loaders, splits and subsets).
 """
 
-from . import caltech, cifar, cluttered, mnist, pet, synthetic, timeseries  # noqa: F401
+from . import bird, caltech, cifar, cluttered, mnist, pet, synthetic, text, timeseries  # noqa: F401
 from ._dataset import SPLITS, DatasetInfo, DatasetNotFoundError, ImageDataset, SubsetDataWarning
 from ._formats import MISSING_BOX, load_pet_boxes, parse_voc_box, scale_box
 from ._loader import EpochLoader, epoch_permutation, make_loader
