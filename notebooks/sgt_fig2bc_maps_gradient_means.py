@@ -58,8 +58,6 @@ gradient_images: Optional[int] = 1000  # test images averaged per feature (C); N
 min_accuracy: dict[str, float] = {
     "mnist": 95.0,
     "fashion_mnist": 86.0,
-    "cifar10": 80.0,
-    "bird": 70.0,
 }  # dataset label -> traditional test accuracy (%) the claims need (precondition)
 
 # %%

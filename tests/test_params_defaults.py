@@ -111,8 +111,10 @@ def test_experiment_writes_only_into_its_profile(tmp_path, monkeypatch):
 #: computed before the parameters cells changed: neither the cells nor validation move a run id.
 #: cpu updated on purpose (2026-12-01): its SMOOT notebooks dropped MNIST (the time budget); then
 #: SMOOT on 25,000 training images and the HLGM notebooks on 40 epochs (claims decidable, issue 11);
-#: then every cpu run trains on 1 thread (`threads: 1`, side by side: issue 16).
-RUN_IDS = {"smoke": "951194d240bced05", "cpu": "d4b3c767bf829aa7", "paper": "03e20dc76574d7f7"}
+#: then every cpu run trains on 1 thread (`threads: 1`, side by side: issue 16); then the notebooks
+#: sgt_tab1_eraser_language and sgt_fig2bc_maps_gradient_means were added (issue 24; without them
+#: the digests are unchanged: 951194d240bced05, d4b3c767bf829aa7, 03e20dc76574d7f7).
+RUN_IDS = {"smoke": "f151f4ad1c8205d2", "cpu": "65fedb289cb1f1a7", "paper": "8b1bb2c9e9154fc5"}
 
 
 @pytest.mark.parametrize("profile", sorted(RUN_IDS))

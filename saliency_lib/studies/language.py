@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -46,6 +47,7 @@ SALIENCY_LABELS = {
     "smoothgrad": "SmoothGrad",
     "random": "Random",
 }
+SHORT_LABELS = {"grad": "Grad", "ig": "IG", "smoothgrad": "SmoothGrad", "random": "Random"}
 #: Per-seed numbers of a (run, saliency method); the first two are Table 1's.
 METRICS = ("comprehensiveness", "sufficiency", "token_f1", "iou_f1", "auprc")
 BETTER = {
@@ -170,19 +172,23 @@ def language_claims(
     min_accuracy: Mapping[str, float] | float | None = None,
     traditional: str = "traditional",
     sgt: str = "sgt",
+    variant: str = "",
 ) -> list[dict]:
     """The Table 1 claims, per setting and saliency method, paired by seed: Movie Reviews (and
     its analogue): SGT raises comprehensiveness and lowers sufficiency; FEVER and e-SNLI: SGT
     raises comprehensiveness, sufficiency shows no obvious improvement. Precondition: the
     traditional models' mean test accuracy reaches ``min_accuracy`` (per dataset or one number)
-    and so do the SGT models'; a model near chance has no rationale to find."""
-    out = []
+    and so do the SGT models'; a model near chance has no rationale to find. ``variant``: a
+    label for a run of another reading of SGT (``sgt`` then names its method label): it is put
+    in the records' setting and note, and claims without a dataset are not listed again."""
+    out, judged = [], set()
     for setting, g in per_seed.groupby("setting", sort=False):
         name = g["dataset"].iloc[0]
         task = DATASET_TASK.get(name)
         if task is None:
             continue
         family = "movies" if task == "movies" else "fever_esnli"
+        judged.add(family)
         threshold = min_accuracy.get(name) if isinstance(min_accuracy, Mapping) else min_accuracy
         pre = []
         if threshold is not None:
@@ -191,11 +197,12 @@ def language_claims(
                 value = float(acc.mean()) if len(acc) else float("nan")
                 what = f"{arm} test accuracy on the evaluated documents, mean over seeds"
                 pre.append(claims_lib.Precondition(what, value, float(threshold), unit=" %"))
-        note = (
-            "offline analogue of Movie Reviews (planted evidence, not real text)"
-            if name == "eraser_synthetic"
-            else ""
+        notes = ["offline analogue of Movie Reviews (planted evidence, not real text)"] * (
+            name == "eraser_synthetic"
         )
+        if variant:
+            notes.append(f"variant {sgt!r}: {variant}")
+        note = "; ".join(notes)
         for sal in saliency_methods:
             sub = g[g.saliency == sal]
             if sub.empty:
@@ -209,44 +216,47 @@ def language_claims(
                         claim_id,
                         a,
                         b,
-                        setting=f"{setting}, {SALIENCY_LABELS.get(sal, sal)}",
+                        setting=f"{setting}, {SALIENCY_LABELS.get(sal, sal)}"
+                        + (f", {sgt}" if variant else ""),
                         preconditions=pre,
                         note=note,
                         paper_key=None if name == "eraser_synthetic" else key,
                     )
                 )
+    for family, what in (("movies", "Movie Reviews"), ("fever_esnli", "FEVER or e-SNLI")):
+        if family not in judged and not variant:
+            reason = f"no {what} dataset among this run's datasets"
+            out += [
+                claims_lib.not_run(f"sgt_tab1_{m}_{family}", reason=reason)
+                for m in ("comprehensiveness", "sufficiency")
+            ]
     return out
 
 
-def plot_table1(
-    per_seed: pd.DataFrame, setting: str, traditional: str = "traditional", sgt: str = "sgt"
-) -> Figure:
-    """Comprehensiveness (higher = better) and sufficiency (lower = better) per saliency
-    method, traditional vs SGT: mean over seeds with the seeds as dots."""
+def plot_table1(per_seed: pd.DataFrame, setting: str) -> Figure:
+    """Comprehensiveness (higher = better) and sufficiency (lower = better) per saliency method
+    and training method (one bar each, in the table's order): mean over seeds, the seeds as
+    dots."""
     g = per_seed[per_seed.setting == setting]
     sal = list(dict.fromkeys(g["saliency"]))
-    fig = Figure(figsize=(9, 3.4), layout="constrained")
-    axes = fig.subplots(1, 2)
+    arms = list(dict.fromkeys(g["method"]))
+    colors = dict(zip(arms, ["tab:gray", "tab:blue", "tab:orange", "tab:green"] * 4, strict=False))
+    width = 0.8 / max(len(arms), 1)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     for ax, metric in zip(axes, ("comprehensiveness", "sufficiency"), strict=True):
-        for a, (arm, color) in enumerate(((traditional, "tab:gray"), (sgt, "tab:blue"))):
+        for a, arm in enumerate(arms):
             for i, s in enumerate(sal):
                 vals = g[(g.saliency == s) & (g.method == arm)][metric].to_numpy()
                 if not len(vals):
                     continue
-                x = i + (a - 0.5) * 0.38
-                ax.bar(
-                    x,
-                    vals.mean(),
-                    width=0.36,
-                    color=color,
-                    alpha=0.8,
-                    label=arm if i == 0 else None,
-                )
-                ax.scatter(np.full(len(vals), x), vals, s=10, color="black", zorder=3)
-        ax.set_xticks(range(len(sal)), [SALIENCY_LABELS.get(s, s) for s in sal])
+                x = i + (a - (len(arms) - 1) / 2) * width
+                ax.bar(x, vals.mean(), width=0.95 * width, color=colors[arm], alpha=0.8,
+                       label=arm if i == 0 else None)  # fmt: skip
+                ax.scatter(np.full(len(vals), x), vals, s=8, color="black", zorder=3)
+        ax.set_xticks(range(len(sal)), [SHORT_LABELS.get(s, s) for s in sal])
         ax.set_title(f"{metric} (AOPC, {BETTER[metric]} = better)")
         ax.axhline(0, color="black", lw=0.5)
-    axes[0].legend(frameon=False)
+    axes[0].legend(frameon=False, fontsize=8)
     return fig
 
 
@@ -256,9 +266,11 @@ def plot_aopc_curves(
     """Comprehensiveness and sufficiency by the share of tokens ``k`` (the curves the AOPC
     averages), one panel per metric, a line per (training method, saliency method)."""
     g = curves[curves.setting == setting]
-    fig = Figure(figsize=(9, 3.4), layout="constrained")
-    axes = fig.subplots(1, 2)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
     styles = {traditional: "--", sgt: "-"}
+    palette = dict(
+        zip(SALIENCY_LABELS, ["tab:red", "tab:blue", "tab:green", "tab:gray"], strict=True)
+    )
     for ax, metric in zip(axes, ("comprehensiveness", "sufficiency"), strict=True):
         for (method, sal), c in g[g.metric == metric].groupby(["method", "saliency"]):
             if method not in styles:
@@ -269,7 +281,8 @@ def plot_aopc_curves(
                 styles[method],
                 marker="o",
                 ms=3,
-                label=f"{SALIENCY_LABELS.get(sal, sal)}, {method}",
+                color=palette.get(sal),
+                label=f"{SHORT_LABELS.get(sal, sal)}, {method}",
             )
         ax.set_xscale("log")
         ax.set_xlabel("tokens removed / kept (% of the document)")
@@ -309,8 +322,9 @@ def plot_token_maps(
         names.append(f"{label} ({SALIENCY_LABELS.get(saliency, saliency)})")
     n = min(len(ids), max_tokens)
     grid = np.stack([r[:n] for r in rows])
-    fig = Figure(figsize=(min(0.22 * n + 2, 16), 0.5 * len(rows) + 1.4), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = plt.subplots(
+        figsize=(min(0.22 * n + 2, 16), 0.5 * len(rows) + 1.4), layout="constrained"
+    )
     ax.imshow(grid, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.set_xticks(range(n), table.words(j)[:n], rotation=90, fontsize=7)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -62,7 +63,9 @@ def fig2b_maps(
         raise ValueError(f"no {dataset} test image is classified correctly by every model")
     x = torch.stack([data[i][0] for i in idx])
     y = data.y[idx]
-    fig = plot_saliency_grid(x, saliency_maps(models, x, y), titles=class_titles(dataset, y))
+    names = getattr(data, "classes", None)  # a folder dataset knows its class names (BIRD)
+    titles = [names[int(v)] for v in y] if names else class_titles(dataset, y)
+    fig = plot_saliency_grid(x, saliency_maps(models, x, y), titles=titles)
     return fig, idx
 
 
@@ -90,8 +93,7 @@ def gradient_means_per_seed(
 def plot_gradient_means(values: Mapping[str, np.ndarray], title: str = "") -> Figure:
     """SGT Fig. 2 (C): box plots (whiskers at 1.5 IQR, outliers drawn) of the per-feature
     gradient means, scaled to a largest |mean| of 1, one box per training method."""
-    fig = Figure(figsize=(1.6 * len(values) + 1.5, 3.6), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = plt.subplots(figsize=(1.6 * len(values) + 1.5, 3.6), layout="constrained")
     ax.boxplot(list(values.values()), whis=1.5, flierprops={"markersize": 2, "alpha": 0.4})
     ax.set_xticks(range(1, len(values) + 1), list(values))
     ax.axhline(0, color="black", lw=0.5)
