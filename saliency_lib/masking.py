@@ -168,3 +168,77 @@ def noisy_linear_impute(
     result = torch.from_numpy(out).to(dtype=x.dtype, device=x.device)
     noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) * noise_std
     return torch.where(selected.reshape(b, 1, h, w), result + noise, x).detach()
+
+
+# --- token sequences (SGT section 4, language; docs/methods.md §9) ---------------------------
+#: Fills of :func:`mask_tokens`: ``previous`` (the SGT text's rule), ``uniform`` (the image rule).
+TOKEN_FILLS = ("previous", "uniform")
+
+
+def sequence_lengths(x: torch.Tensor) -> torch.Tensor:
+    """Lengths (B,) int64 of token sequences ``x`` (B, 1, L, D) padded with all-zero rows at the
+    end: one plus the last row holding a non-zero value, at least 1. Embedded tokens are never
+    all zero (:mod:`saliency_lib.data.text`), so this is the number of tokens."""
+    if x.dim() != 4 or x.shape[1] != 1:
+        raise ValueError(f"token sequences are (B, 1, L, D), got shape {tuple(x.shape)}")
+    present = x.detach().ne(0).any(dim=-1)[:, 0]  # (B, L)
+    steps = torch.arange(1, present.shape[1] + 1, device=x.device)
+    return (present * steps).amax(dim=1).clamp_min(1)
+
+
+def select_tokens(
+    scores: torch.Tensor, lengths: torch.Tensor, k: int | torch.Tensor, which: str = "bottom"
+) -> torch.Tensor:
+    """Boolean (B, L) mask of the ``k`` lowest (``"bottom"``) or highest (``"top"``) token scores
+    among the first ``lengths`` tokens of each row; padding is never selected. ``k`` is an int or
+    a per-sample tensor (B,); ties are taken in token order (stable sort, as
+    :func:`select_positions`)."""
+    if scores.dim() != 2:
+        raise ValueError(f"token scores must be (B, L), got shape {tuple(scores.shape)}")
+    steps = torch.arange(scores.shape[1], device=scores.device)
+    pad = steps[None, :] >= lengths.to(scores.device)[:, None]
+    fill = float("inf") if which == "bottom" else float("-inf")
+    k_t = torch.minimum(torch.as_tensor(k, device=scores.device).long(), lengths.to(scores.device))
+    chosen = select_positions(scores.masked_fill(pad, fill)[:, :, None], k_t, which)[:, :, 0]
+    return chosen & ~pad
+
+
+def mask_tokens(
+    x: torch.Tensor,
+    selected: torch.Tensor,
+    fill: str = "previous",
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """The token sequences ``x`` (B, 1, L, D) with the ``selected`` (B, L) tokens replaced; a
+    detached copy (docs/methods.md §9).
+
+    * ``previous`` (SGT section 4: "the masking function replaces the low salient word with the
+      previous high salient word"): each selected token takes the embedding of the nearest
+      unselected token before it; selected tokens at the start of a sequence, which have none,
+      take the first unselected token after them. The sequence keeps its length. A sequence
+      with every token selected is left unchanged (there is nothing to copy).
+    * ``uniform``: a fresh draw per element from U(min, max) of the sample's values (the image
+      and time-series rule, :func:`fill_values`), for comparison.
+    """
+    if fill not in TOKEN_FILLS:
+        raise ValueError(f"unknown token fill {fill!r}; choose one of: {', '.join(TOKEN_FILLS)}")
+    if x.dim() != 4 or x.shape[1] != 1 or selected.shape != (x.shape[0], x.shape[2]):
+        raise ValueError(
+            f"need x (B, 1, L, D) and selected (B, L), got {tuple(x.shape)} and "
+            f"{tuple(selected.shape)}"
+        )
+    x = x.detach()
+    selected = selected.to(x.device, torch.bool)
+    if fill == "uniform":
+        replacement = fill_values(x, "uniform", None, generator)
+        return torch.where(selected[:, None, :, None], replacement, x)
+    lengths = sequence_lengths(x)
+    steps = torch.arange(x.shape[2], device=x.device)
+    kept = ~selected & (steps[None, :] < lengths[:, None])
+    last_kept = torch.where(kept, steps[None, :], torch.full_like(steps[None, :], -1))
+    previous = torch.cummax(last_kept, dim=1).values  # nearest kept token at or before t
+    first = kept.long().argmax(dim=1, keepdim=True)  # first kept token (0 if none)
+    source = torch.where(previous >= 0, previous, first)
+    source = torch.where(kept.any(dim=1, keepdim=True), source, steps[None, :].expand_as(source))
+    gathered = x.gather(2, source[:, None, :, None].expand_as(x))
+    return torch.where(selected[:, None, :, None], gathered, x)

@@ -69,6 +69,19 @@ NOTEBOOK_TITLES = {
         ["sgt_fig6_trad_time_bias", "sgt_fig6_sgt_no_time_bias"],
     ),
     "own_training_loop": ("not a paper item: the public API on a new model and data", []),
+    "sgt_tab1_eraser_language": (
+        "SGT Table 1",
+        [
+            "sgt_tab1_comprehensiveness_movies",
+            "sgt_tab1_sufficiency_movies",
+            "sgt_tab1_comprehensiveness_fever_esnli",
+            "sgt_tab1_sufficiency_fever_esnli",
+        ],
+    ),
+    "sgt_fig2bc_maps_gradient_means": (
+        "SGT Fig. 2 (B)(C)",
+        ["sgt_fig2c_concentrated", "sgt_fig2c_separation"],
+    ),
     "sgt_fig4_feature_replacement": (
         "SGT Fig. 4",
         ["sgt_fig4_replacements_differ", "sgt_fig4_faster_drop"],

@@ -1,8 +1,12 @@
 """Stand-in data in each paper dataset's real on-disk format (torchvision's layouts), for the
 paper dry run and loader tests: CIFAR-10/100 python pickles, MNIST and Fashion-MNIST IDX files,
 Caltech-101 category folders of JPEGs, Oxford-IIIT Pet JPEGs with
-``annotations/{trainval,test}.txt`` and VOC head boxes in ``annotations/xmls``. Pixels are
-seeded noise with a class-dependent bright square, so the sets are learnable but mean nothing.
+``annotations/{trainval,test}.txt`` and VOC head boxes in ``annotations/xmls``, BIRD (Kaggle
+bird species: ``bird/{train,valid,test}/<CLASS>/*.jpg``), ERASER's Movie Reviews and FEVER
+(``docs/`` folders) and e-SNLI (``docs.jsonl``, premise and hypothesis documents) with
+``{train,val,test}.jsonl`` annotations, and a GloVe text file (``glove/glove.6B.300d.txt``) of
+their words. Pixels are seeded noise with a class-dependent bright square, so the sets are
+learnable but mean nothing; the texts are seeded filler words with class words as evidence.
 
 torchvision checks the CIFAR files' MD5 sums against the published archives, which stand-ins
 cannot match: :func:`relax_cifar_md5` (this process) and :data:`SITECUSTOMIZE` (a kernel started
@@ -182,9 +186,122 @@ def write_oxford_pet(root: Path, per_breed_train: int = 2, per_breed_test: int =
     return base
 
 
+def write_bird(root: Path, classes: int = 3, per_class: int = 2, size: int = 224) -> Path:
+    """``<root>/bird/{train,valid,test}/<CLASS NAME>/<n>.jpg`` (the Kaggle set's layout: upper-case
+    class folders with spaces, 224 x 224 RGB JPEGs)."""
+    base = Path(root) / "bird"
+    names = [f"BIRD SPECIES {c}" for c in range(classes)]
+    for s, split in enumerate(("train", "valid", "test")):
+        for c, name in enumerate(names):
+            for k in range(1, per_class + 1):
+                x = _images(1, 3, size, np.array([c]), classes, 5000 + 100 * s + 10 * c + k)[0]
+                _jpeg(base / split / name / f"{k}.jpg", x)
+    return base
+
+
+_WORDS = (
+    "the a film plot actor scene story was is and of it this that with but very "
+    "river city born known album band released season player team"
+).split()
+_CLASS_WORDS = {
+    "NEG": ("awful", "boring", "dull"),
+    "POS": ("great", "superb", "moving"),
+    "REFUTES": ("never", "not", "false"),
+    "SUPPORTS": ("indeed", "also", "true"),
+    "contradiction": ("nobody", "asleep", "never"),
+    "entailment": ("someone", "outdoors", "person"),
+    "neutral": ("maybe", "tall", "friends"),
+}
+
+
+def _sentence(rng, n: int) -> list[str]:
+    return [str(w) for w in rng.choice(_WORDS, size=n)]
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+
+
+def _evidence(docid: str, tokens: list[str], start: int, n: int) -> dict:
+    return {"docid": docid, "start_token": start, "end_token": start + n, "start_sentence": 0,
+            "end_sentence": 1, "text": " ".join(tokens[start : start + n])}  # fmt: skip
+
+
+def write_eraser(root: Path, n_train: int = 8, n_val: int = 4, n_test: int = 6) -> Path:
+    """``<root>/eraser/{movies,fever,esnli}/`` in ERASER's release format: Movie Reviews and FEVER
+    with a ``docs/`` folder (one file per document, one sentence per line), e-SNLI with
+    ``docs.jsonl`` and two documents per annotation (``docids``: premise, hypothesis);
+    ``{train,val,test}.jsonl`` annotations with token-span evidences, queries as the releases
+    have them (Movies: the same question; FEVER: the claim)."""
+    import json
+
+    base = Path(root) / "eraser"
+    rng = np.random.default_rng(11)
+    sizes = {"train": n_train, "val": n_val, "test": n_test}
+    for name, labels in (("movies", ("NEG", "POS")), ("fever", ("REFUTES", "SUPPORTS")),
+                         ("esnli", ("contradiction", "entailment", "neutral"))):  # fmt: skip
+        folder = base / name
+        docs_jsonl = []
+        for split, n in sizes.items():
+            rows = []
+            for i in range(n):
+                label = labels[i % len(labels)]
+                cue = [str(w) for w in rng.choice(_CLASS_WORDS[label], size=2)]
+                if name == "esnli":
+                    aid = f"{split}{i}.jpg#0r1{label[0]}"
+                    premise = _sentence(rng, 8)
+                    hypothesis = _sentence(rng, 3) + cue + _sentence(rng, 2)
+                    docs_jsonl += [{"docid": f"{aid}_premise", "document": " ".join(premise)},
+                                   {"docid": f"{aid}_hypothesis",
+                                    "document": " ".join(hypothesis)}]  # fmt: skip
+                    rows.append({"annotation_id": aid, "classification": label,
+                                 "docids": [f"{aid}_premise", f"{aid}_hypothesis"],
+                                 "evidences": [[_evidence(f"{aid}_hypothesis", hypothesis, 3, 2)],
+                                               [_evidence(f"{aid}_premise", premise, 1, 1)]],
+                                 "query": "What is the relationship between the premise and "
+                                 "hypothesis?", "query_type": None})  # fmt: skip
+                    continue
+                docid = f"{label.lower()}R_{split}{i:03d}.txt" if name == "movies" else (
+                    f"Page_{split}_{i}")  # fmt: skip
+                first, second = _sentence(rng, 9) + cue, _sentence(rng, 12)
+                tokens = first + second
+                (folder / "docs").mkdir(parents=True, exist_ok=True)
+                (folder / "docs" / docid).write_text(" ".join(first) + "\n" + " ".join(second))
+                query = ("What is the sentiment of this review?" if name == "movies"
+                         else f"The {_WORDS[i % len(_WORDS)]} is {cue[0]} known .")  # fmt: skip
+                rows.append({"annotation_id": docid if name == "movies" else str(1000 + i),
+                             "classification": label, "docids": None,
+                             "evidences": [[_evidence(docid, tokens, 9, 2)]],
+                             "query": query, "query_type": None})  # fmt: skip
+            _write_jsonl(folder / f"{split}.jsonl", rows)
+        if docs_jsonl:
+            (folder / "docs.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs_jsonl))
+    return base
+
+
+def write_glove(root: Path, dim: int = 300, name: str = "6B") -> Path:
+    """``<root>/glove/glove.<name>.<dim>d.txt``: a seeded vector for every stand-in word (GloVe's
+    text format: the word, then its values, separated by spaces)."""
+    path = Path(root) / "glove" / f"glove.{name}.{dim}d.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    words = sorted(set(_WORDS) | {w for ws in _CLASS_WORDS.values() for w in ws} | {
+        "what", "is", "sentiment", "of", "this", "review?", "relationship", "between",
+        "premise", "and", "hypothesis?", "known", "."})  # fmt: skip
+    rng = np.random.default_rng(13)
+    lines = [w + " " + " ".join(f"{v:.5f}" for v in rng.normal(0, 0.4, dim)) for w in words]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def write_all(root: Path) -> Path:
     """Every paper dataset's stand-in under ``root`` (the ``$SALIENCY_DATA`` layout)."""
     root = Path(root)
+    write_bird(root)
+    write_eraser(root)
+    write_glove(root)
     write_cifar10(root)
     write_cifar100(root)
     write_mnist(root, "MNIST")

@@ -55,10 +55,15 @@ def fashion(empty_root):
 def test_list_and_info():
     assert list_datasets() == sorted(
         [
+            "bird",
             "caltech101",
             "cifar10",
             "cifar100",
             "cluttered_fashion_mnist",
+            "eraser_esnli",
+            "eraser_fever",
+            "eraser_movies",
+            "eraser_synthetic",
             "fashion_mnist",
             "mnist",
             "mnist_sequence",
@@ -213,7 +218,7 @@ def test_missing_dataset_errors(tmp_path, monkeypatch):
 
 
 def test_bad_arguments(tmp_path):
-    with pytest.raises(KeyError, match="choose one of: caltech101, cifar10"):
+    with pytest.raises(KeyError, match="choose one of: bird, caltech101, cifar10"):
         get_dataset("imagenet", "train")
     with pytest.raises(ValueError, match="choose one of: train, test"):
         get_dataset("synthetic", "val")
@@ -544,7 +549,9 @@ def test_root_source_torchvision_layout(tmp_path):
 
 
 # --- the package's shape, and the data it serves pinned ----------------------------------------
-FAMILIES = ("caltech", "cifar", "cluttered", "mnist", "pet", "synthetic", "timeseries")
+FAMILIES = (
+    "bird", "caltech", "cifar", "cluttered", "mnist", "pet", "synthetic", "text", "timeseries",
+)  # fmt: skip
 
 
 def test_public_face_and_private_internals():

@@ -27,7 +27,7 @@ def _batch():
 
 
 def test_registry():
-    assert list_methods() == ["hlgm", "sgt", "smoot", "traditional"]
+    assert list_methods() == ["hlgm", "sgt", "sgt_tokens", "smoot", "traditional"]
     with pytest.raises(KeyError, match="valid options"):
         get_method("smoot", mu_typo=3)
     with pytest.raises(TypeError, match="alpha"):

@@ -6,11 +6,13 @@ the models, the run store and the report, as a real run does.
   temporary ``$SALIENCY_DATA``: CIFAR-10/100 pickles, MNIST and Fashion-MNIST IDX, Caltech-101
   folders, Oxford-IIIT Pet images with ``annotations/xmls``. The loaders find them exactly as
   they would find the real data (the paper params' ``source: torchvision`` finds the layout and
-  does not download). Only torchvision's CIFAR MD5 check is relaxed (``SITECUSTOMIZE``).
-* **Weights:** offline, the ImageNet weights of ResNet-18 (torchvision) and DeiT-tiny (timm) are
-  replaced by randomly initialised ones placed in temporary torch-hub / Hugging Face caches, so the
-  ``pretrained: true`` code path (ImageNet stem, new head) is the one a GPU run takes. Said in the
-  test output and as a warning.
+  does not download); BIRD in the Kaggle folders, ERASER's Movie Reviews, FEVER and e-SNLI in
+  their release format and a GloVe text file, which the ERASER loaders find under the data root
+  (no download either). Only torchvision's CIFAR MD5 check is relaxed (``SITECUSTOMIZE``).
+* **Weights:** offline, the ImageNet weights of ResNet-18, VGG-16 (torchvision) and DeiT-tiny
+  (timm) are replaced by randomly initialised ones placed in temporary torch-hub / Hugging Face
+  caches, so the ``pretrained: true`` code path (ImageNet stem, new head) is the one a GPU run
+  takes. Said in the test output and as a warning.
 * **Scale only** (papermill parameters, no params file): 1 epoch, batch 2, 2 training images (one
   batch) and 4 test images per setting, 1 seed, 4 evaluation images, ROAR retrained for 1 epoch.
   HLGM: 3 epochs with patience 1, episodes of 2 and a plateau forced by a huge ``min_delta``, so
@@ -46,7 +48,7 @@ TRAIN_IMAGES, TEST_IMAGES, BATCH = 2, 4, 2
 EVAL_IMAGES = 4  # every "how many images" parameter of the notebooks
 SCALE_KEYS = (
     "eval_images", "n_images", "gradient_images", "sparsity_images", "k_null_images",
-    "object_images", "sib_images", "scatter_images", "roar_train_images",
+    "object_images", "sib_images", "scatter_images", "roar_train_images", "eval_docs",
 )  # fmt: skip
 WEIGHT_HOSTS = ("download.pytorch.org", "huggingface.co")
 
@@ -66,7 +68,7 @@ def _random_pretrained_caches(root: Path) -> dict[str, str]:
     import timm
     import torch
     from safetensors.torch import save_file
-    from torchvision.models import ResNet18_Weights, resnet18
+    from torchvision.models import ResNet18_Weights, VGG16_Weights, resnet18, vgg16
 
     torch_home, hf_home = root / "torch", root / "hf"
     checkpoints = torch_home / "hub" / "checkpoints"
@@ -74,6 +76,8 @@ def _random_pretrained_caches(root: Path) -> dict[str, str]:
     torch.manual_seed(0)
     url = ResNet18_Weights.IMAGENET1K_V1.url
     torch.save(resnet18(weights=None).state_dict(), checkpoints / url.rsplit("/", 1)[1])
+    url = VGG16_Weights.IMAGENET1K_V1.url
+    torch.save(vgg16(weights=None).state_dict(), checkpoints / url.rsplit("/", 1)[1])
     deit = timm.create_model("deit_tiny_patch16_224", pretrained=False)
     repo = hf_home / "hub" / ("models--" + deit.pretrained_cfg["hf_hub_id"].replace("/", "--"))
     revision = "0" * 40
@@ -102,7 +106,7 @@ def dry_env(tmp_path_factory):
     if not online:
         env.update(_random_pretrained_caches(root / "weights"))
         note = (
-            "paper dry run offline: ImageNet weights of resnet18 and deit_tiny replaced by "
+            "paper dry run offline: ImageNet weights of resnet18, vgg16 and deit_tiny replaced by "
             "random ones (pretrained code path kept)"
         )
         print(note)
@@ -116,22 +120,30 @@ def dry_env(tmp_path_factory):
         yield {"root": root, "online": online}
 
 
-def _scaled(entry: dict) -> dict:
-    return {**entry, "train_subset": TRAIN_IMAGES, "test_subset": TEST_IMAGES}
+def _scaled(entry: dict, epochs: int) -> dict:
+    """A dataset entry at the dry run's scale; an entry's own epochs and batch size (a setting
+    trained longer than the others) are scaled too."""
+    out = {**entry, "train_subset": TRAIN_IMAGES, "test_subset": TEST_IMAGES}
+    if "epochs" in entry:
+        out["epochs"] = epochs
+    if "batch_size" in entry:
+        out["batch_size"] = BATCH
+    return out
 
 
 def dry_run_overrides(name: str, params: dict, defaults: dict) -> dict:
     """The scale overrides of notebook ``name`` (papermill parameters); everything else stays
     as in ``params/paper/<name>.yaml``."""
     out: dict = {}
+    methods = params.get("methods", defaults.get("methods")) or {}
+    hlgm = any((cfg or {}).get("method", label) == "hlgm" for label, cfg in dict(methods).items())
     datasets = params.get("datasets", defaults.get("datasets"))
     if datasets is not None:
         if isinstance(datasets, str):
             datasets = [datasets]
         items = datasets.items() if isinstance(datasets, dict) else ((d, {}) for d in datasets)
-        out["datasets"] = {label: _scaled(dict(entry or {})) for label, entry in items}
-    methods = params.get("methods", defaults.get("methods")) or {}
-    hlgm = any((cfg or {}).get("method", label) == "hlgm" for label, cfg in dict(methods).items())
+        epochs = 3 if hlgm else 1
+        out["datasets"] = {label: _scaled(dict(entry or {}), epochs) for label, entry in items}
     if "training" in defaults:
         training = dict(params.get("training", defaults["training"]))
         training.update(epochs=3 if hlgm else 1, batch_size=BATCH)

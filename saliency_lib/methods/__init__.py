@@ -1,4 +1,5 @@
-"""Training-method registry: ``get_method("traditional" | "sgt" | "smoot" | "hlgm", **options)``.
+"""Training-method registry: ``get_method("traditional" | "sgt" | "smoot" | "hlgm" | "sgt_tokens",
+**options)`` (``sgt_tokens``: SGT on word sequences, SGT Table 1).
 
 A method's options are one typed dataclass (``SGTConfig``, ...; :func:`method_config`), built
 once (``RunConfig`` holds it) and handed to the method as it is."""
@@ -11,11 +12,12 @@ from ..registry import Registry
 from .base import BatchLoss, NoOptions, SaliencyGuidedConfig, TrainingMethod, build_config
 from .hlgm import HLGM, HLGMConfig, hlgm_schedule, phase2_schedule
 from .sgt import SGT, SGTConfig
+from .sgt_tokens import SGTTokens, SGTTokensConfig
 from .smoot import SMOOT, SMOOTConfig, smoot_k_step
 from .traditional import Traditional
 
 TRAINING_METHODS = Registry("training method")
-for _cls in (Traditional, SGT, SMOOT, HLGM):
+for _cls in (Traditional, SGT, SMOOT, HLGM, SGTTokens):
     TRAINING_METHODS.register(_cls.name)(_cls)
 
 
@@ -39,7 +41,7 @@ def list_methods() -> list[str]:
 
 __all__ = [
     "BatchLoss", "NoOptions", "SaliencyGuidedConfig", "TrainingMethod", "Traditional", "SGT",
-    "SGTConfig",
+    "SGTConfig", "SGTTokens", "SGTTokensConfig",
     "SMOOT", "SMOOTConfig", "smoot_k_step", "HLGM", "HLGMConfig", "hlgm_schedule",
     "phase2_schedule", "get_method", "list_methods", "method_config", "TRAINING_METHODS",
 ]  # fmt: skip
