@@ -13,11 +13,13 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 from matplotlib.figure import Figure
 
 from .. import claims as claims_lib
+from ..data.text import token_table
 from ..metrics import seed_summary
-from ..metrics.eraser import DEFAULT_BINS, eraser_scores, eraser_summary
+from ..metrics.eraser import DEFAULT_BINS, eraser_scores, eraser_summary, token_attributions
 from ..progress import track
 from ..runs import Run, load_splits
 from .common import eval_subset, paper_numbers
@@ -302,11 +304,6 @@ def plot_token_maps(
     """The text counterpart of a saliency map: for document ``index`` of a text dataset, its
     human rationale and each model's token scores (scaled to the document's maximum |score|),
     one row each, over its first ``max_tokens`` tokens (the word under each column)."""
-    import torch
-
-    from ..data.text import token_table
-    from ..metrics.eraser import token_attributions
-
     table = token_table(data)
     j = int(data.source_indices[index])
     ids, rationale, _ = table.sequence(j)
