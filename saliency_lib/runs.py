@@ -113,18 +113,33 @@ class Run:
         return self.history[-1]["test_acc"]
 
     @property
+    def per_epoch_test_acc(self) -> bool:
+        """Whether every epoch was evaluated on the test split (``RunConfig.test_eval``)."""
+        return all(h.get("test_acc") is not None for h in self.history)
+
+    @property
     def best_test_acc(self) -> float:
+        """The best test accuracy over the epochs; NaN when only the final epoch was evaluated
+        (there is no best epoch then, and the final value is not one)."""
+        if not self.per_epoch_test_acc:
+            return float("nan")
         return max(h["test_acc"] for h in self.history)
 
     @property
-    def best_epoch(self) -> int:
-        """The first epoch with the best test accuracy."""
-        return _best_epoch(self.history)
+    def best_epoch(self) -> int | None:
+        """The first epoch with the best test accuracy (``None``: final epoch evaluated only)."""
+        return _best_epoch(self.history) if self.per_epoch_test_acc else None
 
     def best_model(self) -> nn.Module:
         """The model at its best test-accuracy epoch (``best.pt``; checked to hold that epoch)."""
         file = self.path / BEST
         fix = f"delete the folder {self.path} to retrain this run"
+        if not self.per_epoch_test_acc:
+            raise RunStoreError(
+                f"run {self.run_id} evaluated its test split at the final epoch only "
+                "(test_eval: final_epoch), so it has no best epoch; use run.model (the final "
+                "weights) or train it with test_eval: every_epoch"
+            )
         if self.config.continue_from and not file.exists():
             raise RunStoreError(
                 f"no {file}: the best epoch {self.best_epoch} of this continuation is inherited "
@@ -142,9 +157,13 @@ class Run:
         return model.to(next(self.model.parameters()).device).eval()
 
 
-def _best_epoch(history: list[dict]) -> int:
-    best = max(h["test_acc"] for h in history)
-    return next(h["epoch"] for h in history if h["test_acc"] == best)
+def _best_epoch(history: list[dict]) -> int | None:
+    """The first epoch with the best test accuracy among the evaluated ones (``None``: none)."""
+    tested = [h for h in history if h.get("test_acc") is not None]
+    if not tested:
+        return None
+    best = max(h["test_acc"] for h in tested)
+    return next(h["epoch"] for h in tested if h["test_acc"] == best)
 
 
 def _save(obj: Any, file: Path) -> None:
@@ -323,7 +342,7 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
         _start(t, store)
     trainer = Trainer(
         t.model, t.method, t.optimizer, t.train_loader, t.test_loader, progress=progress,
-        precision=t.precision,
+        precision=t.precision, test_eval=config.test_eval,
     )  # fmt: skip
     try:
         trainer.fit(config.epochs, start_epoch=t.start, on_epoch_end=_Checkpoint(t, stop_after))
@@ -421,7 +440,11 @@ class _Checkpoint:
     def __init__(self, t: _Training, stop_after: int | None):
         self.t = t
         self.stop_after = stop_after
-        self.best_acc = max((h["test_acc"] for h in t.history), default=-1.0)
+        self.best_acc = max(
+            (h["test_acc"] for h in t.history if h.get("test_acc") is not None), default=-1.0
+        )
+        # best.pt only when every epoch is evaluated (test_eval: final_epoch has no best epoch)
+        self.keep_best = t.config.test_eval == "every_epoch"
 
     def __call__(self, entry: dict[str, Any]) -> None:
         t = self.t
@@ -430,7 +453,7 @@ class _Checkpoint:
         if k is not None:
             t.k_history.append(k)
         epoch = entry["epoch"]
-        if entry["test_acc"] > self.best_acc:
+        if self.keep_best and entry["test_acc"] > self.best_acc:
             self.best_acc, t.best_kept = entry["test_acc"], epoch
             _save({"epoch": epoch, "model": t.model.state_dict()}, t.path / BEST)
         state = {
@@ -470,7 +493,7 @@ def _finish(t: _Training, store, shape_info: dict[str, int]) -> Run:
         "config": t.config.to_dict(),
         "status": "complete",
         "history": t.history,
-        "best_epoch": _best_epoch(t.history),
+        "best_epoch": _best_epoch(t.history) if t.config.test_eval == "every_epoch" else None,
         **record,
         "provenance": t.provenance,
         "shape_info": shape_info,
