@@ -220,11 +220,13 @@ def accuracy_claim(
 ) -> dict:
     """An accuracy claim decided by the rule fixed in advance, the final-epoch test accuracy
     (``per_seed`` column ``accuracy``), with the best epoch chosen on the test split
-    (``best_accuracy``, the papers' "max test accuracy") as the sensitivity reading beside it.
-    Paired by seed (:func:`saliency_lib.claims.evaluate`)."""
+    (``best_accuracy``, the papers' "max test accuracy") as the sensitivity reading beside it,
+    left out when a run of ``a`` or ``b`` has no best epoch (NaN: evaluated at its final epoch
+    only, ``RunConfig.test_eval``). Paired by seed (:func:`saliency_lib.claims.evaluate`)."""
     fa, fb = claims.paired(per_seed, "accuracy", a, b)
     sensitivity = None
-    if "best_accuracy" in per_seed:
+    rows = per_seed[per_seed["method"].isin([a, b])]
+    if "best_accuracy" in per_seed and rows["best_accuracy"].notna().all():
         ba, bb = claims.paired(per_seed, "best_accuracy", a, b)
         sensitivity = claims.evaluate(claim_id, ba, bb, setting, preconditions, versus=versus,
                                       paper_key=paper_key)  # fmt: skip
