@@ -114,8 +114,9 @@ class Run:
 
     @property
     def per_epoch_test_acc(self) -> bool:
-        """Whether every epoch was evaluated on the test split (``RunConfig.test_eval``)."""
-        return all(h.get("test_acc") is not None for h in self.history)
+        """Whether the run evaluates its test split after every epoch (``RunConfig.test_eval``;
+        with ``final_epoch`` it has no best epoch, even when it trained a single epoch)."""
+        return self.config.test_eval == "every_epoch"
 
     @property
     def best_test_acc(self) -> float:

@@ -197,6 +197,8 @@ def test_final_epoch_evaluation_trains_the_same_run_without_a_best_epoch(tmp_pat
     )
     with pytest.raises(RuntimeError, match="final epoch only.*use run.model"):
         b.best_model()
+    one = train_or_load(final.replace(epochs=1), store=tmp_path / "d")  # final = only epoch
+    assert one.best_epoch is None and one.best_test_acc != one.best_test_acc
     # resumed after an interruption: the same history
     assert train_or_load(final, store=tmp_path / "c", stop_after=1) is None
     resumed = train_or_load(final, store=tmp_path / "c")
