@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,9 @@ def _data_size(config: RunConfig) -> tuple[int, int, int]:
             config.dataset, **{k: v for k, v in config.dataset_params.items() if k in accepted}
         )
         return config.train_subset, config.test_subset, info.image_size**2 * info.in_channels
-    train, test = load_splits(config)
+    with warnings.catch_warnings():  # the notebooks say what the data is (e.g. MNIST's subset)
+        warnings.simplefilter("ignore")
+        train, test = load_splits(config)
     return len(train), len(test), train.image_size**2 * train.in_channels
 
 
