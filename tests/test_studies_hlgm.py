@@ -150,6 +150,9 @@ def test_no_best_epoch_line_when_a_run_was_evaluated_at_its_final_epoch_only():
     assert recs["hlgm_superior_accuracy:s vs sgt"]["verdict"] == "holds"  # the final epoch
     assert recs["hlgm_sgt_costs_accuracy:s"]["sensitivity"] is None
     assert recs["hlgm_superior_accuracy:s vs baseline"]["sensitivity"]["verdict"] == "holds"
+    table = hlgm_accuracy_table(ps, "s", paper_key=None).set_index("method")
+    assert table.loc["sgt", "best test acc (ours)"] == "n/a"
+    assert table.loc["hlgm", "best test acc (ours)"].startswith("85.17 [")
 
 
 def test_accuracy_claims_with_two_seeds_are_inconclusive():

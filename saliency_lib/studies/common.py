@@ -110,7 +110,8 @@ def summary_table(per_seed: pd.DataFrame, values: Iterable[str], by: str = "meth
 
 def format_mean_ci(table: pd.DataFrame, values: Iterable[str], digits: int = 2) -> pd.DataFrame:
     """``"mean [low, high]"`` strings for display; with fewer than 3 seeds (no interval) the
-    mean and the seeds' values, ``"mean (seeds: a, b)"``; K statistics as integers."""
+    mean and the seeds' values, ``"mean (seeds: a, b)"``; K statistics as integers; ``"n/a"``
+    for a value not measured (NaN mean)."""
     out = table[[c for c in table.columns if not any(c.startswith(f"{v}_") for v in values)]]
     out = out.copy()
     for v in values:
@@ -119,7 +120,9 @@ def format_mean_ci(table: pd.DataFrame, values: Iterable[str], digits: int = 2) 
         seeds = table.get(f"{v}_values", pd.Series([[]] * len(table), index=table.index))
         cells = []
         for m, a, b, vals in zip(mean, lo, hi, seeds, strict=True):
-            if not pd.isna(a):
+            if pd.isna(m):  # not measured (e.g. no best epoch: RunConfig.test_eval)
+                cells.append("n/a")
+            elif not pd.isna(a):
                 cells.append(f"{m:.{d}f} [{a:.{d}f}, {b:.{d}f}]")
             elif isinstance(vals, list) and len(vals) > 1:
                 cells.append(f"{m:.{d}f} (seeds: {', '.join(f'{x:.{d}f}' for x in vals)})")
