@@ -10,7 +10,8 @@ LOCK    := requirements.lock
 # options of saliency_lib/setup_data.py (--help), e.g. DATA_ARGS=--no-download
 DATA_ARGS ?=
 
-.PHONY: reproduce test unit lint format venv clean-venv nbval-refresh notebooks data lab lock
+.PHONY: reproduce test unit lint format venv clean-venv nbval-refresh notebooks data lab lock \
+	lab-profile engines
 
 data:
 	$(PY) saliency_lib/setup_data.py $(DATA_ARGS)
@@ -39,6 +40,22 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(VPY) -m pip install -q -c $(LOCK) -e '.[lab]'
 	$(VPY) -m jupyter lab $(LAB_ARGS) notebooks
+
+# JupyterLab on the notebooks with a profile's parameters injected, not executed (papermill's
+# prepare-only mode, scripts/lab_notebooks.py): `make lab-profile PROFILE=smoke` writes them to
+# LAB_DIR and opens JupyterLab there; Run All is then that profile's run (seconds for smoke),
+# writing to outputs/<profile>/<notebook>/.
+LAB_DIR ?= outputs/lab/$(PROFILE)
+lab-profile: $(STAMP)
+	$(VPY) -m pip install -q -c $(LOCK) -e '.[lab]'
+	$(VPY) scripts/lab_notebooks.py --profile $(PROFILE) --out $(LAB_DIR)
+	$(VPY) -m jupyter lab $(LAB_ARGS) $(LAB_DIR)
+
+# The tests' real engines (as root: Debian's Slurm, MUNGE, MariaDB, Chromium and ChromeDriver;
+# tests/test_slurm_real.py and tests/test_browser.py install them when missing, else skip).
+engines:
+	$(PY) tests/engines/slurm_cluster.py install
+	$(PY) tests/engines/browser.py install
 
 venv: $(STAMP)
 
@@ -69,3 +86,15 @@ format: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+.PHONY: docs dist
+
+# The API reference from the docstrings of saliency_lib/api.py (pdoc): docs/api/html/index.html.
+# tests/test_api_docs.py builds it too, with every warning an error (so CI builds it).
+docs: $(STAMP)
+	$(VPY) docs/api/make_reference.py
+
+# The wheel and the sdist in dist/ (no download: the build backend of .venv;
+# tests/test_wheel.py installs the wheel into a clean virtual environment).
+dist: $(STAMP)
+	$(VPY) -m build --no-isolation --outdir dist .

@@ -78,8 +78,6 @@ min_accuracy: dict[str, float] = {
 k_null_images: int = 2000  # training images for SMOOT's K step under the null (0: skip)
 
 # %%
-import pandas as pd
-
 from saliency_lib import plots, studies
 from saliency_lib.experiment import Experiment
 from saliency_lib.runs import load_splits

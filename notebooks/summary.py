@@ -59,4 +59,4 @@ for row in summary.summary_rows(records):
 # %%
 path = report.build_report(profile, forest=forest)
 exp.write_metrics()
-display(Markdown(path.read_text()))
+display(Markdown(report.rebase_links(path.read_text(), "..")))  # the HTML is one folder down

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover  (Windows: no flock; locking is a no-op 
     fcntl = None
 
 TMP_SUFFIX = ".tmp"
-_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 class StoreError(RuntimeError):
@@ -55,10 +55,15 @@ def first_line(exc: BaseException) -> str:
 def os_error(exc: OSError, path: Path, action: str = "write") -> StoreError:
     """One-line :class:`StoreError` for an ``OSError`` while writing ``path``."""
     folder = path.parent
-    if exc.errno in _DISK_FULL:
-        why = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}.get(
-            exc.errno, "file size limit exceeded"
+    if exc.errno == errno.EFBIG:
+        return StoreError(
+            f"cannot {action} {path}: file size limit exceeded (the shell's `ulimit -f`); raise "
+            "the limit (ulimit -f unlimited) and rerun: finished epochs and notebooks are kept"
         )
+    if exc.errno in _DISK_FULL:
+        why = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}[
+            exc.errno
+        ]
         return StoreError(
             f"cannot {action} {path}: {why}; free space in {folder} (or point the store/outputs "
             "elsewhere) and rerun: finished epochs and notebooks are kept"

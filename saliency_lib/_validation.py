@@ -8,6 +8,7 @@ At the bottom of the package (imports nothing from it), so every config can use 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from typing import Any
@@ -27,7 +28,8 @@ def from_dict(cls, values: dict[str, Any]):
 
 
 def check_types(obj) -> None:
-    """Check each dataclass field against its annotation (int accepted for float)."""
+    """Check each dataclass field against its annotation (int accepted for float); a number
+    anywhere in a field (a float, or one inside a list or mapping) must be finite."""
     hints = typing.get_type_hints(type(obj))
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
@@ -36,6 +38,26 @@ def check_types(obj) -> None:
                 f"{type(obj).__name__}.{f.name} must be {_type_name(hints[f.name])}, "
                 f"got {value!r} ({type(value).__name__})"
             )
+        where = non_finite(value)
+        if where is not None:
+            raise ValueError(
+                f"{type(obj).__name__}.{f.name}{where[0]} must be a finite number, got {where[1]!r}"
+            )
+
+
+def non_finite(value: Any, path: str = "") -> tuple[str, float] | None:
+    """``(sub-path, number)`` of the first NaN or infinity in ``value`` (a number, or one inside
+    lists and mappings, e.g. ``("[1]", nan)`` or ``(".lr", inf)``); ``None`` if every number is
+    finite."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    if isinstance(value, dict):
+        items = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    return next((hit for p, v in items if (hit := non_finite(v, p)) is not None), None)
 
 
 def check_choice(name: str, value: Any, choices) -> None:
@@ -47,8 +69,8 @@ def check_choice(name: str, value: Any, choices) -> None:
 @dataclasses.dataclass(frozen=True)
 class Range:
     """A numeric range: ``lo <= value <= hi`` (``lo < value`` with ``lo_open``); ``None`` is
-    unbounded. A list is checked element by element; ``None`` values and non-numbers pass (the
-    type check names those)."""
+    unbounded; NaN and infinities are never in a range. A list is checked element by element;
+    ``None`` values and non-numbers pass (the type check names those)."""
 
     lo: float | None = None
     hi: float | None = None
@@ -60,10 +82,13 @@ class Range:
         return f"in {'(' if self.lo_open else '['}{self.lo}, {self.hi}]"
 
     def ok(self, value: Any) -> bool:
+        """In the range (NaN and infinities never are)."""
         if isinstance(value, list | tuple):
             return all(self.ok(v) for v in value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return True
+        if not math.isfinite(value):
+            return False
         if self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo):
             return False
         return self.hi is None or value <= self.hi

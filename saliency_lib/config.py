@@ -123,11 +123,14 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
 
+#: Upper limits where a larger value can only be a mistake: epochs (the papers train at most
+#: 500), images per batch (larger than any dataset here).
+MAX_EPOCHS, MAX_BATCH = 10_000, 65_536
 #: Valid ranges of the numeric fields (``None`` subsets pass: all images).
 FIELD_RANGES = {
-    "epochs": Range(1),
-    "batch_size": Range(1),
-    "eval_batch_size": Range(1),
+    "epochs": Range(1, MAX_EPOCHS),
+    "batch_size": Range(1, MAX_BATCH),
+    "eval_batch_size": Range(1, MAX_BATCH),
     "lr": Range(0, lo_open=True),
     "momentum": Range(0, 1),
     "weight_decay": Range(0),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ NOTEBOOK_TITLES = {
         "SGT Fig. 6",
         ["sgt_fig6_trad_time_bias", "sgt_fig6_sgt_no_time_bias"],
     ),
+    "own_training_loop": ("not a paper item: the public API on a new model and data", []),
     "sgt_fig4_feature_replacement": (
         "SGT Fig. 4",
         ["sgt_fig4_replacements_differ", "sgt_fig4_faster_drop"],
@@ -176,7 +178,9 @@ def _ours(settings: dict) -> dict[str, str]:
         sizes = [f"{entry[k]:,} {k.split('_')[0]}" for k in ("train_subset", "test_subset")
                  if entry.get(k)]  # fmt: skip
         if sizes:
-            images.append(", ".join(sizes))
+            images.append(
+                f"{label}: " + ", ".join(sizes) if len(datasets) > 1 else ", ".join(sizes)
+            )
         epochs.add(entry.get("epochs", training.get("epochs")))
     for arch in archs.values():
         if isinstance(arch, dict) and "epochs" in arch:
@@ -184,14 +188,15 @@ def _ours(settings: dict) -> dict[str, str]:
     evals = [f"{settings[k]:,} {k.replace('_', ' ')}" for k in
              ("eval_images", "method_eval_images", "sib_images", "sparsity_images")
              if isinstance(settings.get(k), int)]  # fmt: skip
-    saliency = settings.get("saliency_methods") or settings.get("saliency") or "gradient"
+    saliency = [settings["saliency"]] if isinstance(settings.get("saliency"), str) else []
+    saliency += [m for m in settings.get("saliency_methods") or [] if m not in saliency]
     return {
         "model": ", ".join(models) or "-",
         "data": ", ".join(data) or "-",
         "images": "; ".join(images + evals) or "all",
         "epochs": ", ".join(str(e) for e in sorted(epochs, key=str) if e is not None) or "-",
         "seeds": str(settings.get("seeds", "-")),
-        "saliency": ", ".join(saliency) if isinstance(saliency, list) else str(saliency),
+        "saliency": ", ".join(saliency) or "gradient",
     }
 
 
@@ -559,3 +564,20 @@ def build_report(
     path = profile_dir / "REPORT.md"
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path
+
+
+_LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)(\))")
+
+
+def rebase_links(markdown: str, prefix: str) -> str:
+    """``markdown`` with every relative link and image path prefixed by ``prefix`` (e.g. ``..``
+    for the summary notebook, whose HTML sits one folder below ``REPORT.md``); absolute paths,
+    URLs and in-page anchors are left as they are."""
+
+    def fix(m: re.Match) -> str:
+        target = m.group(2)
+        if target.startswith(("#", "/")) or re.match(r"^[a-z][a-z0-9+.-]*:", target):
+            return m.group(0)
+        return f"{m.group(1)}{prefix.rstrip('/')}/{target}{m.group(3)}"
+
+    return _LINK.sub(fix, markdown)

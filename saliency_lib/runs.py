@@ -59,11 +59,12 @@ from .data import get_dataset, make_loader
 from .methods import TrainingMethod, get_method
 from .models import create_model
 from .seeding import get_device, get_rng_state, seed_everything, set_rng_state
-from .trainer import Precision, Trainer, make_optimizer
+from .trainer import Precision, Trainer, TrainingDiverged, make_optimizer
 
 __all__ = [
     "Run",
     "RunStoreError",
+    "check_store",
     "checkpointed_epoch",
     "default_store",
     "hlgm_continuation",
@@ -220,14 +221,59 @@ def _read_record(path: Path) -> dict[str, Any] | None:
     try:
         record = json.loads(data.decode("utf-8"))
     except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
-        record = e
-    if not isinstance(record, dict) or not isinstance(record.get("status"), str):
-        what = first_line(record) if isinstance(record, Exception) else "not a run record"
+        problem = first_line(e)
+    else:
+        problem = record_problem(record)
+    if problem:
         raise RunStoreError(
-            f"{file} is damaged ({what}); delete it: train_or_load(config) rebuilds it from "
+            f"{file} is damaged ({problem}); delete it: train_or_load(config) rebuilds it from "
             f"{path / LAST}"
         )
     return record
+
+
+#: The schema of ``run.json``: the keys every record has, and those of a complete one.
+RECORD_SCHEMA = {"run_id": str, "config": dict, "status": str}
+COMPLETE_SCHEMA = {
+    "history": list, "best_epoch": int, "provenance": dict, "shape_info": dict,
+}  # fmt: skip
+#: ... except that a run evaluated at its final epoch only (``test_eval: final_epoch``) has
+#: ``best_epoch`` None and ``test_acc`` None before its last epoch.
+SHAPE_KEYS = ("num_classes", "in_channels", "image_size")
+
+
+def record_problem(record: Any) -> str | None:
+    """What is wrong with a ``run.json`` record (``None``: it fits :data:`RECORD_SCHEMA`, and a
+    complete one :data:`COMPLETE_SCHEMA` with a non-empty history of epochs)."""
+    if not isinstance(record, dict):
+        return f"not a run record but {type(record).__name__}"
+    schema = dict(RECORD_SCHEMA)
+    if record.get("status") == "complete":
+        schema.update(COMPLETE_SCHEMA)
+    elif record.get("status") != "running":
+        return f"status {record.get('status')!r} is neither 'running' nor 'complete'"
+    final_only = (
+        isinstance(record.get("config"), dict)
+        and record["config"].get("test_eval") == "final_epoch"
+    )
+    for key, kind in schema.items():
+        if key == "best_epoch" and final_only and record.get(key) is None:
+            continue
+        if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
+            return f"{key!r} is missing or not a {kind.__name__}"
+    if record["status"] != "complete":
+        return None
+    history = record["history"]
+    if not history:
+        return "its history is empty"
+    for i, h in enumerate(history):
+        untested = final_only and i < len(history) - 1 and isinstance(h, dict)
+        if not (isinstance(h, dict) and isinstance(h.get("epoch"), int)
+                and (isinstance(h.get("test_acc"), int | float)
+                     or (untested and h.get("test_acc") is None))):  # fmt: skip
+            return f"a history entry without an epoch and a test accuracy: {h!r}"[:120]
+    missing = [k for k in SHAPE_KEYS if not isinstance(record["shape_info"].get(k), int)]
+    return f"shape_info has no {', '.join(missing)}" if missing else None
 
 
 def _complete_record(path: Path, warn: bool = False) -> dict[str, Any] | None:
@@ -272,6 +318,18 @@ def run_path(config: RunConfig, store: str | Path | None = None) -> Path:
     return Path(store or default_store()) / config.run_id
 
 
+def check_store(store: str | Path | None = None) -> Path:
+    """The run store folder (created later as needed); a :class:`RunStoreError` line when the
+    path is a file, before any work."""
+    root = Path(store or default_store())
+    if root.exists() and not root.is_dir():
+        raise RunStoreError(
+            f"the run store {root} is a file, not a folder; move the file away or point "
+            "$SALIENCY_RUN_STORE (or --store) to a folder"
+        )
+    return root
+
+
 def checkpointed_epoch(config: RunConfig, store: str | Path | None = None) -> int:
     """The last epoch an unfinished run checkpointed (``last.pt``); 0 when there is none or it
     cannot be read (:func:`train_or_load` then says why)."""
@@ -297,7 +355,7 @@ def train_or_load(
     holds the run's lock: a second process training the same run waits, then loads the result
     (or resumes, if the first one stopped early).
     """
-    path = run_path(config, store)
+    path = check_store(store) / config.run_id
     progress = config.progress if progress is None else progress
     train_ds, test_ds = load_splits(config)  # fails fast on a missing dataset
     shape_info = {
@@ -349,6 +407,14 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
         trainer.fit(config.epochs, start_epoch=t.start, on_epoch_end=_Checkpoint(t, stop_after))
     except _Stop:
         return None
+    except TrainingDiverged as e:
+        raise TrainingDiverged(
+            f"run {config.run_id}: {e} (likely cause: a learning rate too large for this "
+            f"optimizer, lr={config.lr}, or a non-finite option); the run is not marked "
+            f"complete; change the parameters (another run id) or delete {path}",
+            e.epoch,
+            e.loss,
+        ) from None
     return _finish(t, store, shape_info)
 
 

@@ -201,6 +201,18 @@ def attribute(
     Methods: ``grad``, ``ig``, ``smoothgrad``, ``deeplift``, ``gradshap``, ``deepshap`` (captum),
     ``random``.
     Extra keyword arguments go to the method (e.g. ``baseline="zeros"``, ``n_steps=20``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from saliency_lib.api import attribute
+    >>> _ = torch.manual_seed(0)
+    >>> model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 5))
+    >>> x, y = torch.randn(4, 3, 8, 8), torch.tensor([0, 1, 2, 3])
+    >>> maps = attribute(model, x, y, method="grad")  # one |gradient| per position
+    >>> maps.shape, bool((maps >= 0).all())
+    (torch.Size([4, 8, 8]), True)
     """
     _check_output(output)
     fn: Callable = SALIENCY_METHODS.get(method)

@@ -35,6 +35,27 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device(device)
 
 
+def device_problem(device: str) -> str | None:
+    """Why ``device`` cannot train on this machine (``None``: it can): not a device name, or a
+    CUDA / MPS device this machine does not have. ``"auto"`` always can."""
+    if device == "auto":
+        return None
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        return f"{device!r} is not a device; use auto, cpu, cuda or cuda:<index>"
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= count:
+            return (
+                f"{device!r} does not exist on this machine ({count} CUDA device(s)); use auto "
+                "(a GPU when there is one, else the CPU) or cpu"
+            )
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        return f"{device!r} does not exist on this machine; use auto or cpu"
+    return None
+
+
 def get_rng_state() -> dict:
     """Every random generator a run draws from: torch's CPU generator, each CUDA device's (when
     CUDA is in use in this process), NumPy's and Python's. Tensors and plain containers only, so

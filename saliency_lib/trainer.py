@@ -4,6 +4,7 @@ bottom"). The method supplies the per-batch loss and its epoch hooks; the traine
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -36,6 +37,28 @@ def make_optimizer(
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
     return OPTIMIZERS[name](params, lr, momentum, weight_decay)
+
+
+class TrainingDiverged(FloatingPointError):
+    """An epoch ended with a non-finite training loss or non-finite weights: the run diverged
+    and must not be kept as trained (``epoch``, ``loss``: where and what)."""
+
+    def __init__(self, message: str, epoch: int, loss: float):
+        super().__init__(message)
+        self.epoch = epoch
+        self.loss = loss
+
+
+def check_finite(model: nn.Module, entry: dict) -> None:
+    """:class:`TrainingDiverged` when epoch ``entry``'s training loss or any weight of ``model``
+    is NaN or infinite (one reduction per parameter tensor per epoch)."""
+    loss = entry["train_loss"]
+    weights_ok = all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    if not math.isfinite(loss) or not weights_ok:
+        what = (
+            f"the training loss is {loss}" if not math.isfinite(loss) else "a weight is not finite"
+        )
+        raise TrainingDiverged(f"{what} at epoch {entry['epoch']}", entry["epoch"], loss)
 
 
 @torch.no_grad()
@@ -203,9 +226,11 @@ class Trainer:
         progress_file: IO[str] | None = None,
     ) -> list[dict]:
         """Train epochs ``start_epoch..epochs``; ``on_epoch_end(entry)`` runs after each one (the
-        run store checkpoints there). With ``progress``: one tqdm bar over all steps of the run,
-        and a line (:mod:`saliency_lib.progress`) at most every ``progress_interval`` seconds,
-        to ``progress_file`` (default stdout): after an epoch its loss, train and test accuracy,
+        run store checkpoints there); an epoch whose loss or weights are not finite raises
+        :class:`TrainingDiverged` before it (nothing of it is kept). With ``progress``: one tqdm
+        bar over all steps of the run, and a line (:mod:`saliency_lib.progress`) at most every
+        ``progress_interval`` seconds, to ``progress_file`` (default stdout): after an epoch its
+        loss, train and test accuracy,
         within a long epoch the batch reached; each with the time elapsed and the ETA. The
         last epoch's line is always printed."""
         history = []
@@ -229,6 +254,7 @@ class Trainer:
             for epoch in range(start_epoch, epochs + 1):
                 evaluate = self.test_eval == "every_epoch" or epoch == epochs
                 entry = self.train_epoch(epoch, bar, partial(heartbeat, epoch), evaluate)
+                check_finite(self.model, entry)
                 history.append(entry)
                 tested = has_test and entry["test_acc"] is not None
                 postfix = {"loss": f"{entry['train_loss']:.3f}"}

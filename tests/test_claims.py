@@ -236,9 +236,11 @@ def test_holm_keeps_only_what_survives_the_family():
 
 
 def _rec(claim_id, verdict, setting="s", **kw):
-    d = {"holds": ([3.0, 3.1, 3.3], [1.0, 1.0, 1.0]),
-         "inconclusive": ([1.0, 3.0, 2.0],
-         [2.0, 1.0, 2.5]), "does not hold": ([1.0, 1.1, 1.3], [3.0, 3.0, 3.0])}[verdict]  # fmt: skip
+    d = {
+        "holds": ([3.0, 3.1, 3.3], [1.0, 1.0, 1.0]),
+        "inconclusive": ([1.0, 3.0, 2.0], [2.0, 1.0, 2.5]),
+        "does not hold": ([1.0, 1.1, 1.3], [3.0, 3.0, 3.0]),
+    }[verdict]
     if claims.get_claim(claim_id).direction == "less":
         d = d[::-1]
     r = claims.evaluate(claim_id, *d, setting=setting, **kw)

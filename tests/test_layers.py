@@ -21,7 +21,7 @@ LAYERS = [
     ("setup_data",),  # standard library only: runs before the package's dependencies exist
     ("data", "models", "saliency", "masking", "progress"),
     ("methods",),
-    ("config", "trainer", "metrics", "claims"),
+    ("config", "trainer", "metrics", "claims", "api"),
     ("runs", "grid", "experiment", "plots", "report"),
     ("studies",),
     ("pipeline",),

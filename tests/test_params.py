@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_runner import complete_params
 
 from saliency_lib._project import project_layout
 from saliency_lib.data import DatasetNotFoundError
@@ -79,9 +80,10 @@ def nbdir(tmp_path):
     return tmp_path
 
 
-def write_params(root: Path, text: str, name="alpha", profile="smoke") -> Path:
+def write_params(root: Path, text: str, name="alpha", profile="smoke", complete=True) -> Path:
+    """``text`` as the params file, made complete (profile, from_notebook) unless told not to."""
     path = root / "params" / profile / f"{name}.yaml"
-    path.write_text(text)
+    path.write_text(complete_params(text, profile) if complete else text)
     return path
 
 
@@ -149,8 +151,8 @@ def test_type_rules(value, default, ok):
 def test_load_params_names_the_missing_file(nbdir):
     with pytest.raises(ParameterError, match=r"params/smoke/alpha\.yaml"):
         load_params("alpha", "smoke", nbdir / "params")
-    write_params(nbdir, "")
-    assert load_params("alpha", "smoke", nbdir / "params") == {}
+    write_params(nbdir, "", complete=False)
+    assert load_params("alpha", "smoke", nbdir / "params") == {}  # refused by validation
     write_params(nbdir, "- 1\n- 2\n")
     with pytest.raises(ParameterError, match="must be a mapping"):
         load_params("alpha", "smoke", nbdir / "params")
@@ -158,7 +160,7 @@ def test_load_params_names_the_missing_file(nbdir):
 
 def test_valid_params_return_the_values_to_inject(nbdir):
     write_params(nbdir, "seeds: 2  # SGT paper: 5 seeds\nscale: 3\n")
-    assert validate(nbdir, overrides={"seeds": 4}) == {"seeds": 4, "scale": 3}
+    assert validate(nbdir, overrides={"seeds": 4}) == {"profile": "smoke", "seeds": 4, "scale": 3}
 
 
 def test_unknown_key_names_key_file_and_valid_keys(nbdir):
@@ -225,7 +227,7 @@ def test_dataset_names_and_dataset_params_are_checked(nbdir):
     with pytest.raises(ParameterError, match="dataset parameter.* canvas"):
         validate(nbdir)
     write_params(nbdir, "dataset_params: {n: 64, num_classes: 3}\n")
-    assert validate(nbdir) == {"dataset_params": {"n": 64, "num_classes": 3}}
+    assert validate(nbdir) == {"dataset_params": {"n": 64, "num_classes": 3}, "profile": "smoke"}
 
 
 def test_datasets_mapping_entries_may_name_their_dataset(nbdir, tmp_path):
@@ -236,6 +238,11 @@ def test_datasets_mapping_entries_may_name_their_dataset(nbdir, tmp_path):
         src = "".join(cell["source"])
         cell["source"] = src.replace('dataset = "synthetic"', 'datasets = {"synthetic": {}}')
     (nbdir / "notebooks" / "alpha.ipynb").write_text(json.dumps(nb))
+    keys = ("seeds", "datasets", "dataset_params", "scale", "fail")
+
+    def write_params(root, text):
+        (root / "params" / "smoke" / "alpha.yaml").write_text(complete_params(text, "smoke", keys))
+
     write_params(nbdir, "datasets: {small: {dataset: synthetic, train_subset: 8}}\n")
     assert validate(nbdir)["datasets"] == {"small": {"dataset": "synthetic", "train_subset": 8}}
     write_params(nbdir, "datasets: {mnist_big: {dataset: imagenet}}\n")

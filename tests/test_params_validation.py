@@ -3,6 +3,7 @@ each error names the file (or ``--set``), the dotted key and what is valid."""
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
@@ -78,7 +79,7 @@ BAD = [
      ["training.epochs: must be int, got '2' (str)"]),
     ("alpha: high", SMOOT, _set("methods", "smoot", "alpha", "high"),
      ["methods.smoot.alpha: must be float", "got 'high'"]),
-    ("seeds: -1", SMOOT, _set("seeds", -1), ["seeds: must be >= 1, got -1"]),
+    ("seeds: -1", SMOOT, _set("seeds", -1), ["seeds: must be in [1, 100], got -1"]),
     ("seeds: [0, 1]", SMOOT, _set("seeds", [0, 1]), ["seeds: must be int, got [0, 1]"]),
     ("entry seeds: [0, -1]", SMOOT, _set("datasets", "mnist", "seeds", [0, -1]),
      ["datasets.mnist.seeds: must be >= 0, got [0, -1]"]),
@@ -104,7 +105,7 @@ BAD = [
     ("levels: 50", SMOOT, _set("levels", 50), ["levels: must be list[int], got 50"]),
     ("lr: 0", SMOOT, _set("training", "lr", 0), ["training.lr: must be > 0, got 0"]),
     ("batch_size: -5", TS, _set("architectures", "tcn", "batch_size", -5),
-     ["architectures.tcn.batch_size: must be >= 1, got -5"]),
+     ["architectures.tcn.batch_size: must be in [1, 65536], got -5"]),
     ("unknown architecture", TS, _set("architectures", "gru", {}),
      ["architectures.gru: unknown model 'gru'"]),
     ("train_subset: 0", SMOOT, _set("datasets", "fashion_mnist", "train_subset", 0),
@@ -123,6 +124,28 @@ BAD = [
       "write `profile: cpu`"]),
     ("YAML syntax error", SMOOT, "profile: cpu\ntraining: {model: cnn2, epochs: 2\nseeds: 3\n",
      ["line 3, column", "not valid YAML"]),
+    # issue 22: non-finite numbers, limits, incomplete files
+    ("lr: .inf", SMOOT, _set("training", "lr", math.inf),
+     ["training.lr: must be a finite number, got inf"]),
+    ("lambda_kl: .nan", SMOOT, _set("methods", "sgt", "lambda_kl", math.nan),
+     ["methods.sgt.lambda_kl: must be a finite number, got nan"]),
+    ("a nan in a list", SIB, _set("fractions", [0.1, math.nan]),
+     ["fractions[1]: must be a finite number, got nan"]),
+    ("epochs: 10**9", SMOOT, _set("training", "epochs", 10**9),
+     ["training.epochs: must be in [1, 10000], got 1000000000"]),
+    ("batch_size: 10**9", SMOOT, _set("training", "batch_size", 10**9),
+     ["training.batch_size: must be in [1, 65536], got 1000000000"]),
+    ("seeds: 100000", SMOOT, _set("seeds", 100000), ["seeds: must be in [1, 100], got 100000"]),
+    ("train_subset: 10**12", SMOOT, _set("datasets", "fashion_mnist", "train_subset", 10**12),
+     ["train_subset: 1000000000000 images, but fashion_mnist has at most 60000 train images"]),
+    ("device: cuda:7", SMOOT, _set("training", "device", "cuda:7"),
+     ["training.device: 'cuda:7' does not exist on this machine"]),
+    ("empty file", SMOOT, "", ["is empty (or only comments)", "start it with `profile: cpu`"]),
+    ("comment-only file", SMOOT, "# the SMOOT tables\n# more\n", ["is empty (or only comments)"]),
+    ("truncated file", SMOOT, "profile: cpu\ndatasets:\n  fashion_mnist: {train_subset: 25000}\n",
+     ["does not set dataset_params, training, methods, seeds",
+      "`from_notebook: [dataset_params, training, methods, seeds"]),
+    ("no profile", SMOOT, lambda data: data.pop("profile"), ["add `profile: cpu`"]),
 ]  # fmt: skip
 
 
@@ -209,7 +232,7 @@ def test_set_applies_to_the_selected_notebooks_that_have_the_key(params_dir):
     # the runs trained follow: every run of the grid has 1 epoch, except the dataset entries'
     # own epochs (the cpu file sets them per dataset), which a --set of training does not touch
     epochs = {cfg.dataset: cfg.epochs for c in by_name[SMOOT].grid.values() for cfg in c.values()}
-    assert epochs == {"fashion_mnist": 4}
+    assert epochs == {"fashion_mnist": 40}
     jobs = prepare_jobs("cpu", ["smoot_tab2"], sets={"datasets.fashion_mnist.epochs": 1}, **kw)
     epochs = {cfg.dataset: cfg.epochs for c in jobs[0].grid.values() for cfg in c.values()}
     assert epochs == {"fashion_mnist": 1}
@@ -222,7 +245,8 @@ def test_cli_set_and_no_short_p(params_dir, capsys):
     base = ["validate", "--profile", "cpu", "--only", SMOOT, "--no-data-check", *dirs]
     assert main([*base, "--set", "training.epochs=2", "--set", "seeds=1"]) == 0
     assert main([*base, "--set", "training.epochs=-2"]) == 2
-    assert "--set training.epochs: training.epochs: must be >= 1" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--set training.epochs: training.epochs: must be in [1, 10000]" in err
     with pytest.raises(SystemExit) as exit_:  # -p is papermill's "parameter", not ours
         main(["validate", "-p", "cpu"])
     assert exit_.value.code == 2

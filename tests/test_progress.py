@@ -185,7 +185,7 @@ def test_reproduce_relays_lines_only_with_progress(tmp_path, monkeypatch):
     (tmp_path / "nb").mkdir()
     _tiny_notebook(tmp_path / "nb" / "tiny.ipynb")
     (tmp_path / "params" / "smoke").mkdir(parents=True)
-    (tmp_path / "params" / "smoke" / "tiny.yaml").write_text("{}\n")
+    (tmp_path / "params" / "smoke" / "tiny.yaml").write_text("profile: smoke\n")
     given = []
 
     def fake_run(job, profile, profile_dir, on_line=None):

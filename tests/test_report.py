@@ -349,3 +349,12 @@ def test_report_opens_with_the_per_paper_summary_and_its_forest_plots(outputs):
     assert caltech[col["verdict"]] == "not run" and caltech[col["paper"]].startswith("95.1 vs")
     assert "![HLGM: forest plot of its claims](summary/forest_hlgm.png)" in text
     assert "paper-claim records have an interval" in text  # the multiplicity statement
+
+
+def test_rebase_links_prefixes_relative_targets_only():
+    from saliency_lib.report import rebase_links
+
+    text = "![a](x/y.png) [b](z.html) [c](#top) [d](https://e.org/f) ![g](/abs.png)"
+    assert rebase_links(text, "..") == (
+        "![a](../x/y.png) [b](../z.html) [c](#top) [d](https://e.org/f) ![g](/abs.png)"
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from saliency_lib.__main__ import main
 from saliency_lib.pipeline import runner
@@ -48,10 +49,35 @@ def code_cells(nb: dict) -> list[str]:
     ]
 
 
-def make_project(root: Path, params: dict[str, dict[str, str]]) -> dict[str, Path]:
+#: The parameters of the fixture notebook ``alpha`` a params file sets (besides its profile).
+ALPHA_PARAMETERS = ("seeds", "dataset", "dataset_params", "scale", "fail")
+
+
+def complete_params(text: str, profile: str, keys: tuple[str, ...] = ALPHA_PARAMETERS) -> str:
+    """A params YAML ``text`` made complete (issue 22): ``profile`` and the keys it does not set
+    under ``from_notebook``; a text that is not a mapping is left as it is (a broken file)."""
+    data = yaml.safe_load(text) if text.strip() else {}
+    if not isinstance(data, dict):
+        return text
+    extra = {} if "profile" in data else {"profile": profile}
+    taken = data.get("from_notebook", [])
+    rest = [k for k in keys if k not in data and k not in taken]
+    if rest and "from_notebook" not in data:
+        extra["from_notebook"] = rest
+    if not extra:
+        return text
+    if not text.strip() or text.lstrip().startswith("{"):
+        return yaml.safe_dump({**data, **extra}, sort_keys=False, default_flow_style=None)
+    return text.rstrip("\n") + "\n" + yaml.safe_dump(extra, sort_keys=False)
+
+
+def make_project(
+    root: Path, params: dict[str, dict[str, str]], complete: bool = True
+) -> dict[str, Path]:
     """``root/notebooks`` with copies of the fixture and ``root/params/<profile>/<name>.yaml``.
 
-    ``params``: ``{profile: {notebook name: yaml text}}``; every name is a copy of ``alpha``.
+    ``params``: ``{profile: {notebook name: yaml text}}``; every name is a copy of ``alpha``;
+    ``complete``: each file made complete (:func:`complete_params`).
     """
     nb_dir, params_dir = root / "notebooks", root / "params"
     nb_dir.mkdir(parents=True, exist_ok=True)
@@ -63,6 +89,7 @@ def make_project(root: Path, params: dict[str, dict[str, str]]) -> dict[str, Pat
                 src = "".join(cell["source"]).replace('Experiment("alpha"', f'Experiment("{name}"')
                 cell["source"] = src
             (nb_dir / f"{name}.ipynb").write_text(json.dumps(nb))
+            text = complete_params(text, profile) if complete else text
             (params_dir / profile / f"{name}.yaml").write_text(text)
     return {"notebooks_dir": nb_dir, "params_dir": params_dir}
 
@@ -108,7 +135,7 @@ def test_validation_of_all_notebooks_before_any_execution(tmp_path, monkeypatch)
         reproduce("smoke", only="b_bad", progress=False, **dirs)
     with pytest.raises(ParameterError, match="unknown profile 'gpu'"):
         reproduce("gpu", progress=False, **dirs)
-    with pytest.raises(ParameterError, match="seeds must be a positive int"):
+    with pytest.raises(ParameterError, match="--seeds must be a number of seeds from 1 to 100"):
         reproduce("smoke", only="a_ok", seeds=0, progress=False, **dirs)
 
 
@@ -187,7 +214,7 @@ def test_successful_run_replaces_output_folder(smoke_run):
     assert metrics["status"] == "complete"
     assert metrics["settings"] == {"seeds": 3, "dataset": "synthetic", "scale": 0.5}
     assert metrics["results"] == {"total": 1.5}
-    assert metrics["runner"]["parameters"] == {"seeds": 3, "scale": 0.5}
+    assert metrics["runner"]["parameters"] == {"seeds": 3, "scale": 0.5, "profile": "smoke"}
     [timing] = json.loads((out / "timings.json").read_text())
     assert timing["name"] == "alpha" and timing["status"] == "complete" and timing["seconds"] > 0
     html = (out / "alpha" / "alpha.html").read_text()
@@ -319,9 +346,11 @@ def test_prepare_jobs_seeds_only_where_the_notebook_has_them(tmp_path):
     for cell in nb["cells"]:  # a second notebook without a `seeds` parameter
         cell["source"] = cell["source"].replace("seeds = 1\n", "").replace("seeds", "1")
     (dirs["notebooks_dir"] / "noseeds.ipynb").write_text(json.dumps(nb))
-    (dirs["params_dir"] / "cpu" / "noseeds.yaml").write_text("{}")
+    keys = ("dataset", "dataset_params", "scale", "fail")
+    (dirs["params_dir"] / "cpu" / "noseeds.yaml").write_text(complete_params("{}", "cpu", keys))
     jobs = prepare_jobs("cpu", seeds=5, **dirs)
-    assert {j.name: j.parameters for j in jobs} == {"alpha": {"seeds": 5}, "noseeds": {}}
+    params = {j.name: j.parameters for j in jobs}
+    assert params == {"alpha": {"profile": "cpu", "seeds": 5}, "noseeds": {"profile": "cpu"}}
 
 
 def test_record_claims_keys_claims_by_id_in_metrics(tmp_path):

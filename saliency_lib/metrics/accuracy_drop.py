@@ -38,6 +38,12 @@ def auc(levels, accuracy=None) -> float:
     ``levels`` are percentages (e.g. 0, 10, ..., 100). A DataFrame with ``level`` and
     ``accuracy`` columns may be passed alone. Levels need not span 0-100 (the SGT reference code
     stops at 90 %): the area is then taken over the given range only, not rescaled.
+
+    Examples
+    --------
+    >>> from saliency_lib.api import auc
+    >>> auc([0, 50, 100], [90.0, 50.0, 10.0])  # (90 + 50) / 4 + (50 + 10) / 4
+    50.0
     """
     if accuracy is None:
         if not isinstance(levels, pd.DataFrame):
@@ -153,6 +159,21 @@ def accuracy_drop_curve(
 
     Returns a DataFrame with columns ``level`` (percent), ``accuracy`` (percent) and ``n``
     (images); ``df.attrs`` holds ``method``, ``fill``, ``auc`` and ``k`` (positions per level).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from saliency_lib.api import accuracy_drop_curve
+    >>> _ = torch.manual_seed(0)
+    >>> model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    >>> x, y = torch.randn(20, 1, 4, 4), torch.randint(0, 2, (20,))
+    >>> curve = accuracy_drop_curve(model, (x, y), levels=[0, 50, 100], value=0.0,
+    ...                             progress=False)
+    >>> curve["level"].tolist(), curve.attrs["k"]  # 0, 8 and 16 of the 16 positions removed
+    ([0.0, 50.0, 100.0], [0, 8, 16])
+    >>> 0.0 <= curve.attrs["auc"] <= 100.0
+    True
     """
     x, y = unpack_data(data)
     lv = as_levels(levels)
@@ -209,7 +230,22 @@ def auc_table(df: pd.DataFrame, by: Iterable[str] = ("training", "method")) -> p
 
 
 def accuracy(model: nn.Module, data, batch_size: int = 256, device=None) -> float:
-    """Plain test accuracy (%) of ``model`` on ``data`` (eval mode, no grad)."""
+    """Plain test accuracy (%) of ``model`` on ``data`` (eval mode, no grad).
+
+    ``data``: a dataset (``.x``, ``.y``) or an ``(x, y)`` pair of tensors.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from saliency_lib.api import accuracy
+    >>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2, bias=False))
+    >>> with torch.no_grad():
+    ...     _ = model[1].weight.copy_(torch.tensor([[1.0, 0, 0, 0], [0, 1.0, 0, 0]]))
+    >>> x = torch.tensor([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [1.0, 0, 0, 0]]).reshape(3, 1, 2, 2)
+    >>> accuracy(model, (x, torch.tensor([0, 1, 1])))  # the third is wrong
+    66.66666666666667
+    """
     x, y = unpack_data(data)
     dev = model_device(model, device)
     correct = 0

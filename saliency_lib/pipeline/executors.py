@@ -22,10 +22,15 @@ wave (:func:`train_runs`, also what ``reproduce``'s side-by-side stage calls).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import multiprocessing
 import os
+import re
 import shutil
+import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -41,7 +46,7 @@ from .._project import display_path as _rel
 from .._project import output_root
 from ..config import RunConfig
 from ..data import check_available, get_dataset
-from ..runs import checkpointed_epoch, default_store, is_complete, train_or_load
+from ..runs import check_store, checkpointed_epoch, is_complete, train_or_load
 from .params import ParameterError
 from .plan import PlannedRun, plan, plural
 
@@ -146,6 +151,17 @@ class TrainJob(submitit.helpers.Checkpointable):
         return submitit.helpers.DelayedSubmission(self, config_dict, store)
 
 
+def _leave_signals() -> None:
+    """A packed job's child process ignores SIGTERM and the preemption/timeout signal: Slurm
+    sends them to every process of the job (``scontrol requeue``, ``scancel``, ``--signal``),
+    and the job's own process handles them (submitit ignores SIGTERM; checkpoints and requeues
+    on USR2), after which Slurm ends the whole job. A child dying of them instead made its run
+    "failed" while the job was being requeued."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    name = os.environ.get("SUBMITIT_PREEMPT_SIGNAL", "USR2")
+    signal.signal(getattr(signal, f"SIG{name}", signal.SIGUSR2), signal.SIG_IGN)
+
+
 def _train_one(job: TrainJob, config_dict: dict[str, Any], store: str) -> dict[str, Any]:
     """A child process's work in a packed job (module level: picklable for ``spawn``)."""
     return job(config_dict, store)
@@ -176,7 +192,8 @@ class PackedTrainJob(submitit.helpers.Checkpointable):
         if self.mode == "sequential" or len(config_dicts) == 1:
             return [job(c, store) for c in config_dicts]
         ctx = multiprocessing.get_context("spawn")  # no CUDA state inherited from the parent
-        with ProcessPoolExecutor(len(config_dicts), mp_context=ctx) as pool:
+        pool = ProcessPoolExecutor(len(config_dicts), mp_context=ctx, initializer=_leave_signals)
+        with pool:
             futures = [pool.submit(_train_one, job, c, store) for c in config_dicts]
             return [_future_result(f, c) for f, c in zip(futures, config_dicts, strict=True)]
 
@@ -385,12 +402,15 @@ def _prefetch_data(runs: Sequence[PlannedRun], say: Callable[[str], None]) -> No
                 get_dataset(c.dataset, split, **c.dataset_params)
 
 
-def _job_error(job: Any) -> str:
-    try:
-        exc = job.exception()
-    except Exception as e:  # noqa: BLE001  (e.g. the job vanished)
-        exc = e
-    text = str(exc) if exc is not None else "job ended without a result"
+def _job_error(exc: BaseException) -> str:
+    """One line for the exception of a failed job's ``result()``: the last line of its
+    traceback, or, for a job that ended without a result (cancelled, killed, node failure), the
+    state the scheduler gives."""
+    text = str(exc)
+    state = re.search(r"has not produced any output \(state: ([^)]*)\)", text)
+    if state:  # submitit's message continues with the tail of the job's stderr
+        return f"the job ended without a result (state {state.group(1)})"
+    text = re.split(r"\n-+\nYou can check full logs", text)[0]  # submitit's footer: log paths
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1] if lines else type(exc).__name__
 
@@ -399,9 +419,9 @@ def _collect(job: Any, run: PlannedRun, store: Path) -> TrainResult:
     log = getattr(job.paths, "stdout", None)
     log = Path(str(log).replace("%j", str(job.job_id))) if log else None
     try:
-        info = job.result()
-    except Exception:  # noqa: BLE001  (the job failed; its log has the traceback)
-        return TrainResult(run.run_id, "failed", job.job_id, _job_error(job), log)
+        info = job.result()  # (submitit waits 15 s for a result file before it gives up)
+    except Exception as e:  # noqa: BLE001  (the job failed; its log has the traceback)
+        return TrainResult(run.run_id, "failed", job.job_id, _job_error(e), log)
     if isinstance(info, list):  # a packed job: its summary of this run
         info = next((i for i in info if isinstance(i, dict) and i.get("run_id") == run.run_id),
                     None)  # fmt: skip
@@ -482,7 +502,7 @@ def train(
             raise ParameterError(
                 f"gpus_per_job={o.gpus_per_job} but this host has {len(gpus)} visible GPU(s)"
             )
-    store_path = (Path(store) if store else default_store()).resolve()
+    store_path = check_store(store).resolve()
     log_path = Path(log_dir or output_root() / "submitit").resolve()
     planned = plan(
         profile,
@@ -493,6 +513,7 @@ def train(
         store=store_path,
         check_data=check_data,
         sets=sets,
+        check_devices=o.executor != "slurm",  # Slurm jobs train on the cluster's nodes
     )
     missing = planned.missing
     say(
@@ -568,6 +589,28 @@ def train_runs(
     return ordered
 
 
+@contextlib.contextmanager
+def _submission_env():
+    """submitit's ``clean_env`` (no ``SLURM_*`` variable of a surrounding job reaches the jobs
+    submitted) that keeps ``SLURM_CONF``: sbatch and the jobs' ``scontrol requeue`` need it on
+    a cluster whose configuration is not in ``/etc/slurm``. sbatch refusing the jobs (unknown
+    partition, a ``--slurm`` value the cluster cannot satisfy) is a one-line
+    :class:`ParameterError` instead of submitit's traceback."""
+    conf = os.environ.get("SLURM_CONF")
+    with submitit.helpers.clean_env():
+        if conf is not None:
+            os.environ["SLURM_CONF"] = conf
+        printed = io.StringIO()  # submitit prints sbatch's stderr before raising
+        try:
+            with contextlib.redirect_stderr(printed):
+                yield
+        except submitit.core.utils.FailedJobError as e:
+            lines = [ln.strip().removeprefix("sbatch: ").removeprefix("error: ")
+                     for ln in str(e).splitlines() if ln.strip()]  # fmt: skip
+            raise ParameterError(f"sbatch refused the jobs: {'; '.join(lines)}") from None
+        sys.stderr.write(printed.getvalue())
+
+
 @dataclass
 class _Waves:
     """What submitting and waiting for a wave of jobs needs."""
@@ -591,7 +634,7 @@ class _Waves:
             options = dict(require_gpu=o.gpus_per_job > 0, threads=o.cpus_per_job)
             packs = pack_runs(runs, o.runs_per_job)
             store = [self.store] * len(packs)
-            with submitit.helpers.clean_env():
+            with _submission_env():
                 if o.runs_per_job == 1:
                     fn = TrainJob(**options, catch_errors=o.executor == "debug")
                     submitted = self.ex.map_array(fn, [p[0].config.to_dict() for p in packs], store)

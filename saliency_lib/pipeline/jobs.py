@@ -23,6 +23,7 @@ from .._project import project_layout
 from ..data import DatasetNotFoundError
 from ..grid import Grid
 from .params import (
+    MAX_SEEDS,
     ParameterError,
     check_profile,
     load_params,
@@ -104,8 +105,13 @@ def select_notebooks(
 
 
 def _check_seeds(seeds: Any) -> None:
-    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
-        raise ParameterError(f"seeds must be a positive int (number of seeds), got {seeds!r}")
+    if seeds is None:
+        return
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise ParameterError(
+            f"--seeds must be a number of seeds from 1 to {MAX_SEEDS} (each seed trains every run "
+            f"again), got {seeds!r}"
+        )
 
 
 def check_profile_name(profile: Any) -> None:
@@ -126,13 +132,16 @@ def prepare_jobs(
     params_dir: str | Path | None = None,
     check_data: bool = True,
     sets: dict[str, Any] | None = None,
+    check_devices: bool = True,
 ) -> list[NotebookJob]:
     """Validate every selected notebook's parameters (all of them, before any work).
 
     ``seeds`` overrides the ``seeds`` parameter of the notebooks that have one; ``sets``
     (``--set``, :func:`.params.parse_sets`) the (dotted) keys of the notebooks whose parameters
-    hold their first part; a key no selected notebook has is an error. Raises the single error,
-    or :class:`ValidationFailed` listing all of them when several notebooks fail.
+    hold their first part; a key no selected notebook has is an error. ``check_devices``: a
+    ``device`` must exist on this machine (off where the runs train on other machines). Raises
+    the single error, or :class:`ValidationFailed` listing all of them when several notebooks
+    fail.
     """
     check_profile_name(profile)
     check_profile(profile, params_dir)
@@ -162,6 +171,7 @@ def prepare_jobs(
                 params_dir=params_dir,
                 check_data=check_data,
                 sets=own,
+                check_devices=check_devices,
             )
         except (ParameterError, DatasetNotFoundError) as e:
             errors.append((name, e))

@@ -3,9 +3,11 @@ their validation before any work starts.
 
 Conventions (README "notebooks"): each ``notebooks/<name>.ipynb`` has exactly one code cell tagged
 ``parameters`` holding simple assignments of literals; ``params/<profile>/<name>.yaml`` is a
-mapping whose keys are a subset of those parameters. The reserved top-level keys ``enabled``
-(bool) and ``reason`` (str) disable a notebook in a profile; the runner then records it as
-"not run" with the reason.
+mapping that names its profile (``profile: <profile>``) and sets every other parameter of the
+notebook, or lists the ones it takes from the parameters cell under the reserved key
+``from_notebook`` (:func:`check_complete`): an empty, truncated or comment-only file is refused.
+The reserved keys ``enabled`` (bool) and ``reason`` (str) disable a notebook in a profile; the
+runner then records it as "not run" with the reason.
 
 Papermill alone only warns about unknown parameters and never checks types; ``validate_params``
 turns both into a :class:`ParameterError` naming the key, the file and what is valid, and checks
@@ -28,19 +30,22 @@ import yaml
 
 from .._project import display_path as _rel
 from .._project import project_layout
-from .._validation import Range, matches, type_name
+from .._validation import Range, matches, non_finite, type_name
 from ..config import FIELD_RANGES, RunConfig
-from ..data import DATASETS, DatasetNotFoundError, check_available, list_datasets
-from ..grid import Grid, dataset_entries, notebook_grid
+from ..data import DATASETS, DatasetNotFoundError, check_available, dataset_info, list_datasets
+from ..grid import Grid, dataset_entries, grid_configs, notebook_grid
 from ..methods import TRAINING_METHODS, list_methods
 from ..models import list_models
 from ..saliency import SALIENCY_METHODS, list_saliency_methods
+from ..seeding import device_problem
 from ..trainer import OPTIMIZERS
 
 PROFILES = ("smoke", "cpu", "paper")
 
 #: Top-level YAML keys that are not notebook parameters.
-RESERVED_KEYS = ("enabled", "reason")
+RESERVED_KEYS = ("enabled", "reason", "from_notebook")
+#: At most this many seeds (each seed trains every run again): more can only be a mistake.
+MAX_SEEDS = 100
 #: Parameters every notebook must have (the runner always injects them).
 REQUIRED_PARAMETERS = ("profile", "output_dir")
 #: ``get_dataset`` arguments a ``dataset_params`` mapping may hold besides dataset parameters;
@@ -59,11 +64,31 @@ def read_notebook(path: str | Path) -> dict[str, Any]:
     """The notebook's JSON (nbformat 4) as a plain dict."""
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParameterError(f"notebook {_rel(path)} does not exist") from None
+        nb = json.loads(read_text(path, "notebook"))
     except json.JSONDecodeError as e:
         raise ParameterError(f"notebook {_rel(path)} is not valid JSON: {e}") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ParameterError(
+            f"notebook {_rel(path)} is not a Jupyter notebook (no list of cells); recreate it "
+            f"from its source: jupytext --sync {_rel(path.with_suffix('.py'))}"
+        )
+    return nb
+
+
+def read_text(path: Path, what: str) -> str:
+    """The UTF-8 text of ``path``; one :class:`ParameterError` line naming the file when it is
+    missing, unreadable or not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParameterError(f"{what} {_rel(path)} does not exist") from None
+    except UnicodeDecodeError as e:
+        raise ParameterError(
+            f"{what} {_rel(path)} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
+            f"{e.start}); save it as UTF-8"
+        ) from None
+    except OSError as e:
+        raise ParameterError(f"cannot read {what} {_rel(path)}: {e.strerror or e}") from None
 
 
 def cell_source(cell: dict[str, Any]) -> str:
@@ -180,17 +205,16 @@ def load_params(name: str, profile: str, params_dir: str | Path | None = None) -
     if not path.is_file():
         raise ParameterError(
             f"no parameters file {_rel(path)} for notebook {name!r} in profile {profile!r}; "
-            f"create it (an empty mapping {{}} keeps the notebook's defaults)"
+            f"create it with `profile: {profile}` and the notebook's parameters (or "
+            "`from_notebook: [<names>]` for those it keeps from the notebook)"
         )
+    text = read_text(path, "parameters file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = getattr(e, "problem", None) or str(e)
         raise ParameterError(
-            f"{_rel(path)}{at}: not valid YAML: {what} (a space after every ':' and ',', "
-            "matching brackets, strings with ':' or '#' quoted)"
+            f"{_rel(path)}{_yaml_problem(e)} (a space after every ':' and ',', matching brackets, "
+            "strings with ':' or '#' quoted)"
         ) from None
     if data is None:
         return {}
@@ -203,6 +227,14 @@ def load_params(name: str, profile: str, params_dir: str | Path | None = None) -
     if bad:
         raise ParameterError(f"{_rel(path)}: keys must be strings, got {bad!r}")
     return data
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    """``", line L, column C: not valid YAML: <problem>"`` on one line."""
+    mark = getattr(e, "problem_mark", None)
+    at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    what = getattr(e, "problem", None) or str(e)
+    return f"{at}: not valid YAML: {' '.join(str(what).split())}"
 
 
 def profile_status(params: dict[str, Any], where: str = "<params>") -> tuple[bool, str | None]:
@@ -373,9 +405,9 @@ def _check_datasets(
 #: from the rule for the whole value). RunConfig fields get theirs (``config.FIELD_RANGES``) under
 #: ``training``, ``datasets.<label>`` and ``architectures.<model>``.
 RANGE_RULES: dict[str, Range] = {
-    "seeds": Range(1),  # a number of seeds ...
+    "seeds": Range(1, MAX_SEEDS),  # a number of seeds ...
     "seeds[]": Range(0),  # ... or a list of seeds
-    "datasets.*.seeds": Range(1),
+    "datasets.*.seeds": Range(1, MAX_SEEDS),
     "datasets.*.seeds[]": Range(0),
     "levels": Range(0, 100),  # % of the features removed
     "roar_levels": Range(0, 100),
@@ -449,9 +481,10 @@ class _Checker:
     """Walks one file's (or ``--set``'s) values of one notebook, naming the dotted key of each
     problem: ``params/cpu/x.yaml: training.epochs: must be int, got '2' (str)``."""
 
-    def __init__(self, where: str):
+    def __init__(self, where: str, check_devices: bool = True):
         self.where = where
         self.rules = _range_rules()
+        self.check_devices = check_devices
 
     def fail(self, key: str, msg: str) -> ParameterError:
         return ParameterError(f"{self.where}: {key}: {msg}")
@@ -486,6 +519,14 @@ class _Checker:
         if rule is not None and not rule.ok(value):
             raise self.fail(key, f"must be {rule}, got {value!r}")
 
+    def finite(self, key: str, value: Any) -> None:
+        """Every number in ``value`` finite (YAML reads ``.nan``, ``.inf`` as floats)."""
+        where = non_finite(value)
+        if where is not None:
+            raise self.fail(
+                f"{key}{where[0]}", f"must be a finite number, got {where[1]!r} (YAML's .nan/.inf)"
+            )
+
     def run_fields(self, key: str, mapping: Any, extra: tuple[str, ...] = ()) -> None:
         """RunConfig fields (``training``, a ``datasets`` entry, an ``architectures`` entry)."""
         if mapping is None:
@@ -500,6 +541,10 @@ class _Checker:
             self.choice(f"{key}.model", mapping["model"], "model", list_models())
         if "optimizer" in mapping:
             self.choice(f"{key}.optimizer", mapping["optimizer"], "optimizer", list(OPTIMIZERS))
+        if self.check_devices and isinstance(mapping.get("device"), str):
+            problem = device_problem(mapping["device"])
+            if problem:
+                raise self.fail(f"{key}.device", problem)
 
     def methods(self, key: str, value: Any) -> None:
         for label, options in value.items():
@@ -529,6 +574,7 @@ class _Checker:
     def check(self, key: str, value: Any, hint: Any) -> None:
         """One top-level parameter: its type, then what its nested values mean, then ranges."""
         self.type(key, value, hint)
+        self.finite(key, value)
         if key in SHAPES and value is not None:
             self.type(key, value, SHAPES[key])
         if is_dataset_key(key):
@@ -569,7 +615,7 @@ def parse_sets(items: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
         try:
             value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError as e:
-            raise ParameterError(f"--set {item!r}: the value is not valid YAML: {e}") from None
+            raise ParameterError(f"--set {item!r}{_yaml_problem(e)}") from None
         sets[key] = (
             float(value) if isinstance(value, str) and _SCIENTIFIC.fullmatch(value) else value
         )
@@ -615,6 +661,7 @@ def validate_params(
     params_dir: str | Path | None = None,
     check_data: bool = True,
     check_network: bool = True,
+    check_devices: bool = True,
 ) -> dict[str, Any]:
     """Check notebook ``name``'s parameters for ``profile`` before any work; return the values
     to inject (the YAML mapping without reserved keys, plus ``overrides`` and ``sets``).
@@ -625,13 +672,15 @@ def validate_params(
     the same way, each error a :class:`ParameterError` naming the file (or ``--set``), the dotted
     key and what is valid: unknown keys at any depth (parameters, RunConfig fields, method
     options, saliency options), types (the parameters cell's annotation, else the default's
-    type; RunConfig fields and method options by their dataclass annotations), ranges
-    (:data:`RANGE_RULES`, ``config.FIELD_RANGES``), unknown models, training methods, saliency
-    methods and datasets, a ``profile`` other than the file's folder, a run grid that cannot be
-    built (:func:`parameters_grid`). Re-raises ``DatasetNotFoundError`` naming the notebook and
-    profile when ``check_data`` and a dataset named in the effective parameters (defaults +
-    file + overrides) is not available. A notebook disabled in the profile (``enabled: false``)
-    has its values checked, not its data.
+    type; RunConfig fields and method options by their dataclass annotations), finite numbers,
+    ranges and upper limits (:data:`RANGE_RULES`, ``config.FIELD_RANGES``), unknown models,
+    training methods, saliency methods and datasets, a ``profile`` other than the file's folder,
+    a file that is not complete (:func:`check_complete`), a run grid that cannot be built
+    (:func:`parameters_grid`) or asks for more images than its dataset has, a device this machine
+    does not have (``check_devices``; off where jobs train elsewhere). Re-raises
+    ``DatasetNotFoundError`` naming the notebook and profile when ``check_data`` and a dataset
+    named in the effective parameters (defaults + file + overrides) is not available. A notebook
+    disabled in the profile (``enabled: false``) has its values checked, not its data.
     """
     nb_path = Path(notebooks_dir or project_layout().notebooks) / f"{name}.ipynb"
     defaults = notebook_parameters(nb_path)
@@ -642,55 +691,145 @@ def validate_params(
             f"notebook {_rel(nb_path)} has no parameter(s) {', '.join(missing)} in its parameters "
             f'cell; every notebook needs `profile: str = "cpu"` and `output_dir = None`'
         )
-    file = params_path(name, profile, params_dir)
-    where = _rel(file)
+    where = _rel(params_path(name, profile, params_dir))
     if params is None:
         params = load_params(name, profile, params_dir)
     enabled, _ = profile_status(params, where)
+    values, sources = _with_overrides(name, params, defaults, where, overrides, sets)
+    for key, value in values.items():
+        _check_parameter(name, profile, key, value, defaults, hints, sources[key], check_devices)
+    check_complete(name, profile, params, defaults, where)
+    effective = {**defaults, **values}
+    grid = parameters_grid(name, effective, where)
+    _check_subsets(grid, where)
+    if enabled and check_data:
+        _check_datasets(name, profile, effective, where, check_network)
+    return values
 
+
+def _with_overrides(
+    name: str,
+    params: dict[str, Any],
+    defaults: dict[str, Any],
+    where: str,
+    overrides: dict[str, Any] | None,
+    sets: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The file's values (reserved keys dropped) with ``overrides`` and ``sets`` applied, and
+    where each top-level value comes from (for the messages)."""
     values = {k: v for k, v in params.items() if k not in RESERVED_KEYS}
     sources = {k: where for k in values}
     for k, v in (overrides or {}).items():
         values[k] = v
         sources[k] = "command-line override"
-    valid = ", ".join(sorted(defaults))
     for key in sets or {}:
         top = key.split(".")[0]
         if top not in defaults:
             raise ParameterError(
-                f"--set {key}: {top}: unknown parameter of notebook {name!r}; valid keys: {valid}"
+                f"--set {key}: {top}: unknown parameter of notebook {name!r}; valid keys: "
+                f"{', '.join(sorted(defaults))}"
             )
         sources[top] = f"{sources[top]} with --set {key}" if top in sources else f"--set {key}"
-    values = apply_sets(values, defaults, sets or {})
-    for key, value in values.items():
-        if key not in defaults:
+    return apply_sets(values, defaults, sets or {}), sources
+
+
+def _check_parameter(
+    name: str,
+    profile: str,
+    key: str,
+    value: Any,
+    defaults: dict[str, Any],
+    hints: dict[str, Any],
+    source: str,
+    check_devices: bool,
+) -> None:
+    """One top-level value: a parameter of the notebook, of the right type and meaning."""
+    if key not in defaults:
+        raise ParameterError(
+            f"{source}: {key}: unknown parameter of notebook {name!r}; valid keys: "
+            f"{', '.join(sorted(defaults))} (and the reserved keys {', '.join(RESERVED_KEYS)})"
+        )
+    if key == "profile" and value != profile:
+        raise ParameterError(
+            f"{source}: profile: {value!r} is not the profile of this file's folder "
+            f"params/{profile}/; write `profile: {profile}` (outputs go to outputs/{profile}/; a "
+            "file for another profile belongs in params/<profile>/)"
+        )
+    if key == "output_dir" and value is not None:
+        raise ParameterError(
+            f"{source}: output_dir: set by the runner (outputs/<profile>/<notebook>/); remove it"
+        )
+    checker = _Checker(source, check_devices)
+    if key in hints:
+        checker.check(key, value, hints[key])
+    elif not type_matches(value, defaults[key]):
+        raise ParameterError(
+            f"{source}: {key}: parameter of notebook {name!r} must be "
+            f"{expected_type(defaults[key])} like its default {defaults[key]!r}, "
+            f"got {value!r} ({type(value).__name__})"
+        )
+    else:
+        checker.check(key, value, Any)
+
+
+def check_complete(
+    name: str, profile: str, params: dict[str, Any], defaults: dict[str, Any], where: str
+) -> None:
+    """A params file names its profile and sets every parameter of its notebook (but
+    ``output_dir``, the runner's), or lists those it keeps from the notebook's parameters cell
+    under ``from_notebook``; so an empty, truncated or comment-only file is refused instead of
+    running with the notebook's own (``cpu``) values. A disabled file (``enabled: false``)
+    needs only its profile: it runs nothing."""
+    if not params:
+        raise ParameterError(
+            f"{where} is empty (or only comments): a params file names its profile and sets its "
+            f"notebook's parameters; start it with `profile: {profile}`"
+        )
+    if "profile" not in params:
+        raise ParameterError(
+            f"{where}: add `profile: {profile}` (every params file names the profile of its folder)"
+        )
+    taken = params.get("from_notebook", [])
+    if not isinstance(taken, list) or not all(isinstance(k, str) for k in taken):
+        raise ParameterError(
+            f"{where}: from_notebook must be a list of parameter names, got {taken!r}"
+        )
+    own = [k for k in defaults if k not in REQUIRED_PARAMETERS]
+    for key in taken:
+        if key not in own:
             raise ParameterError(
-                f"{sources[key]}: {key}: unknown parameter of notebook {name!r}; "
-                f"valid keys: {valid} (and the reserved keys {', '.join(RESERVED_KEYS)})"
+                f"{where}: from_notebook: {key!r} is not a parameter of notebook {name!r} the "
+                f"file may take from it; its parameters: {', '.join(own)}"
             )
-        if key == "profile" and value != profile:
+        if key in params:
             raise ParameterError(
-                f"{sources[key]}: profile: {value!r} is not the profile of this file's folder "
-                f"params/{profile}/; write `profile: {profile}` (outputs go to "
-                f"outputs/{profile}/; a file for another profile belongs in params/<profile>/)"
+                f"{where}: {key} is set here and listed under from_notebook; keep one"
             )
-        if key == "output_dir" and value is not None:
-            raise ParameterError(
-                f"{sources[key]}: output_dir: set by the runner "
-                "(outputs/<profile>/<notebook>/); remove it"
-            )
-        if key in hints:
-            _Checker(sources[key]).check(key, value, hints[key])
-        elif not type_matches(value, defaults[key]):
-            raise ParameterError(
-                f"{sources[key]}: {key}: parameter of notebook {name!r} must be "
-                f"{expected_type(defaults[key])} like its default {defaults[key]!r}, "
-                f"got {value!r} ({type(value).__name__})"
-            )
-        else:
-            _Checker(sources[key]).check(key, value, Any)
-    effective = {**defaults, **values}
-    parameters_grid(name, effective, where)
-    if enabled and check_data:
-        _check_datasets(name, profile, effective, where, check_network)
-    return values
+    if params.get("enabled", True) is False:
+        return
+    missing = [k for k in own if k not in params and k not in taken]
+    if missing:
+        names = ", ".join(missing)
+        raise ParameterError(
+            f"{where} does not set {names} (parameters of notebook {name!r}): set them here, or "
+            f"keep the notebook's values with `from_notebook: [{names}]`"
+        )
+
+
+def _check_subsets(grid: Grid, where: str) -> None:
+    """No run asks for more training or test images than its dataset has."""
+    for cfg in grid_configs(grid):
+        spec = DATASETS.get(cfg.dataset)
+        kwargs = {k: v for k, v in cfg.dataset_params.items() if k in spec.params}
+        try:
+            sizes = dataset_info(cfg.dataset, **kwargs).sizes
+        except (TypeError, ValueError):  # the data check names a bad dataset parameter
+            continue
+        for split in ("train", "test"):
+            n = getattr(cfg, f"{split}_subset")
+            known = [m for k, m in sizes.items() if m and (split in k or k == "total")]
+            if known and n is not None and n > max(known):
+                raise ParameterError(
+                    f"{where}: {split}_subset: {n} images, but {cfg.dataset} has at most "
+                    f"{max(known)} {split} images; use at most that (or null: all of them)"
+                )

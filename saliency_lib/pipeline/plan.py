@@ -20,7 +20,7 @@ from tabulate import tabulate
 from .._project import display_path as _rel
 from ..config import RunConfig
 from ..grid import grid_configs
-from ..runs import checkpointed_epoch, default_store, is_complete
+from ..runs import check_store, checkpointed_epoch, default_store, is_complete
 from .jobs import NotebookJob, prepare_jobs
 
 
@@ -80,18 +80,19 @@ def plan(
     store: str | Path | None = None,
     check_data: bool = False,
     sets: dict[str, Any] | None = None,
+    check_devices: bool = False,
 ) -> Plan:
     """The training runs the selected notebooks of ``profile`` need, from their params files.
 
     ``only``, ``seeds`` and ``sets`` (``--set`` values) select notebooks and override parameters
     as ``reproduce`` does; the parameters are validated the same way
     (:func:`.jobs.prepare_jobs`, which builds each notebook's grid; the data only when
-    ``check_data``). Runs are deduplicated by run id; each lists the notebooks that use it and
-    whether ``store`` (default ``$SALIENCY_RUN_STORE`` or the project's ``outputs/runs``) holds
-    it complete. Disabled notebooks (``enabled: false``) contribute no runs and are listed in
-    ``Plan.disabled``.
+    ``check_data``; the devices only when ``check_devices``). Runs are deduplicated by run id;
+    each lists the notebooks that use it and whether ``store`` (default ``$SALIENCY_RUN_STORE``
+    or the project's ``outputs/runs``) holds it complete. Disabled notebooks (``enabled:
+    false``) contribute no runs and are listed in ``Plan.disabled``.
     """
-    store_path = Path(store) if store else default_store()
+    store_path = check_store(store)
     jobs = prepare_jobs(
         profile,
         only,
@@ -100,6 +101,7 @@ def plan(
         params_dir=params_dir,
         check_data=check_data,
         sets=sets,
+        check_devices=check_devices,
     )
     return plan_jobs(jobs, store_path, profile)
 

@@ -63,6 +63,7 @@ from .._project import display_path as _rel
 from .._project import output_root as default_output_root
 from ..allocator import tuning_enabled
 from ..progress import TAG
+from ..runs import check_store
 from .jobs import NotebookJob, list_notebooks, prepare_jobs, select_notebooks
 from .params import ParameterError, cell_source, parse_assignments
 from .side_by_side import train_side_by_side
@@ -419,6 +420,7 @@ def reproduce(
         check_data=check_data,
         sets=sets,
     )
+    check_store(run_store_root())
     if seeds is not None and not any("seeds" in j.parameters for j in jobs):
         _say(f"note: --seeds {seeds} ignored: no selected notebook has a 'seeds' parameter")
     root = resolve_output_root(output_root)
