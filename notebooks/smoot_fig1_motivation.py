@@ -41,8 +41,8 @@ training: dict = {
     "threads": 1,
 }  # RunConfig fields of every run (threads: torch threads while training, fixed)
 methods: dict[str, dict] = {
-    "traditional": {},
-}  # label -> training method options (key 'method' if not the label)
+    "traditional": {"training": {"test_eval": "final_epoch"}},
+}  # label -> method options ('method' if not the label; 'training': RunConfig fields)
 seeds: int = 5  # number of training seeds (0, 1, ..., seeds - 1)
 eval_images: Optional[int] = 1000  # test images used for the curves (None: all)
 levels: list[int] = [

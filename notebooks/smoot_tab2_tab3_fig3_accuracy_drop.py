@@ -52,10 +52,10 @@ training: dict = {
     "threads": 1,
 }  # RunConfig fields of every run (threads: torch threads while training, fixed)
 methods: dict[str, dict] = {
-    "traditional": {},
+    "traditional": {"training": {"test_eval": "final_epoch"}},
     "sgt": {"k_fraction": 0.5},
-    "smoot": {"alpha": 0.95, "mu": 10.0},
-}  # label -> training method options (key 'method' if not the label)
+    "smoot": {"alpha": 0.95, "mu": 10.0, "training": {"test_eval": "final_epoch"}},
+}  # label -> method options ('method' if not the label; 'training': RunConfig fields)
 seeds: int = 5  # number of training seeds (0, 1, ..., seeds - 1)
 eval_images: Optional[int] = 2000  # test images for the Grad and random curves (None: all)
 levels: list[int] = [

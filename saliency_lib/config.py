@@ -16,13 +16,15 @@ from typing import Any
 from ._validation import Range, check_choice, check_types, from_dict
 from .methods import method_config
 from .models import list_models
-from .trainer import OPTIMIZERS
+from .trainer import OPTIMIZERS, TEST_EVALS
 
 # Fields that do not change the numbers a run produces.
 NON_IDENTITY_FIELDS = ("device", "progress", "eval_batch_size", "data_on_device")
 # Fields added after runs were stored: part of the identity only when they differ from these
 # defaults, so every configuration that existed before them keeps its run id.
-DEFAULT_ONLY_FIELDS = {"precision": "fp32", "threads": None, "stop_at_acc": None}
+DEFAULT_ONLY_FIELDS = {
+    "precision": "fp32", "threads": None, "stop_at_acc": None, "test_eval": "every_epoch",
+}  # fmt: skip
 #: Training precisions: float32, or mixed precision (autocast) in bfloat16 / float16.
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -67,6 +69,11 @@ class RunConfig:
     # is then the cap. None: train all ``epochs``. The time-series benchmark stops at 99
     # (docs/methods.md, time series); part of the run id when set
     stop_at_acc: float | None = None
+    # test-split accuracy after every epoch (the history, the best epoch and best.pt, HLGM's
+    # monitor) or after the last epoch only ("final_epoch": the run has no best epoch; on
+    # in-memory data the weights and the final accuracy are the same as with every epoch).
+    # Part of the run id unless "every_epoch" (docs/performance.md)
+    test_eval: str = "every_epoch"
     device: str = "auto"
     eval_batch_size: int = 1024
     progress: bool = True
@@ -81,6 +88,19 @@ class RunConfig:
             rng.check(name, getattr(self, name))
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("precision", self.precision, PRECISIONS)
+        check_choice("test_eval", self.test_eval, TEST_EVALS)
+        if self.test_eval == "final_epoch" and getattr(self.method_params, "monitor", None) == (
+            "test_acc"
+        ):
+            raise ValueError(
+                f"test_eval 'final_epoch': method {self.method!r} monitors the test accuracy "
+                "after every epoch (monitor: test_acc); set test_eval: every_epoch"
+            )
+        if self.test_eval == "final_epoch" and self.stop_at_acc is not None:
+            raise ValueError(
+                "test_eval 'final_epoch' with stop_at_acc: a run that stops early would end "
+                "without its test evaluation; set test_eval: every_epoch"
+            )
         check_choice("model", self.model, list_models())
 
     @classmethod

@@ -12,7 +12,9 @@ training notebook describes its runs with these parameters (:data:`GRID_PARAMETE
 * ``dataset_params``: loader options shared by every dataset (``root``, ``source``, ...);
 * ``training``: the :class:`~saliency_lib.config.RunConfig` fields shared by all runs;
 * ``methods``: ``{label: {"method": name, **options}}`` or ``{name: {options}}``; each label's
-  options become the method's typed config (``SGTConfig``, ...) once, here;
+  options become the method's typed config (``SGTConfig``, ...) once, here; a reserved key
+  ``training`` holds RunConfig fields for that label's runs only (over ``training`` and the
+  dataset entry's; e.g. ``{traditional: {training: {test_eval: final_epoch}}}``);
 * ``seeds``: a number of seeds (0, 1, ..., seeds - 1) or a list of seeds;
 * ``architectures`` (optional): model names or ``{model: training overrides}``; every dataset
   entry is then trained with each model, and the settings are keyed ``(label, model)``.
@@ -104,16 +106,23 @@ def _seed_list(seeds: Any) -> list[int]:
     raise TypeError(f"seeds must be a number of seeds or a list of seeds, got {seeds!r}")
 
 
-def _methods(methods: Any) -> dict[str, tuple[str, Any]]:
-    """``{label: (method name, typed options)}``: each label's options checked once."""
+def _methods(methods: Any) -> dict[str, tuple[str, Any, dict[str, Any]]]:
+    """``{label: (method name, typed options, training overrides)}``: each label's options
+    checked once."""
     if not isinstance(methods, Mapping) or not methods:
         raise TypeError(f"methods must be a non-empty mapping {{label: options}}, got {methods!r}")
     out = {}
     for label, options in methods.items():
         options = dict(options or {})
         name = options.pop("method", label)
+        training = options.pop("training", None) or {}
+        if not isinstance(training, Mapping):
+            raise TypeError(
+                f"methods entry {label!r}: 'training' must be a mapping of RunConfig fields, "
+                f"got {training!r}"
+            )
         try:
-            out[label] = (name, method_config(name, options))
+            out[label] = (name, method_config(name, options), dict(training))
         except (KeyError, TypeError, ValueError) as e:
             msg = e.args[0] if isinstance(e, KeyError) and e.args else e
             raise type(e)(f"methods entry {label!r}: {msg}") from None
@@ -174,15 +183,15 @@ def run_grid(
 
 def _setting(
     base: dict[str, Any],
-    typed: dict[str, tuple[str, Any]],
+    typed: dict[str, tuple[str, Any, dict[str, Any]]],
     seed_list: list[int],
     hlgm_baselines: bool,
 ) -> dict[tuple[str, int], RunConfig]:
     """One setting's runs: every method label and seed, then the HLGM baselines."""
     configs = {}
-    for label, (name, options) in typed.items():
+    for label, (name, options, training) in typed.items():
         for seed in seed_list:
-            values = {**base, "method": name, "method_params": options, "seed": seed}
+            values = {**base, **training, "method": name, "method_params": options, "seed": seed}
             configs[(label, seed)] = RunConfig.from_dict(values)
     if hlgm_baselines:
         for (_, seed), cfg in list(configs.items()):

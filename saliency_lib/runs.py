@@ -114,18 +114,34 @@ class Run:
         return self.history[-1]["test_acc"]
 
     @property
+    def per_epoch_test_acc(self) -> bool:
+        """Whether the run evaluates its test split after every epoch (``RunConfig.test_eval``;
+        with ``final_epoch`` it has no best epoch, even when it trained a single epoch)."""
+        return self.config.test_eval == "every_epoch"
+
+    @property
     def best_test_acc(self) -> float:
+        """The best test accuracy over the epochs; NaN when only the final epoch was evaluated
+        (there is no best epoch then, and the final value is not one)."""
+        if not self.per_epoch_test_acc:
+            return float("nan")
         return max(h["test_acc"] for h in self.history)
 
     @property
-    def best_epoch(self) -> int:
-        """The first epoch with the best test accuracy."""
-        return _best_epoch(self.history)
+    def best_epoch(self) -> int | None:
+        """The first epoch with the best test accuracy (``None``: final epoch evaluated only)."""
+        return _best_epoch(self.history) if self.per_epoch_test_acc else None
 
     def best_model(self) -> nn.Module:
         """The model at its best test-accuracy epoch (``best.pt``; checked to hold that epoch)."""
         file = self.path / BEST
         fix = f"delete the folder {self.path} to retrain this run"
+        if not self.per_epoch_test_acc:
+            raise RunStoreError(
+                f"run {self.run_id} evaluated its test split at the final epoch only "
+                "(test_eval: final_epoch), so it has no best epoch; use run.model (the final "
+                "weights) or train it with test_eval: every_epoch"
+            )
         if self.config.continue_from and not file.exists():
             raise RunStoreError(
                 f"no {file}: the best epoch {self.best_epoch} of this continuation is inherited "
@@ -143,9 +159,13 @@ class Run:
         return model.to(next(self.model.parameters()).device).eval()
 
 
-def _best_epoch(history: list[dict]) -> int:
-    best = max(h["test_acc"] for h in history)
-    return next(h["epoch"] for h in history if h["test_acc"] == best)
+def _best_epoch(history: list[dict]) -> int | None:
+    """The first epoch with the best test accuracy among the evaluated ones (``None``: none)."""
+    tested = [h for h in history if h.get("test_acc") is not None]
+    if not tested:
+        return None
+    best = max(h["test_acc"] for h in tested)
+    return next(h["epoch"] for h in tested if h["test_acc"] == best)
 
 
 def _save(obj: Any, file: Path) -> None:
@@ -217,6 +237,8 @@ RECORD_SCHEMA = {"run_id": str, "config": dict, "status": str}
 COMPLETE_SCHEMA = {
     "history": list, "best_epoch": int, "provenance": dict, "shape_info": dict,
 }  # fmt: skip
+#: ... except that a run evaluated at its final epoch only (``test_eval: final_epoch``) has
+#: ``best_epoch`` None and ``test_acc`` None before its last epoch.
 SHAPE_KEYS = ("num_classes", "in_channels", "image_size")
 
 
@@ -230,7 +252,13 @@ def record_problem(record: Any) -> str | None:
         schema.update(COMPLETE_SCHEMA)
     elif record.get("status") != "running":
         return f"status {record.get('status')!r} is neither 'running' nor 'complete'"
+    final_only = (
+        isinstance(record.get("config"), dict)
+        and record["config"].get("test_eval") == "final_epoch"
+    )
     for key, kind in schema.items():
+        if key == "best_epoch" and final_only and record.get(key) is None:
+            continue
         if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
             return f"{key!r} is missing or not a {kind.__name__}"
     if record["status"] != "complete":
@@ -238,9 +266,11 @@ def record_problem(record: Any) -> str | None:
     history = record["history"]
     if not history:
         return "its history is empty"
-    for h in history:
+    for i, h in enumerate(history):
+        untested = final_only and i < len(history) - 1 and isinstance(h, dict)
         if not (isinstance(h, dict) and isinstance(h.get("epoch"), int)
-                and isinstance(h.get("test_acc"), int | float)):  # fmt: skip
+                and (isinstance(h.get("test_acc"), int | float)
+                     or (untested and h.get("test_acc") is None))):  # fmt: skip
             return f"a history entry without an epoch and a test accuracy: {h!r}"[:120]
     missing = [k for k in SHAPE_KEYS if not isinstance(record["shape_info"].get(k), int)]
     return f"shape_info has no {', '.join(missing)}" if missing else None
@@ -371,7 +401,7 @@ def _train(config, path, store, shape_info, progress, stop_after) -> Run | None:
         _start(t, store)
     trainer = Trainer(
         t.model, t.method, t.optimizer, t.train_loader, t.test_loader, progress=progress,
-        precision=t.precision,
+        precision=t.precision, test_eval=config.test_eval,
     )  # fmt: skip
     # a run resumed after the epoch that met its stopping rule trains no further
     done = t.history and stop_reached(t.history[-1], config.stop_at_acc)
@@ -481,7 +511,11 @@ class _Checkpoint:
     def __init__(self, t: _Training, stop_after: int | None):
         self.t = t
         self.stop_after = stop_after
-        self.best_acc = max((h["test_acc"] for h in t.history), default=-1.0)
+        self.best_acc = max(
+            (h["test_acc"] for h in t.history if h.get("test_acc") is not None), default=-1.0
+        )
+        # best.pt only when every epoch is evaluated (test_eval: final_epoch has no best epoch)
+        self.keep_best = t.config.test_eval == "every_epoch"
 
     def __call__(self, entry: dict[str, Any]) -> None:
         t = self.t
@@ -490,7 +524,7 @@ class _Checkpoint:
         if k is not None:
             t.k_history.append(k)
         epoch = entry["epoch"]
-        if entry["test_acc"] > self.best_acc:
+        if self.keep_best and entry["test_acc"] > self.best_acc:
             self.best_acc, t.best_kept = entry["test_acc"], epoch
             _save({"epoch": epoch, "model": t.model.state_dict()}, t.path / BEST)
         state = {
@@ -530,7 +564,7 @@ def _finish(t: _Training, store, shape_info: dict[str, int]) -> Run:
         "config": t.config.to_dict(),
         "status": "complete",
         "history": t.history,
-        "best_epoch": _best_epoch(t.history),
+        "best_epoch": _best_epoch(t.history) if t.config.test_eval == "every_epoch" else None,
         **record,
         "provenance": t.provenance,
         "shape_info": shape_info,

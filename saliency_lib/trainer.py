@@ -77,11 +77,17 @@ def evaluate_accuracy(model: nn.Module, batches: Iterable) -> float:
 
 def stop_reached(entry: dict, stop_at_acc: float | None) -> bool:
     """Whether an epoch's history ``entry`` meets the stopping rule: its train or test accuracy
-    (%) reaches ``stop_at_acc`` (``None``: never). The time-series benchmark's rule with 99."""
+    (%) reaches ``stop_at_acc`` (``None``: never; a test accuracy not measured that epoch does
+    not count). The time-series benchmark's rule with 99."""
     if stop_at_acc is None:
         return False
-    return entry["train_acc"] >= stop_at_acc or entry["test_acc"] >= stop_at_acc
+    test = entry.get("test_acc")
+    return entry["train_acc"] >= stop_at_acc or (test is not None and test >= stop_at_acc)
 
+
+#: When the test split is evaluated (``RunConfig.test_eval``): after every epoch (the history's
+#: per-epoch accuracy, the best epoch) or after the last one only.
+TEST_EVALS = ("every_epoch", "final_epoch")
 
 _AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -152,7 +158,8 @@ def train_step(
 
 
 class Trainer:
-    """Runs ``method`` on ``model``: one optimiser step per batch, evaluation after each epoch."""
+    """Runs ``method`` on ``model``: one optimiser step per batch, the test split evaluated
+    after each epoch (``test_eval="every_epoch"``) or after the last one (``"final_epoch"``)."""
 
     def __init__(
         self,
@@ -163,7 +170,10 @@ class Trainer:
         test_loader,
         progress: bool = True,
         precision: Precision | None = None,
+        test_eval: str = "every_epoch",
     ):
+        if test_eval not in TEST_EVALS:
+            raise ValueError(f"test_eval must be one of {TEST_EVALS}, got {test_eval!r}")
         self.model = model
         self.method = method
         self.optimizer = optimizer
@@ -171,16 +181,19 @@ class Trainer:
         self.test_loader = test_loader
         self.progress = progress
         self.precision = precision  # None: float32 (training steps only; evaluation is fp32)
+        self.test_eval = test_eval
 
     def train_epoch(
         self,
         epoch: int,
         bar=None,
         on_batch: Callable[[int, int], None] | None = None,
+        evaluate: bool = True,
     ) -> dict:
         """One epoch; returns the history entry (loss, accuracies, phase, K, seconds).
         ``bar`` (a tqdm bar over all steps of the run) is advanced once per batch;
-        ``on_batch(batch, batches)`` runs after each batch (1-based; the progress lines)."""
+        ``on_batch(batch, batches)`` runs after each batch (1-based; the progress lines);
+        ``evaluate=False``: no test pass, the entry's ``test_acc`` is ``None``."""
         start = time.perf_counter()
         phase = self.method.start_epoch(epoch)
         if bar is not None:
@@ -204,7 +217,9 @@ class Trainer:
             "phase": phase,
             "train_loss": float(loss_sum) / seen,
             "train_acc": 100.0 * int(correct) / seen,
-            "test_acc": evaluate_accuracy(self.model, self.test_loader.batches(0)),
+            "test_acc": evaluate_accuracy(self.model, self.test_loader.batches(0))
+            if evaluate
+            else None,
         }
         self.method.end_epoch(epoch, metrics)
         k_min, k_median, k_max = self.method.k_stats()
@@ -249,17 +264,22 @@ class Trainer:
         bar = tqdm(total=steps, disable=not self.progress, unit="step", mininterval=2.0, delay=2.0)
         with bar:
             for epoch in range(start_epoch, epochs + 1):
-                entry = self.train_epoch(epoch, bar, partial(heartbeat, epoch))
+                evaluate = self.test_eval == "every_epoch" or epoch == epochs
+                entry = self.train_epoch(epoch, bar, partial(heartbeat, epoch), evaluate)
                 check_finite(self.model, entry)
                 history.append(entry)
-                bar.set_postfix(loss=f"{entry['train_loss']:.3f}", test=f"{entry['test_acc']:.2f}")
+                tested = has_test and entry["test_acc"] is not None
+                postfix = {"loss": f"{entry['train_loss']:.3f}"}
+                if entry["test_acc"] is not None:
+                    postfix["test"] = f"{entry['test_acc']:.2f}"
+                bar.set_postfix(postfix)
                 stop = stop_reached(entry, stop_at_acc)
                 if log.due() or epoch == epochs or stop:
                     text = (
                         f"epoch {epoch}/{epochs} [{entry['phase']}] loss {entry['train_loss']:.4f}"
                         f", train acc {entry['train_acc']:.2f} %"
                     )
-                    if has_test:
+                    if tested:
                         text += f", test acc {entry['test_acc']:.2f} %"
                     if stop:
                         text += f" (stop: accuracy reached {stop_at_acc:g} %)"

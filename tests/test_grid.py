@@ -267,10 +267,41 @@ def test_hlgm_runs_come_with_their_baseline_after_them():
     assert list(without["fashion_mnist"]) == [("hlgm", 0)]
 
 
+def test_a_methods_entry_sets_run_fields_of_its_own_runs():
+    """``methods: {label: {training: {...}}}``: RunConfig fields for that label's runs only, over
+    ``training`` and the dataset entry's; the other labels' runs (and their ids) unchanged."""
+    methods = {
+        "traditional": {"training": {"test_eval": "final_epoch"}},
+        "sgt": {"k_fraction": 0.5},
+    }
+    grid = run_grid(datasets={"fashion_mnist": {"epochs": 3}}, training={"epochs": 2},
+                    methods=methods, seeds=1)["fashion_mnist"]  # fmt: skip
+    trad, sgt = grid[("traditional", 0)], grid[("sgt", 0)]
+    assert trad.test_eval == "final_epoch" and trad.epochs == 3
+    assert sgt.test_eval == "every_epoch"
+    plain = run_grid(
+        datasets={"fashion_mnist": {"epochs": 3}},
+        training={"epochs": 2},
+        methods={"traditional": {}, "sgt": {"k_fraction": 0.5}},
+    )["fashion_mnist"]
+    assert sgt.run_id == plain[("sgt", 0)].run_id
+    assert trad.run_id != plain[("traditional", 0)].run_id
+    assert trad.replace(test_eval="every_epoch").run_id == plain[("traditional", 0)].run_id
+    with pytest.raises(ParameterError, match=r"methods.traditional.training.test_evl: unknown"):
+        validate_params("smoot_fig2_sgt_fig2_saliency_maps", "smoke",
+                        {"methods": {"traditional": {"training": {"test_evl": "x"}}}},
+                        check_data=False)  # fmt: skip
+    with pytest.raises(ParameterError, match=r"methods.traditional.training.epochs: must be"):
+        validate_params("smoot_fig2_sgt_fig2_saliency_maps", "smoke",
+                        {"methods": {"traditional": {"training": {"epochs": 0}}}},
+                        check_data=False)  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
         ({"methods": {"sgt": {"k_frac": 1}}}, r"methods entry 'sgt'.*k_frac"),
+        ({"methods": {"sgt": {"training": [1]}}}, r"methods entry 'sgt'.*'training' must be"),
         ({"methods": {"sgt": {"k_fraction": "half"}}}, r"methods entry 'sgt'.*k_fraction"),
         ({"methods": {}}, "non-empty mapping"),
         ({"seeds": "3"}, "seeds must be"),

@@ -171,3 +171,43 @@ def test_cuda_generators_saved_and_restored_when_cuda_is_used(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.warns(UserWarning, match="2 CUDA device"):
         seeding.set_rng_state(state)
+
+
+def test_final_epoch_evaluation_trains_the_same_run_without_a_best_epoch(tmp_path):
+    """``test_eval="final_epoch"``: the same weights, losses and final accuracy as evaluating
+    after every epoch (evaluation takes no random numbers on in-memory data), a ``None`` test
+    accuracy for the other epochs, and no best epoch, best accuracy or best.pt (never the final
+    value in their place); the default keeps every existing run id."""
+    every = _config("sgt", epochs=3)
+    final = every.replace(test_eval="final_epoch")
+    assert final.run_id != every.run_id
+    assert "test_eval" not in every.identity()  # default: the run ids stored before it
+    a = train_or_load(every, store=tmp_path / "a")
+    b = train_or_load(final, store=tmp_path / "b")
+    for key, value in _weights(a).items():
+        assert torch.equal(value, b.model.state_dict()[key]), key
+    assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
+    assert [h["test_acc"] for h in b.history[:-1]] == [None, None]
+    assert b.final_test_acc == a.final_test_acc
+    assert a.per_epoch_test_acc and not b.per_epoch_test_acc
+    assert b.best_epoch is None and b.best_test_acc != b.best_test_acc  # NaN
+    assert not (tmp_path / "b" / final.run_id / "best.pt").exists()
+    assert (
+        json.loads((tmp_path / "b" / final.run_id / "run.json").read_text())["best_epoch"] is None
+    )
+    with pytest.raises(RuntimeError, match="final epoch only.*use run.model"):
+        b.best_model()
+    one = train_or_load(final.replace(epochs=1), store=tmp_path / "d")  # final = only epoch
+    assert one.best_epoch is None and one.best_test_acc != one.best_test_acc
+    # resumed after an interruption: the same history
+    assert train_or_load(final, store=tmp_path / "c", stop_after=1) is None
+    resumed = train_or_load(final, store=tmp_path / "c")
+    assert [h["test_acc"] for h in resumed.history] == [h["test_acc"] for h in b.history]
+
+
+def test_final_epoch_evaluation_refuses_a_method_that_monitors_the_test_accuracy():
+    with pytest.raises(ValueError, match="monitors the test accuracy.*every_epoch"):
+        _config("hlgm", method_params=HLGM_FAST, test_eval="final_epoch")
+    with pytest.raises(ValueError, match="test_eval"):
+        _config("sgt", test_eval="never")
+    _config("hlgm", method_params={"monitor": "train_loss"}, test_eval="final_epoch")

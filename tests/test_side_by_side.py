@@ -147,3 +147,37 @@ def test_report_lists_the_stage_and_ignores_a_later_summary(tmp_path):
     row = next(line for line in text.splitlines() if line.startswith(f"| {SIDE_BY_SIDE}"))
     assert "5 runs, 2 at a time" in row and row.endswith("| complete | 8.0 |")
     assert "Sum of the recorded times: 8.0 minutes" in text  # a's folder is absent: not counted
+
+
+def test_runs_start_longest_first_by_the_cost_model(project, monkeypatch):
+    """The stage hands the executor its runs longest first by the configuration's cost model
+    (more epochs, images or saliency passes cost more; evaluating only the final epoch costs
+    less) and records each run's seconds for a later replay (benchmarks/schedule.py)."""
+    from saliency_lib.pipeline.executors import TrainResult
+
+    base = RunConfig(dataset="fashion_mnist", train_subset=2000, test_subset=5000, epochs=4,
+                     threads=1)  # fmt: skip
+    cost = side_by_side.estimated_seconds
+    assert cost(base.replace(epochs=40)) == pytest.approx(10 * cost(base))
+    assert cost(base.replace(method="sgt", method_params={})) > cost(base)
+    assert cost(base.replace(method="smoot", method_params={})) > cost(base)
+    assert cost(base.replace(train_subset=4000)) > cost(base)
+    assert cost(base.replace(test_eval="final_epoch")) < cost(base)
+    assert cost(base, epochs=2) == pytest.approx(cost(base) / 2)
+
+    dirs, store = project["dirs"], project["store"]
+    monkeypatch.setattr(side_by_side.os, "cpu_count", lambda: 2)
+    jobs = prepare_jobs(PROFILE, "grid_*", sets=THREADS_1, **dirs)
+    planned = side_by_side.side_by_side_runs(jobs, store)
+    expected = sorted(planned, key=lambda r: -cost(r.config, r.epochs_to_train))
+    seen = []
+
+    def fake_train_runs(runs, *args, **kwargs):
+        seen.extend(runs)
+        return [TrainResult(r.run_id, "complete", info={"seconds": 1.5}) for r in runs]
+
+    monkeypatch.setattr(side_by_side, "train_runs", fake_train_runs)
+    stage = side_by_side.train_side_by_side(jobs, store, project["tmp"] / "logs", print)
+    assert [r.run_id for r in seen] == [r.run_id for r in expected]
+    assert {r.config.method for r in seen[:2]} == {"hlgm", "sgt"}  # the saliency runs first
+    assert stage["run_seconds"] == {r.run_id: 1.5 for r in planned}

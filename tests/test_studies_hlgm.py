@@ -139,6 +139,22 @@ def test_final_and_best_epoch_can_disagree():
     assert rec["verdict"] == "inconclusive" and rec["sensitivity"]["verdict"] == "holds"
 
 
+def test_no_best_epoch_line_when_a_run_was_evaluated_at_its_final_epoch_only():
+    """A run trained with ``test_eval: final_epoch`` has no best epoch (NaN): the claims that
+    compare it leave the sensitivity line out, never fill it with the final value; the others
+    keep theirs."""
+    ps = _per_seed()
+    ps.loc[ps["method"] == "sgt", "best_accuracy"] = float("nan")
+    recs = {r["id"]: r for r in hlgm_accuracy_claims(ps, "s")}
+    assert recs["hlgm_superior_accuracy:s vs sgt"]["sensitivity"] is None
+    assert recs["hlgm_superior_accuracy:s vs sgt"]["verdict"] == "holds"  # the final epoch
+    assert recs["hlgm_sgt_costs_accuracy:s"]["sensitivity"] is None
+    assert recs["hlgm_superior_accuracy:s vs baseline"]["sensitivity"]["verdict"] == "holds"
+    table = hlgm_accuracy_table(ps, "s", paper_key=None).set_index("method")
+    assert table.loc["sgt", "best test acc (ours)"] == "n/a"
+    assert table.loc["hlgm", "best test acc (ours)"].startswith("85.17 [")
+
+
 def test_accuracy_claims_with_two_seeds_are_inconclusive():
     recs = hlgm_accuracy_claims(_per_seed(2), "s", _plateaus(5, 5))
     assert {r["verdict"] for r in recs} == {"inconclusive"}

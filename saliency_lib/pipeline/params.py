@@ -472,7 +472,7 @@ _ENTRY_KEYS = ("dataset", "dataset_params", "seeds")
 def _range_rules() -> dict[str, Range]:
     rules = dict(RANGE_RULES)
     for field, rng in FIELD_RANGES.items():
-        for prefix in ("training", "datasets.*", "architectures.*"):
+        for prefix in ("training", "datasets.*", "architectures.*", "methods.*.training"):
             rules[f"{prefix}.{field}"] = rng
     return rules
 
@@ -550,6 +550,7 @@ class _Checker:
         for label, options in value.items():
             options = dict(options or {})
             name = options.pop("method", label)
+            self.run_fields(f"{key}.{label}.training", options.pop("training", None))
             self.choice(f"{key}.{label}", name, "training method", list_methods())
             config = TRAINING_METHODS.get(name).Config
             hints = typing.get_type_hints(config)

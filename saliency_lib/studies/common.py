@@ -110,7 +110,8 @@ def summary_table(per_seed: pd.DataFrame, values: Iterable[str], by: str = "meth
 
 def format_mean_ci(table: pd.DataFrame, values: Iterable[str], digits: int = 2) -> pd.DataFrame:
     """``"mean [low, high]"`` strings for display; with fewer than 3 seeds (no interval) the
-    mean and the seeds' values, ``"mean (seeds: a, b)"``; K statistics as integers."""
+    mean and the seeds' values, ``"mean (seeds: a, b)"``; K statistics as integers; ``"n/a"``
+    for a value not measured (NaN mean)."""
     out = table[[c for c in table.columns if not any(c.startswith(f"{v}_") for v in values)]]
     out = out.copy()
     for v in values:
@@ -119,7 +120,9 @@ def format_mean_ci(table: pd.DataFrame, values: Iterable[str], digits: int = 2) 
         seeds = table.get(f"{v}_values", pd.Series([[]] * len(table), index=table.index))
         cells = []
         for m, a, b, vals in zip(mean, lo, hi, seeds, strict=True):
-            if not pd.isna(a):
+            if pd.isna(m):  # not measured (e.g. no best epoch: RunConfig.test_eval)
+                cells.append("n/a")
+            elif not pd.isna(a):
                 cells.append(f"{m:.{d}f} [{a:.{d}f}, {b:.{d}f}]")
             elif isinstance(vals, list) and len(vals) > 1:
                 cells.append(f"{m:.{d}f} (seeds: {', '.join(f'{x:.{d}f}' for x in vals)})")
@@ -220,11 +223,13 @@ def accuracy_claim(
 ) -> dict:
     """An accuracy claim decided by the rule fixed in advance, the final-epoch test accuracy
     (``per_seed`` column ``accuracy``), with the best epoch chosen on the test split
-    (``best_accuracy``, the papers' "max test accuracy") as the sensitivity reading beside it.
-    Paired by seed (:func:`saliency_lib.claims.evaluate`)."""
+    (``best_accuracy``, the papers' "max test accuracy") as the sensitivity reading beside it,
+    left out when a run of ``a`` or ``b`` has no best epoch (NaN: evaluated at its final epoch
+    only, ``RunConfig.test_eval``). Paired by seed (:func:`saliency_lib.claims.evaluate`)."""
     fa, fb = claims.paired(per_seed, "accuracy", a, b)
     sensitivity = None
-    if "best_accuracy" in per_seed:
+    rows = per_seed[per_seed["method"].isin([a, b])]
+    if "best_accuracy" in per_seed and rows["best_accuracy"].notna().all():
         ba, bb = claims.paired(per_seed, "best_accuracy", a, b)
         sensitivity = claims.evaluate(claim_id, ba, bb, setting, preconditions, versus=versus,
                                       paper_key=paper_key)  # fmt: skip
