@@ -74,7 +74,7 @@ saliency_options: dict[str, dict] = {
     "deepshap": {"n_baselines": 5},
     "smoothgrad": {"nt_samples": 5},
 }  # saliency method -> its options (n_steps, nt_samples, ...)
-eval_samples: Optional[int] = None  # test samples evaluated (None: all)
+eval_samples: Optional[int] = 50  # test samples evaluated per layout (None: all)
 min_accuracy: float = 90.0  # models under this test accuracy (%) are not interpreted
 random_baseline: str = "benchmark"  # "benchmark": one random method's map permuted; "own"
 ties: str = "random"  # order of equal saliency values: "random" (seeded), "first", "last"

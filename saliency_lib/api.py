@@ -95,7 +95,7 @@ def list_methods() -> list[str]:
     --------
     >>> from saliency_lib.api import list_methods
     >>> list_methods()
-    ['hlgm', 'sgt', 'smoot', 'traditional']
+    ['hlgm', 'sgt', 'sgt_tokens', 'smoot', 'traditional']
     """
     return _list_methods()
 

@@ -250,6 +250,26 @@ def plot_gradient_distribution(
     return fig
 
 
+# --------------------------------------------------------------------------- K
+def plot_k_histogram(k_values, bins: int = 30, ax=None, n_positions: int | None = None) -> Figure:
+    """Histogram of final per-sample K (positions masked, SMOOT eq. (5)) per label: ``k_values``
+    is a mapping label -> (N,) values (e.g. ``SMOOT.state().per_sample_k``) or one array.
+    ``n_positions`` adds a top axis in % of positions."""
+    fig, ax = _axes(ax)
+    items = k_values.items() if isinstance(k_values, Mapping) else [("K", k_values)]
+    for label, v in items:
+        ax.hist(_to_numpy(v).reshape(-1), bins=bins, alpha=0.6, label=str(label))
+    ax.set_xlabel("K (positions)")
+    ax.set_ylabel("samples")
+    ax.legend(fontsize="small")
+    if n_positions:
+        top = ax.secondary_xaxis(
+            "top", functions=(lambda k: 100 * k / n_positions, lambda p: p * n_positions / 100)
+        )
+        top.set_xlabel("K (% of positions)")
+    return fig
+
+
 # --------------------------------------------------------------------------- HLGM
 def _history_df(history) -> pd.DataFrame:
     return history.copy() if isinstance(history, pd.DataFrame) else pd.DataFrame(list(history))

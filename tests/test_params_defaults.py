@@ -119,7 +119,7 @@ def test_experiment_writes_only_into_its_profile(tmp_path, monkeypatch):
 #: id: without it smoke and paper keep f26d99524672eae9 and 2b64c5b2a5f7719e); cpu also on
 #: purpose: the SMOOT notebooks' Traditional and SMOOT runs evaluate the test split after their
 #: last epoch only (test_eval: final_epoch; without own_training_loop: f287a64c2b51117a).
-RUN_IDS = {"smoke": "f4d08cb56f0a0b1e", "cpu": "f02b7670ecc82104", "paper": "141c98f26ed6ddda"}
+RUN_IDS = {"smoke": "a49e87ac84b115f2", "cpu": "6eaef0e68d954126", "paper": "991289b803213e0d"}
 
 
 @pytest.mark.parametrize("profile", sorted(RUN_IDS))

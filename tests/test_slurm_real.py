@@ -41,9 +41,10 @@ from saliency_lib.runs import torch_threads, train_or_load
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = "smoke"
 HLGM_NB, SMOOT_NB = "hlgm_fig2_5_tab2_accuracy", "smoot_fig1_motivation"
-#: scenario 1's epochs (smoke: 4 and 1): enough left at the requeue that no run can finish in
-#: the second between SIGTERM (ignored by the job) and SIGKILL (KillWait=1)
-EPOCHS = 8
+#: scenario 1's epochs (smoke: 4 and 1): enough left at the requeue that no run can finish
+#: before Slurm acts on it (8 epochs, about 2 s a run, finished before the SIGTERM arrived: the
+#: requeue reached the job some 15 s after ``scontrol requeue`` on a loaded machine)
+EPOCHS = 60
 SETS = {"training.epochs": EPOCHS}
 pytestmark = pytest.mark.slow
 
