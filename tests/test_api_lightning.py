@@ -66,6 +66,16 @@ class EpochOrder(Sampler):
         return self.n
 
 
+@pytest.fixture(autouse=True)
+def _deterministic_flag_restored():
+    """``Trainer(deterministic=True)`` turns on ``torch.use_deterministic_algorithms`` for the
+    whole process; put it back, or later tests (DeepLIFT's max-unpool) fail in its mode."""
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    yield
+    torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+
+
 def _loader(dataset, batch_size=32, sampler=None):
     # an own generator: iterating a loader then draws nothing from torch's global generator,
     # which the masking's random fills use

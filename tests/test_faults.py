@@ -642,7 +642,8 @@ def test_resume_restores_the_numpy_and_python_random_streams(tmp_path, monkeypat
         return torch.load(store / cfg.run_id / "last.pt", weights_only=True)["model"]
 
     def killed_then_resumed(store: Path) -> dict:
-        # writes: run.json, best.pt, last.pt (epoch 1), best.pt (epoch 2): dies there, resumes after 1
+        # writes: run.json, best.pt, last.pt (epoch 1), best.pt (epoch 2): dies there; resumes
+        # after epoch 1
         restore = _kill_at(4, monkeypatch)
         with pytest.raises(SimulatedKill):
             train_or_load(cfg, store=store)
