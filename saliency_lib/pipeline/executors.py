@@ -31,6 +31,7 @@ import re
 import shutil
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -344,6 +345,55 @@ def _parse_slurm_params(items: Mapping[str, Any] | Sequence[str] | None) -> dict
             value = value.strip()
             pairs.append((key.strip(), int(value) if value.isdigit() else value))
     return {k if k.startswith("slurm_") else f"slurm_{k}": v for k, v in pairs}
+
+
+@contextlib.contextmanager
+def _spawned_without_terminal_interrupt():
+    """Local job processes started inside inherit SIGINT ignored: a Ctrl-C in the terminal
+    (sent to the whole foreground process group) reaches only this process, which stops them
+    itself (:func:`_stop_local_job`), so the terminal shows one line, not each child's
+    ``KeyboardInterrupt`` traceback. Outside the main thread signals cannot be changed: as is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux ``/proc``; empty where there is none)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _stop_local_job(job: Any) -> None:
+    """Stop a local job started by :func:`_spawned_without_terminal_interrupt` (it ignores the
+    SIGINT submitit's ``cancel`` sends): SIGKILL to its controller and everything below it.
+    The run store is safe against a kill at any point (its checkpoints are atomic); the run
+    resumes from its last epoch next time."""
+    process = getattr(job, "_process", None)
+    if process is None or not Path("/proc").is_dir():
+        job.cancel()
+        return
+    for pid in [*_descendants(process.pid), process.pid]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        process.wait(timeout=10)
 
 
 def make_executor(
@@ -678,11 +728,12 @@ class _Waves:
                         devices = ",".join(gpus[(start + k) % len(gpus)] for k in range(per))
                     options = dict(require_gpu=bool(per), visible_devices=devices, threads=threads)
                     if o.runs_per_job == 1:
-                        fn = TrainJob(**options)
-                        job = self.ex.submit(fn, pack[0].config.to_dict(), self.store)
+                        fn, arg = TrainJob(**options), pack[0].config.to_dict()
                     else:
                         fn = PackedTrainJob(o.pack, **options)
-                        job = self.ex.submit(fn, [r.config.to_dict() for r in pack], self.store)
+                        arg = [r.config.to_dict() for r in pack]
+                    with _spawned_without_terminal_interrupt():
+                        job = self.ex.submit(fn, arg, self.store)
                     active.append((job, pack, slot))
                     if self.on_submit:
                         for run in pack:
@@ -711,7 +762,7 @@ class _Waves:
                 self.say(_result_line(out[-1]))
         except KeyboardInterrupt:
             for job, _, _ in active:
-                job.cancel()
+                _stop_local_job(job)
             self.say(
                 f"interrupted: cancelled {len(active)} running job(s); their runs resume next time"
             )

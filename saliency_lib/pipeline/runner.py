@@ -47,6 +47,7 @@ from typing import Any
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 from papermill.translators import translate_parameters
 from tqdm import tqdm
@@ -73,6 +74,8 @@ KERNEL_NAME = "python3"
 # not encrypted (papermill's kernels listen on 127.0.0.1 only), one line per notebook in the
 # user's terminal that says nothing about the run. Errors (and the cells' output) still show.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+#: The kernel process's own stderr, in the notebook's output folder (kept only if not empty).
+KERNEL_LOG = "kernel.log"
 NBVAL_PROFILE = "smoke"
 INJECTED_TAG = "injected-parameters"
 COMPLETE_STATUSES = ("complete", "not run")
@@ -182,6 +185,21 @@ def _quiet_papermill() -> Iterator[None]:
         yield
     finally:
         log.setLevel(level)
+
+
+def _kernel_manager(log_path: Path) -> type[AsyncKernelManager]:
+    """nbclient's kernel manager with the kernel process's stderr written to ``log_path``
+    instead of the user's terminal: ipykernel's own log (at ERROR), such as "KeyboardInterrupt
+    caught in kernel" and the ZMQ errors of a kernel shut down after a Ctrl-C. The cells'
+    outputs do not travel on that stream; they stay in the notebook."""
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            with open(log_path, "ab") as log:  # the kernel keeps its own copy of the descriptor
+                kw["stderr"] = log
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return LoggedKernelManager
 
 
 NOTEBOOK_CSS = "notebook.css"
@@ -322,6 +340,7 @@ def _run_notebook(
     error = None
     # one relay per stream: a partial line on one (a tqdm redraw) must not swallow the other's
     relays = [LineRelay(name, on_line) for _ in range(2)] if on_line is not None else [None] * 2
+    kernel_log = staging / KERNEL_LOG
     try:
         with _quiet_papermill():
             papermill.execute_notebook(
@@ -335,6 +354,7 @@ def _run_notebook(
                 log_output=False,
                 stdout_file=relays[0],
                 stderr_file=relays[1],
+                kernel_manager_class=_kernel_manager(kernel_log),
             )
         for relay in relays:
             if relay is not None:
@@ -343,6 +363,9 @@ def _run_notebook(
         if getattr(e, "ename", None) == "KeyboardInterrupt":  # Ctrl-C reached the kernel
             raise KeyboardInterrupt from None
         error = _error_text(e)
+    finally:
+        if kernel_log.is_file() and kernel_log.stat().st_size == 0:
+            kernel_log.unlink()
     if executed.exists():
         try:
             render_html(executed, staging / f"{name}.html", staging.parent / NOTEBOOK_CSS)
