@@ -111,6 +111,15 @@ def wait_for(predicate, what: str, proc: subprocess.Popen, timeout: float = 300)
         time.sleep(0.05)
 
 
+def wait_until_idle(cluster, timeout: float = 120) -> None:
+    """Until no job is in the queue (a cancelled job stays COMPLETING for a moment)."""
+    deadline = time.monotonic() + timeout
+    while (queue := cluster.run("squeue", "--noheader")).strip():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"jobs still queued after {timeout:.0f} s:\n{queue}")
+        time.sleep(0.2)
+
+
 def running_jobs(cluster) -> list[str]:
     return cluster.run("squeue", "--noheader", "--states=R", "--format=%i").split()
 
@@ -300,16 +309,19 @@ def test_time_limit_usr2_checkpoint_requeue_completes(cluster, tmp_path):
 
 
 def test_scancel_leaves_no_complete_looking_run(cluster, tmp_path):
-    """12 epochs: the job is cancelled after its first, far from the end (the job ignores the
-    SIGTERM and trains on until the SIGKILL a few seconds later)."""
-    store, logs, epochs = tmp_path / "runs", tmp_path / "logs", 12
+    """400 epochs: the job is cancelled after its first, far from the end. The job ignores the
+    SIGTERM and trains on until the SIGKILL; that came up to 10 epochs (about 4 s) later in
+    these tests, so with 12 epochs a loaded machine sometimes finished the run first."""
+    store, logs, epochs = tmp_path / "runs", tmp_path / "logs", 400
     (run,) = plan(PROFILE, SMOOT_NB, store=store, sets={"training.epochs": epochs})
     sets = ["--set", f"training.epochs={epochs}"]
     proc = cli(cluster, *train_args(store, logs, "--only", SMOOT_NB, *sets))
     wait_for(lambda: epoch_of(store / run.run_id) >= 1, "a checkpointed epoch", proc)
     (job,) = running_jobs(cluster)
+    cancelled_after = epoch_of(store / run.run_id)
     cluster.run("scancel", job)
     code, out, err = finish(proc, timeout=180)
+    wait_until_idle(cluster)  # a job still completing must not be counted by the next test
     assert code == 1, (out, err)
     assert re.search(
         rf"FAILED {run.run_id}: the job ended without a result \(state CANCELLED", out
@@ -322,7 +334,8 @@ def test_scancel_leaves_no_complete_looking_run(cluster, tmp_path):
     assert not list(logs.rglob("*_result.pkl"))  # the job ended without a result
     line = next(ln for ln in out.splitlines() if "FAILED" in ln)
     print(
-        f"scancel {job} after epoch {again.epochs_done}: train exit {code}, run.json status "
+        f"scancel {job} after epoch {cancelled_after}, killed after epoch {again.epochs_done}: "
+        f"train exit {code}, run.json status "
         f"{record['status']!r}, plan: partial ({again.epochs_done}/{epochs})\n{line}"
     )
 
@@ -350,6 +363,7 @@ def test_sbatch_errors_are_one_line(cluster, tmp_path, extra, says, monkeypatch,
     for key, value in cluster.env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(ROOT)
+    wait_until_idle(cluster)
     code = main([*args, *extra])
     out, err = capfd.readouterr()
     assert code == 2, (out, err)

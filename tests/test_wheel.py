@@ -90,7 +90,7 @@ def test_the_wheel_installs_and_runs_in_a_clean_environment(tmp_path):
     (sdist,) = dist.glob(f"saliency_lib-{version}.tar.gz")
     names = zipfile.ZipFile(wheel).namelist()
     assert "saliency_lib/api.py" in names
-    assert "saliency_lib/studies/paper_numbers.yaml" in names  # package data
+    assert "saliency_lib/claims/paper_numbers.yaml" in names  # package data
     assert not [n for n in names if n.startswith(("tests/", "notebooks/", "docs/"))]
     with tarfile.open(sdist) as tar:
         members = tar.getnames()
