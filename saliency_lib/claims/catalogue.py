@@ -740,7 +740,8 @@ _add(
         location="SGT §5.2, on Table 1",
         quote=_TAB1_MOVIES,
         quantity="comprehensiveness and sufficiency AOPC (1/5/10/20/50 % of the tokens) per "
-        "saliency method, Movie Reviews",
+        "saliency method, Movie Reviews (setting eraser_synthetic: our offline analogue with "
+        "planted evidence words, not real reviews)",
         a="sgt",
         b="traditional",
         direction="greater",
