@@ -28,6 +28,37 @@ def seed_everything(seed: int, deterministic: bool = True) -> torch.Generator:
     return gen
 
 
+#: CPU features whose presence changes which oneDNN / ATen kernels run, and so the float
+#: rounding of a CPU run (the same seed gives the same numbers only on the same kind of CPU).
+NUMERIC_CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile",
+                     "amx_bf16", "amx_int8")  # fmt: skip
+
+
+def numeric_platform() -> dict:
+    """What a CPU run's numbers depend on besides its parameters and seed: the CPU model and
+    its kernel-selecting features (Linux ``/proc/cpuinfo``; empty elsewhere), torch's version,
+    its CPU capability and its thread count. Two machines with equal records compute the same
+    numbers for the same run; runs on machines that differ can differ in the last bits, and
+    training amplifies that over epochs (docs/performance.md)."""
+    model, flags = "", set()
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and not model:
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "cpu_flags": [f for f in NUMERIC_CPU_FLAGS if f in flags],
+        "torch": torch.__version__,
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "threads": torch.get_num_threads(),
+    }
+
+
 def get_device(device: str | torch.device | None = None) -> torch.device:
     """``None``/``"auto"`` -> CUDA when present, else CPU; otherwise the device asked for."""
     if device is None or device == "auto":

@@ -212,6 +212,13 @@ def test_sigkill_at_the_plateau_epoch_then_continuation(reference, tmp_path):
         assert_same_run(reference["store"], store, cfg)
 
 
+def _interruptible() -> None:
+    """In the child, before it starts: SIGINT's default action, as a terminal's foreground
+    process has it. A test session started in the background (``cmd &`` in a script) has SIGINT
+    ignored, its children inherit that, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _env():
     return {**os.environ, "PYTHONPATH": str(REPO)}
 
@@ -302,7 +309,8 @@ def test_two_reproduce_on_one_folder_and_ctrl_c(tmp_path, capsys):
     assert sorted(os.listdir(smoke)) == ["alpha", "end_to_end.json", "notebook.css", "timings.json"]
     assert json.loads((smoke / "alpha" / "metrics.json").read_text())["status"] == "complete"
 
-    second = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    second = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              preexec_fn=_interruptible)  # fmt: skip
     assert _wait(staging.is_dir, 60)
     time.sleep(1.0)
     second.send_signal(signal.SIGINT)
@@ -329,7 +337,8 @@ def test_ctrl_c_in_the_terminal_while_training_side_by_side(tmp_path):
     cmd = [sys.executable, "-m", "saliency_lib", "reproduce", "--profile", "smoke", "--only",
            "smoot_fig1_motivation", *sets, "--output-root", str(out), "--no-progress"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+                            stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_interruptible)  # fmt: skip
     assert _wait(lambda: len(list(store.glob("*/last.pt"))) == 2, 180), proc.poll()
     os.killpg(proc.pid, signal.SIGINT)  # what the terminal does: the group, not one process
     stdout, stderr = (b.decode() for b in proc.communicate(timeout=120))

@@ -65,6 +65,7 @@ from .._project import output_root as default_output_root
 from ..allocator import tuning_enabled
 from ..progress import TAG
 from ..runs import check_store
+from ..seeding import numeric_platform
 from .jobs import NotebookJob, list_notebooks, prepare_jobs, select_notebooks
 from .params import ParameterError, cell_source, parse_assignments
 from .side_by_side import train_side_by_side
@@ -77,6 +78,7 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 #: The kernel process's own stderr, in the notebook's output folder (kept only if not empty).
 KERNEL_LOG = "kernel.log"
 NBVAL_PROFILE = "smoke"
+NBVAL_PLATFORM = "platform.json"  # beside the stored notebooks: the machine that computed them
 INJECTED_TAG = "injected-parameters"
 COMPLETE_STATUSES = ("complete", "not run")
 
@@ -733,6 +735,10 @@ def refresh_nbval(
             raise ParameterError(
                 f"{name}: no complete smoke run in {_rel(profile_dir / name)}; run without --no-run"
             )
+    if written and run:
+        # the machine the stored outputs were computed on: nbval compares them only on one
+        # that computes the same numbers (the nbval harness compares against this record)
+        atomic_write(dest_dir / NBVAL_PLATFORM, json.dumps(numeric_platform(), indent=1) + "\n")
     if only is None:
         existing = set(list_notebooks(notebooks_dir))
         for old in dest_dir.glob("*.ipynb"):
