@@ -34,6 +34,7 @@ from saliency_lib.pipeline.runner import (
     reproduce,
     store_for_nbval,
 )
+from saliency_lib.seeding import numeric_platform
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 NBVAL_HARNESS = Path(__file__).parent / "nbval"
@@ -311,6 +312,7 @@ def test_nbval_harness_checks_marked_outputs(smoke_run, tmp_path):
     work.mkdir()
     for name in ("conftest.py", "sanitize.cfg"):
         shutil.copy(NBVAL_HARNESS / name, work / name)
+    (work / "platform.json").write_text(json.dumps(numeric_platform()))  # computed here
     executed = smoke_run["out"] / "smoke" / "alpha" / "alpha.ipynb"
     store_for_nbval(executed, work / "alpha.ipynb")
     tampered = nbformat.read(work / "alpha.ipynb", as_version=4)
@@ -321,20 +323,32 @@ def test_nbval_harness_checks_marked_outputs(smoke_run, tmp_path):
     nbformat.write(tampered, work / "alpha_tampered.ipynb")
     scratch = tmp_path / "scratch"
     env = {**os.environ, "SALIENCY_NBVAL_SCRATCH": str(scratch)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax"]
-        + ["--nbval-current-env", "-o", "markers=slow", "-rf", str(work)],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    report = proc.stdout + proc.stderr
-    assert proc.returncode == 1, report
+
+    def harness() -> tuple[int, str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax"]
+            + ["--nbval-current-env", "-o", "markers=slow", "-rf", str(work)],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return proc.returncode, proc.stdout + proc.stderr
+
+    code, report = harness()
+    assert code == 1, report
     failed = [line for line in report.splitlines() if line.startswith("FAILED")]
     assert failed and all("alpha_tampered.ipynb" in line for line in failed), report
     assert "total=9.9" in report
+    assert "checked cells compared" in report
+    # stored outputs from another kind of CPU: every cell runs, none is compared, and it says so
+    other = {**numeric_platform(), "cpu": "Another CPU", "cpu_flags": ["amx_bf16"]}
+    (work / "platform.json").write_text(json.dumps(other))
+    code, report = harness()
+    assert code == 0, report
+    assert "from another kind of machine (cpu 'Another CPU' there" in report, report
+    assert "were not compared" in report
     # output_dir = None in the stored copy: Experiment wrote under $SALIENCY_OUTPUT_ROOT
     metrics = json.loads((scratch / "outputs" / "smoke" / "alpha" / "metrics.json").read_text())
     assert metrics["settings"]["seeds"] == 3
