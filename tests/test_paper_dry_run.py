@@ -148,6 +148,10 @@ def dry_run_overrides(name: str, params: dict, defaults: dict) -> dict:
         training = dict(params.get("training", defaults["training"]))
         training.update(epochs=3 if hlgm else 1, batch_size=BATCH)
         out["training"] = training
+    if (
+        "epochs" in defaults and "training" not in defaults
+    ):  # top-level settings (own_training_loop)
+        out["epochs"] = 3 if hlgm else 1
     if hlgm:
         out["methods"] = {
             label: (
