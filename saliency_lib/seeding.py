@@ -42,12 +42,13 @@ def numeric_platform() -> dict:
     training amplifies that over epochs (docs/performance.md)."""
     model, flags = "", set()
     try:
-        for line in open("/proc/cpuinfo", encoding="utf-8", errors="replace"):
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and not model:
-                model = value.strip()
-            elif key.strip() == "flags" and not flags:
-                flags = set(value.split())
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and not model:
+                    model = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
     except OSError:
         pass
     return {

@@ -148,9 +148,8 @@ def dry_run_overrides(name: str, params: dict, defaults: dict) -> dict:
         training = dict(params.get("training", defaults["training"]))
         training.update(epochs=3 if hlgm else 1, batch_size=BATCH)
         out["training"] = training
-    if (
-        "epochs" in defaults and "training" not in defaults
-    ):  # top-level settings (own_training_loop)
+    # a notebook with its training settings at the top level (own_training_loop)
+    if "epochs" in defaults and "training" not in defaults:
         out["epochs"] = 3 if hlgm else 1
     if hlgm:
         out["methods"] = {
