@@ -332,6 +332,26 @@ def test_fuzz_the_set_parser(items):
         _trains(accepted)
 
 
+@pytest.mark.parametrize(
+    "params, sets",
+    [
+        ({"training": {"\n": 1}}, None),  # the key a fuzz run drew: "training.\n"
+        ({"x\ny": 1}, None),
+        (None, {"training.a\tb": 1}),
+        (None, {"a\nb": 1}),
+    ],
+)
+def test_an_unprintable_key_is_quoted_on_one_line(params, sets):
+    with pytest.raises(ParameterError) as err:
+        validate_params(
+            "smoot_fig1_motivation", "smoke", {"profile": "smoke", **(params or {})},
+            sets=sets, check_data=False,
+        )  # fmt: skip
+    message = str(err.value)
+    assert "\n" not in message and "\t" not in message, message
+    assert "'" in message and ("\\n" in message or "\\t" in message), message
+
+
 def test_the_fuzz_helpers_see_a_traceback():
     def boom():
         raise KeyError("x")

@@ -57,6 +57,12 @@ class ParameterError(ValueError):
     """A parameters file or override does not fit the notebook (unknown key, wrong type, ...)."""
 
 
+def shown(key: str) -> str:
+    """A user's key as a message shows it: as written, or quoted (``repr``) when it holds a
+    newline or another unprintable character, so every message stays one readable line."""
+    return key if key.isprintable() else repr(key)
+
+
 # --------------------------------------------------------------------------- notebook side
 
 
@@ -383,7 +389,8 @@ def _check_datasets(
         unknown = sorted(set(kw) - known)
         if unknown:
             raise ParameterError(
-                f"{where}: dataset parameter(s) {', '.join(unknown)} (for {key!r}: {ds!r}) are "
+                f"{where}: dataset parameter(s) {', '.join(map(shown, unknown))} "
+                f"(for {key!r}: {ds!r}) are "
                 f"not parameters of any dataset of this notebook; valid: {', '.join(sorted(known))}"
             )
         accepted = set(DATASETS.get(ds).params)
@@ -487,7 +494,7 @@ class _Checker:
         self.check_devices = check_devices
 
     def fail(self, key: str, msg: str) -> ParameterError:
-        return ParameterError(f"{self.where}: {key}: {msg}")
+        return ParameterError(f"{self.where}: {shown(key)}: {msg}")
 
     def type(self, key: str, value: Any, hint: Any) -> None:
         if not matches(value, hint):
@@ -726,10 +733,11 @@ def _with_overrides(
         top = key.split(".")[0]
         if top not in defaults:
             raise ParameterError(
-                f"--set {key}: {top}: unknown parameter of notebook {name!r}; valid keys: "
-                f"{', '.join(sorted(defaults))}"
+                f"--set {shown(key)}: {shown(top)}: unknown parameter of notebook {name!r}; "
+                f"valid keys: {', '.join(sorted(defaults))}"
             )
-        sources[top] = f"{sources[top]} with --set {key}" if top in sources else f"--set {key}"
+        set_ = f"--set {shown(key)}"
+        sources[top] = f"{sources[top]} with {set_}" if top in sources else set_
     return apply_sets(values, defaults, sets or {}), sources
 
 
@@ -746,7 +754,7 @@ def _check_parameter(
     """One top-level value: a parameter of the notebook, of the right type and meaning."""
     if key not in defaults:
         raise ParameterError(
-            f"{source}: {key}: unknown parameter of notebook {name!r}; valid keys: "
+            f"{source}: {shown(key)}: unknown parameter of notebook {name!r}; valid keys: "
             f"{', '.join(sorted(defaults))} (and the reserved keys {', '.join(RESERVED_KEYS)})"
         )
     if key == "profile" and value != profile:
