@@ -60,6 +60,8 @@ class DatasetEntry:
     dataset_params: dict[str, Any] = field(default_factory=dict)  # the entry's own
     training: dict[str, Any] = field(default_factory=dict)  # overrides of ``training``
     seeds: int | list[int] | None = None  # replaces the notebook's ``seeds``
+    #: ``{method label: RunConfig fields}`` for that label's runs of this entry only
+    method_training: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def dataset_entries(value: Any) -> list[DatasetEntry]:
@@ -92,7 +94,16 @@ def dataset_entries(value: Any) -> list[DatasetEntry]:
                 f"datasets entry {label!r}: 'dataset_params' must be a mapping, got {own!r}"
             )
         seeds = entry.pop("seeds", None)
-        entries.append(DatasetEntry(label, name, dict(own), entry, seeds))
+        per_method = entry.pop("method_training", None) or {}
+        if not isinstance(per_method, Mapping) or not all(
+            v is None or isinstance(v, Mapping) for v in per_method.values()
+        ):
+            raise TypeError(
+                f"datasets entry {label!r}: 'method_training' must be a mapping "
+                f"{{method label: RunConfig fields}}, got {per_method!r}"
+            )
+        per_method = {k: dict(v or {}) for k, v in per_method.items()}
+        entries.append(DatasetEntry(label, name, dict(own), entry, seeds, per_method))
     return entries
 
 
@@ -165,6 +176,13 @@ def run_grid(
     models = _architectures(architectures)
     grid: Grid = {}
     for entry in dataset_entries(datasets if datasets else dataset):
+        unknown = sorted(set(entry.method_training) - set(typed))
+        if unknown:
+            raise KeyError(
+                f"datasets entry {entry.label!r}: method_training names method label(s) "
+                f"{', '.join(map(repr, unknown))} that 'methods' does not have; labels: "
+                f"{', '.join(typed)}"
+            )
         seed_list = _seed_list(seeds if entry.seeds is None else entry.seeds)
         base = {
             **training,
@@ -173,25 +191,34 @@ def run_grid(
             "dataset_params": {**shared, **entry.dataset_params},
         }
         if models is None:
-            grid[entry.label] = _setting(base, typed, seed_list, hlgm_baselines)
+            grid[entry.label] = _setting(
+                base, typed, entry.method_training, seed_list, hlgm_baselines
+            )
         else:
             for model, overrides in models.items():
                 values = {**base, **overrides, "model": model}
-                grid[(entry.label, model)] = _setting(values, typed, seed_list, hlgm_baselines)
+                grid[(entry.label, model)] = _setting(
+                    values, typed, entry.method_training, seed_list, hlgm_baselines
+                )
     return grid
 
 
 def _setting(
     base: dict[str, Any],
     typed: dict[str, tuple[str, Any, dict[str, Any]]],
+    per_method: dict[str, dict[str, Any]],
     seed_list: list[int],
     hlgm_baselines: bool,
 ) -> dict[tuple[str, int], RunConfig]:
-    """One setting's runs: every method label and seed, then the HLGM baselines."""
+    """One setting's runs: every method label and seed, then the HLGM baselines. A label's
+    fields: ``base``, then its ``methods`` entry's ``training``, then the dataset entry's
+    ``method_training`` for it."""
     configs = {}
     for label, (name, options, training) in typed.items():
+        own = per_method.get(label, {})
         for seed in seed_list:
-            values = {**base, **training, "method": name, "method_params": options, "seed": seed}
+            values = {**base, **training, **own, "method": name, "method_params": options,
+                      "seed": seed}  # fmt: skip
             configs[(label, seed)] = RunConfig.from_dict(values)
     if hlgm_baselines:
         for (_, seed), cfg in list(configs.items()):

@@ -297,6 +297,43 @@ def test_a_methods_entry_sets_run_fields_of_its_own_runs():
                         check_data=False)  # fmt: skip
 
 
+def test_a_dataset_entry_sets_run_fields_of_one_label_on_that_entry_only():
+    """``datasets: {name: {method_training: {label: {...}}}}``: fields for that label's runs of
+    that entry, over everything else; the label's runs on other entries and the other labels'
+    runs keep their ids (how sgt_fig2bc reuses the SMOOT notebooks' traditional runs)."""
+    methods = {"traditional": {"training": {"epochs": 5}}, "sgt": {"k_fraction": 0.5}}
+    per_method = {"traditional": {"test_eval": "final_epoch", "epochs": 6}}
+    grid = run_grid(
+        datasets={"fashion_mnist": {"epochs": 3, "method_training": per_method}, "mnist": {}},
+        training={"epochs": 2}, methods=methods, seeds=1,
+    )  # fmt: skip
+    plain = run_grid(datasets={"fashion_mnist": {"epochs": 3}, "mnist": {}},
+                     training={"epochs": 2}, methods=methods, seeds=1)  # fmt: skip
+    trad = grid["fashion_mnist"][("traditional", 0)]
+    assert (trad.test_eval, trad.epochs) == ("final_epoch", 6)  # over the methods entry's 5
+    assert trad.run_id == plain["fashion_mnist"][("traditional", 0)].replace(
+        test_eval="final_epoch", epochs=6
+    ).run_id
+    for setting, key in [("fashion_mnist", ("sgt", 0)), ("mnist", ("traditional", 0))]:
+        assert grid[setting][key].run_id == plain[setting][key].run_id
+    with pytest.raises(KeyError, match=r"method_training names method label\(s\) 'smoot'"):
+        run_grid(datasets={"mnist": {"method_training": {"smoot": {}}}}, training={},
+                 methods=methods)  # fmt: skip
+    with pytest.raises(TypeError, match=r"'method_training' must be a mapping"):
+        run_grid(datasets={"mnist": {"method_training": {"sgt": 3}}}, training={},
+                 methods=methods)  # fmt: skip
+    bad = {"mnist": {"method_training": {"traditional": {"test_evl": "x"}}}}
+    with pytest.raises(
+        ParameterError, match=r"datasets.mnist.method_training.traditional.test_evl: unknown"
+    ):
+        validate_params("sgt_fig3_accuracy_drop_saliency_methods", "smoke", {"datasets": bad},
+                        check_data=False)  # fmt: skip
+    bad = {"mnist": {"method_training": {"traditional": {"epochs": 0}}}}
+    with pytest.raises(ParameterError, match=r"method_training.traditional.epochs: must be"):
+        validate_params("sgt_fig3_accuracy_drop_saliency_methods", "smoke", {"datasets": bad},
+                        check_data=False)  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -473,7 +473,7 @@ SHAPES: dict[str, Any] = {
     "bias_saliency": str,
 }
 #: Keys of a ``datasets`` entry besides RunConfig fields (saliency_lib.grid).
-_ENTRY_KEYS = ("dataset", "dataset_params", "seeds")
+_ENTRY_KEYS = ("dataset", "dataset_params", "seeds", "method_training")
 
 
 def _range_rules() -> dict[str, Range]:
@@ -592,6 +592,12 @@ class _Checker:
         elif key == "datasets" and isinstance(value, dict):
             for label, entry in value.items():
                 self.run_fields(f"{key}.{label}", entry, _ENTRY_KEYS)
+                per_method = (entry or {}).get("method_training")
+                if per_method is not None:
+                    where = f"{key}.{label}.method_training"
+                    self.type(where, per_method, dict[str, dict[str, Any] | None])
+                    for method, fields in per_method.items():
+                        self.run_fields(f"{where}.{method}", fields)
         elif key == "architectures" and isinstance(value, dict):
             for model, entry in value.items():
                 self.choice(f"{key}.{model}", model, "model", list_models())
