@@ -311,9 +311,12 @@ def test_a_dataset_entry_sets_run_fields_of_one_label_on_that_entry_only():
                      training={"epochs": 2}, methods=methods, seeds=1)  # fmt: skip
     trad = grid["fashion_mnist"][("traditional", 0)]
     assert (trad.test_eval, trad.epochs) == ("final_epoch", 6)  # over the methods entry's 5
-    assert trad.run_id == plain["fashion_mnist"][("traditional", 0)].replace(
-        test_eval="final_epoch", epochs=6
-    ).run_id
+    assert (
+        trad.run_id
+        == plain["fashion_mnist"][("traditional", 0)]
+        .replace(test_eval="final_epoch", epochs=6)
+        .run_id
+    )
     for setting, key in [("fashion_mnist", ("sgt", 0)), ("mnist", ("traditional", 0))]:
         assert grid[setting][key].run_id == plain[setting][key].run_id
     with pytest.raises(KeyError, match=r"method_training names method label\(s\) 'smoot'"):
