@@ -5,14 +5,18 @@ command is one function decorated with :func:`command`, which names its argument
 command is adding one such function. Parameter and data errors print one ``error:`` message
 (no traceback) and exit 2; a failed notebook makes ``reproduce`` exit 1; a file that cannot be
 read or written (damaged, disk full, permission, folder in use) prints one ``error:`` line naming
-it and exits 1; Ctrl-C prints one line saying what was kept and exits 130.
+it and exits 1; Ctrl-C prints one line saying what was kept and exits 130; SIGTERM (``kill``, a
+batch system stopping the job) does the same and exits 143 (:func:`_terminate_as_interrupt`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +46,36 @@ from .pipeline.runner import (
     resolve_output_root,
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+class _Terminated:
+    """SIGTERM handler: raise ``KeyboardInterrupt`` once (the Ctrl-C path stops the training
+    processes and says what was kept), then ignore further SIGTERMs while that cleanup runs."""
+
+    received = False
+
+    def __call__(self, signum, frame) -> None:
+        self.received = True
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM stops a command the way Ctrl-C does. Its default action killed this process
+    alone: the local training processes it had started went on training, unwatched. Left as
+    it is outside the main thread or where SIGTERM already has a handler or is ignored."""
+    handler = _Terminated()
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield handler
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass
@@ -399,6 +432,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    with _terminate_as_interrupt() as terminated:
+        return _run(args, terminated)
+
+
+def _run(args: argparse.Namespace, terminated: _Terminated) -> int:
     try:
         if args.root is not None and not Path(args.root).is_dir():
             raise ParameterError(f"--root {args.root}: no such folder")
@@ -412,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt as e:
         print(str(e) or "interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if terminated.received else EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -358,6 +358,32 @@ def test_ctrl_c_in_the_terminal_while_training_side_by_side(tmp_path):
                                       "complete" for d in runs)  # fmt: skip
 
 
+def test_sigterm_while_training_side_by_side_stops_every_process(tmp_path):
+    """``kill PID`` (SIGTERM to ``reproduce`` alone, as a batch system or a user stops it) while
+    it trains runs in local processes: the same one line as Ctrl-C, exit 143, and no training
+    process left behind (the default action killed the parent alone and the children trained
+    on, unwatched)."""
+    store, out = tmp_path / "runs", tmp_path / "out"
+    env = {**_env(), "SALIENCY_RUN_STORE": str(store)}
+    sets = ["--set", "training.threads=1", "--set", "training.epochs=400", "--set", "seeds=2"]
+    cmd = [sys.executable, "-m", "saliency_lib", "reproduce", "--profile", "smoke", "--only",
+           "smoot_fig1_motivation", *sets, "--output-root", str(out), "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    assert _wait(lambda: len(list(store.glob("*/last.pt"))) == 2, 180), proc.poll()
+    proc.terminate()  # the parent only
+    stdout, stderr = (b.decode() for b in proc.communicate(timeout=120))
+    assert proc.returncode == 143, stdout + stderr
+    assert "Traceback" not in stdout + stderr, stdout + stderr
+    ours = [line for line in stderr.splitlines() if line.strip()]
+    assert len(ours) == 1 and ours[0].startswith("interrupted while training runs side by side"), (
+        stderr
+    )
+    time.sleep(1)
+    left = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout
+    assert not left.strip(), f"processes left running: {left}"
+
+
 def _wait(predicate, timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
