@@ -224,15 +224,32 @@ def _deeplift(f, x, y, generator=None, baseline="uniform"):
 
 @SALIENCY_METHODS.register("gradshap")
 def _gradshap(f, x, y, generator=None, n_baselines=10, n_samples=5, stdevs=0.0):
+    """GradientSHAP (captum). captum draws the baseline choices and the points along the path
+    from numpy's global RNG and the input noise from torch's: both are seeded from
+    ``generator`` for this call and restored after it, so the attributions depend on the seed
+    alone, not on what ran before in the process."""
+    import numpy as np
     from captum.attr import GradientShap
 
     lo, hi = x.detach().amin(), x.detach().amax()
     base = lo + (hi - lo) * torch.rand(
         (n_baselines, *x.shape[1:]), generator=generator, device=x.device
     )
-    return GradientShap(f).attribute(
-        x, baselines=base, target=y, n_samples=n_samples, stdevs=stdevs
-    )
+    if generator is None:
+        return GradientShap(f).attribute(
+            x, baselines=base, target=y, n_samples=n_samples, stdevs=stdevs
+        )
+    seed = int(torch.randint(2**31, (1,), generator=generator))
+    numpy_state = np.random.get_state()
+    try:
+        np.random.seed(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return GradientShap(f).attribute(
+                x, baselines=base, target=y, n_samples=n_samples, stdevs=stdevs
+            )
+    finally:
+        np.random.set_state(numpy_state)
 
 
 @SALIENCY_METHODS.register("deepshap")
