@@ -24,9 +24,9 @@ import argparse
 import os
 import tempfile
 import time
-from collections import defaultdict
 
 import torch
+from _timing import CALLS, SECONDS, reset, timed
 
 import saliency_lib.trainer as trainer_module
 from saliency_lib.allocator import allocator_status
@@ -34,27 +34,11 @@ from saliency_lib.config import PRECISIONS, RunConfig
 from saliency_lib.runs import train_or_load
 from saliency_lib.trainer import TEST_EVALS
 
-SECONDS: dict[str, float] = defaultdict(float)
-CALLS: dict[str, int] = defaultdict(int)
-
-
-def _timed(name: str, fn):
-    def wrapper(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            SECONDS[name] += time.perf_counter() - start
-            CALLS[name] += 1
-
-    return wrapper
-
 
 def measure(config: RunConfig) -> tuple[float, float, float]:
     """Train ``config`` into a temporary store with the parts timed; print the split.
     Returns the run's wall time, its final test accuracy and the evaluation share."""
-    SECONDS.clear()
-    CALLS.clear()
+    reset()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as store:
         run = train_or_load(config, store=store)
@@ -95,9 +79,9 @@ def main() -> None:
     options = {"smoot": {"alpha": 0.95, "mu": 10.0}, "sgt": {"k_fraction": 0.5}}.get(
         args.method, {}
     )
-    trainer_module.train_step = _timed("training steps", trainer_module.train_step)
-    trainer_module.evaluate_accuracy = _timed("evaluation", trainer_module.evaluate_accuracy)
-    torch.save = _timed("checkpoint writes", torch.save)
+    trainer_module.train_step = timed("training steps", trainer_module.train_step)
+    trainer_module.evaluate_accuracy = timed("evaluation", trainer_module.evaluate_accuracy)
+    torch.save = timed("checkpoint writes", torch.save)
     evals = list(TEST_EVALS) if args.test_eval == "both" else [args.test_eval]
     results = {}
     for test_eval in evals:
