@@ -37,8 +37,11 @@ profile: str = "cpu"  # profile of these values; outputs go to outputs/<profile>
 output_dir: Optional[str] = None  # set by the runner; None: outputs/<profile>/<notebook>/
 datasets: Union[list[str], dict[str, dict]] = {
     "mnist": {"epochs": 8},
-    "fashion_mnist": {"train_subset": 2000, "test_subset": 5000, "epochs": 40},
-}  # label -> dataset and training overrides (model, subsets, epochs)
+    "fashion_mnist": {
+        "train_subset": 2000, "test_subset": 5000, "epochs": 40,
+        "method_training": {"traditional": {"test_eval": "final_epoch"}},
+    },
+}  # label -> dataset and training overrides (model, subsets, epochs, per-method fields)
 dataset_params: dict = {}  # loader options shared by every dataset (root, source, ...)
 training: dict = {
     "model": "cnn2",

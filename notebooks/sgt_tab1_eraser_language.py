@@ -51,6 +51,7 @@ training: dict = {
     "lr": 0.005,
     "threads": 1,
     "data_on_device": True,
+    "test_eval": "final_epoch",
 }  # RunConfig fields of every run (threads: torch threads while training, fixed)
 methods: dict[str, dict] = {
     "traditional": {},
