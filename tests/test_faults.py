@@ -326,11 +326,24 @@ def test_two_reproduce_on_one_folder_and_ctrl_c(tmp_path, capsys):
     assert json.loads((smoke / "alpha" / "metrics.json").read_text())["status"] == "complete"
 
 
-def test_ctrl_c_in_the_terminal_while_training_side_by_side(tmp_path):
-    """Ctrl-C as a terminal sends it (SIGINT to the whole foreground process group) while
+def _ctrl_c(proc) -> None:
+    os.killpg(proc.pid, signal.SIGINT)  # what the terminal does: the group, not one process
+
+
+def _kill(proc) -> None:
+    proc.terminate()  # SIGTERM to reproduce alone
+
+
+@pytest.mark.parametrize(
+    ("stop", "exit_code"), [(_ctrl_c, 130), (_kill, 143)], ids=["ctrl_c", "sigterm"]
+)
+def test_stopping_reproduce_while_training_side_by_side(tmp_path, stop, exit_code):
+    """Ctrl-C as a terminal sends it (SIGINT to the whole foreground process group), or ``kill
+    PID`` (SIGTERM to ``reproduce`` alone, as a batch system or a user stops it), while
     ``reproduce`` trains runs in local processes: the terminal shows our one line and nothing from
-    the children (no KeyboardInterrupt traceback of theirs), exit 130, no training process is
-    left, and the interrupted run resumes next time to complete."""
+    the children (no KeyboardInterrupt traceback of theirs), exit 130 / 143, no training process
+    is left (SIGTERM's default action killed the parent alone and the children trained on,
+    unwatched), and the interrupted runs are not complete (they resume next time)."""
     store, out = tmp_path / "runs", tmp_path / "out"
     env = {**_env(), "SALIENCY_RUN_STORE": str(store)}
     sets = ["--set", "training.threads=1", "--set", "training.epochs=400", "--set", "seeds=2"]
@@ -340,9 +353,9 @@ def test_ctrl_c_in_the_terminal_while_training_side_by_side(tmp_path):
                             stderr=subprocess.PIPE, start_new_session=True,
                             preexec_fn=_interruptible)  # fmt: skip
     assert _wait(lambda: len(list(store.glob("*/last.pt"))) == 2, 180), proc.poll()
-    os.killpg(proc.pid, signal.SIGINT)  # what the terminal does: the group, not one process
+    stop(proc)
     stdout, stderr = (b.decode() for b in proc.communicate(timeout=120))
-    assert proc.returncode == 130, stdout + stderr
+    assert proc.returncode == exit_code, stdout + stderr
     text = (stdout + stderr).strip()
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
     ours = [line for line in stderr.splitlines() if line.strip()]
@@ -356,32 +369,6 @@ def test_ctrl_c_in_the_terminal_while_training_side_by_side(tmp_path):
     assert len(runs) == 2 and not any((d / "run.json").is_file() and
                                       json.loads((d / "run.json").read_text())["status"] ==
                                       "complete" for d in runs)  # fmt: skip
-
-
-def test_sigterm_while_training_side_by_side_stops_every_process(tmp_path):
-    """``kill PID`` (SIGTERM to ``reproduce`` alone, as a batch system or a user stops it) while
-    it trains runs in local processes: the same one line as Ctrl-C, exit 143, and no training
-    process left behind (the default action killed the parent alone and the children trained
-    on, unwatched)."""
-    store, out = tmp_path / "runs", tmp_path / "out"
-    env = {**_env(), "SALIENCY_RUN_STORE": str(store)}
-    sets = ["--set", "training.threads=1", "--set", "training.epochs=400", "--set", "seeds=2"]
-    cmd = [sys.executable, "-m", "saliency_lib", "reproduce", "--profile", "smoke", "--only",
-           "smoot_fig1_motivation", *sets, "--output-root", str(out), "--no-progress"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
-    assert _wait(lambda: len(list(store.glob("*/last.pt"))) == 2, 180), proc.poll()
-    proc.terminate()  # the parent only
-    stdout, stderr = (b.decode() for b in proc.communicate(timeout=120))
-    assert proc.returncode == 143, stdout + stderr
-    assert "Traceback" not in stdout + stderr, stdout + stderr
-    ours = [line for line in stderr.splitlines() if line.strip()]
-    assert len(ours) == 1 and ours[0].startswith("interrupted while training runs side by side"), (
-        stderr
-    )
-    time.sleep(1)
-    left = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout
-    assert not left.strip(), f"processes left running: {left}"
 
 
 def _wait(predicate, timeout: float) -> bool:
